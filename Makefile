@@ -1,0 +1,68 @@
+# clusterbench: Go servers alone, behind nginx, or behind a net/rpc gateway, measured honestly.
+# `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Inputs a user may set: make local SCENARIO=quick, make bench TOPOLOGIES=single,nginx
+SCENARIO ?=
+TOPOLOGIES ?=
+CLUSTER ?= kind
+GO ?= go
+NPM ?= npm
+
+BIN_DIR := bin
+CLI := node build/src/cli.js
+GO_SOURCES := $(shell find images -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
+TS_SOURCES := $(shell find src loadtest charts -name '*.ts' 2>/dev/null) tsconfig.json
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Install npm dependencies (npm ci) when the lock file changed.
+
+.PHONY: build
+build: build-ts build-go ## Build the TypeScript (build/) and the Go servers (bin/).
+
+build/src/cli.js: node_modules/.package-lock.json $(TS_SOURCES)
+	$(NPM) run build --silent
+	@touch $@
+
+.PHONY: build-ts
+build-ts: build/src/cli.js ## Compile the TypeScript into build/.
+
+$(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway &: images/go.mod $(GO_SOURCES)
+	cd images && CGO_ENABLED=0 $(GO) build -trimpath -o ../$(BIN_DIR)/ ./hello ./rpc-gateway
+
+.PHONY: build-go
+build-go: $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway ## Build the hello server and the RPC gateway into bin/.
+
+.PHONY: vet
+vet: ## Run go vet and the TypeScript type check.
+	cd images && $(GO) vet ./...
+	$(NPM) run typecheck --silent
+
+.PHONY: test
+test: deps vet build ## Run every test: go test -race, then vitest.
+	cd images && $(GO) test -race -count=1 ./...
+	npx vitest run
+
+.PHONY: clean
+clean: ## Remove build outputs (build/, bin/, dist/).
+	rm -rf build $(BIN_DIR) dist
+
+##@ Benchmarks
+
+.PHONY: local
+local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard|seed); report in reports/.
+	$(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES))

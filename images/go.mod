@@ -1,0 +1,3 @@
+module clusterbench.dev/images
+
+go 1.23

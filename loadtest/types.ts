@@ -1,0 +1,106 @@
+/**
+ * The load generator's contracts (DESIGN.md, "Load result"). The engine, the merge, the local
+ * runner, the controller and the report all speak these types.
+ */
+export const LOAD_RESULT_SCHEMA = 'clusterbench/load-result@1';
+
+/** Latency summary in microseconds. */
+export interface LatencySummary {
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** Failed requests by class. */
+export interface ErrorCounts {
+  readonly connect: number;
+  readonly timeout: number;
+  readonly reset: number;
+  readonly status4xx: number;
+  readonly status5xx: number;
+}
+
+/** One second of the measured run (t counts from 1 after warmup). */
+export interface TimelinePoint {
+  readonly t: number;
+  readonly rps: number;
+  readonly p99Us: number;
+  readonly errors: number;
+}
+
+export type LoadMode = 'closed' | 'open';
+
+/** One runner, one topology, one trial. */
+export interface LoadResult {
+  readonly schema: typeof LOAD_RESULT_SCHEMA;
+  readonly topology: string;
+  readonly trial: number;
+  readonly runner: number;
+  readonly target: string;
+  readonly mode: LoadMode;
+  readonly connections: number;
+  /** Requests per second in open loop; null in closed loop. */
+  readonly rate: number | null;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  /** ISO time the measured part began. */
+  readonly startedAt: string;
+  /** How far this runner's start was from the agreed start time, ms (0 when alone). */
+  readonly startSkewMs: number;
+  readonly requests: number;
+  readonly throughputRps: number;
+  /** Closed loop: from send to response. Open loop: from the intended send time (CO corrected). */
+  readonly latencyUs: LatencySummary;
+  /** Open loop only: from the actual send to the response. */
+  readonly serviceTimeUs?: LatencySummary;
+  readonly errors: ErrorCounts;
+  /** Responses per X-Served-By value. */
+  readonly backends: Readonly<Record<string, number>>;
+  readonly timeline: readonly TimelinePoint[];
+  /** HdrHistogram of latencyUs, compressed base64 (hdr-histogram-js encodeIntoCompressedBase64). */
+  readonly histogram: string;
+  /** Open loop only: HdrHistogram of serviceTimeUs, same encoding. */
+  readonly serviceHistogram?: string;
+  /** Open loop only: requests that could not be sent at their intended time. */
+  readonly lateSends?: number;
+}
+
+/** Live progress of a running load, reported about once a second. */
+export interface LoadProgress {
+  readonly elapsedMs: number;
+  /** Whether the warmup is still running. */
+  readonly warmup: boolean;
+  readonly requests: number;
+  readonly rps: number;
+  readonly errors: number;
+}
+
+/** What `runLoad` needs; the CLI flags of `clusterbench load` map onto these. */
+export interface LoadOptions {
+  readonly url: string;
+  /** @default 'closed', or 'open' when rate is set */
+  readonly mode?: LoadMode;
+  readonly connections: number;
+  /** Open loop: total requests per second over all connections. */
+  readonly rate?: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  /** Per-request timeout. @default 5000 */
+  readonly timeoutMs?: number;
+  /** Worker threads. @default one per CPU */
+  readonly workers?: number;
+  /** @default true */
+  readonly keepAlive?: boolean;
+  /** Labels copied into the result. */
+  readonly topology?: string;
+  readonly trial?: number;
+  readonly runner?: number;
+  /** Epoch ms at which the warmup should begin (synchronized start); @default now */
+  readonly startAt?: number;
+  readonly onProgress?: (progress: LoadProgress) => void;
+  /** Aborting stops the run early; the result covers what was measured. */
+  readonly signal?: AbortSignal;
+}
