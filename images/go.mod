@@ -1,3 +1,3 @@
 module clusterbench.dev/images
 
-go 1.23
+go 1.25

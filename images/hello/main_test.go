@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/rpc"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"clusterbench.dev/images/internal/hellorpc"
+	"clusterbench.dev/images/internal/testproc"
+)
+
+var helloBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hello-test-")
+	if err != nil {
+		panic(err)
+	}
+	bins, err := testproc.Build(dir, "clusterbench.dev/images/hello")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	helloBin = bins[0]
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func startHello(t *testing.T, env []string, args ...string) *testproc.Proc {
+	t.Helper()
+	return testproc.Start(t, helloBin, env, append([]string{"--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"}, args...)...)
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// metric reads one unlabelled sample from /metrics.
+func metric(t *testing.T, base, name string) float64 {
+	t.Helper()
+	_, body := get(t, base+"/metrics")
+	m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in /metrics:\n%s", name, body)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestHelloAnswersLikeTheSeed(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      []string
+		args     []string
+		wantID   string // "" means: the bound HTTP address
+		wantBody string
+	}{
+		{name: "defaults", wantBody: "Hello, World!"},
+		{name: "id flag", args: []string{"--id", "pod-a"}, wantID: "pod-a", wantBody: "Hello, World!"},
+		{name: "POD_NAME", env: []string{"POD_NAME=pod-b"}, wantID: "pod-b", wantBody: "Hello, World!"},
+		{name: "env var", env: []string{"HELLO_ID=from-env"}, wantID: "from-env", wantBody: "Hello, World!"},
+		{name: "flag wins over env", env: []string{"HELLO_ID=from-env"}, args: []string{"--id", "from-flag"}, wantID: "from-flag", wantBody: "Hello, World!"},
+		{name: "payload", args: []string{"--payload", "40"}, wantBody: "Hello, World!\nHello, World!\nHello, World!\n"[:40]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startHello(t, tt.env, tt.args...)
+			resp, body := get(t, "http://"+p.Addrs["http"]+"/")
+			wantID := tt.wantID
+			if wantID == "" {
+				wantID = p.Addrs["http"]
+			}
+			if resp.StatusCode != 200 || body != tt.wantBody {
+				t.Errorf("GET / = %d %q, want 200 %q", resp.StatusCode, body, tt.wantBody)
+			}
+			if got := resp.Header.Get("X-Served-By"); got != wantID {
+				t.Errorf("X-Served-By = %q, want %q", got, wantID)
+			}
+			if got := resp.Header.Get("Content-Type"); got != "text/plain; charset=utf-8" {
+				t.Errorf("Content-Type = %q", got)
+			}
+			if got := p.Addrs["id"]; got != wantID {
+				t.Errorf("listening line id = %q, want %q", got, wantID)
+			}
+		})
+	}
+}
+
+func TestHealthEndpoints(t *testing.T) {
+	p := startHello(t, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if resp, _ := get(t, "http://"+p.Addrs["http"]+path); resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
+
+// The load generator compares its request count with hello_http_requests_total: it must be exact,
+// and count neither health checks nor errors.
+func TestRequestCounterIsExact(t *testing.T) {
+	p := startHello(t, nil)
+	base := "http://" + p.Addrs["http"]
+	const clients, each = 8, 50
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				resp, err := http.Get(base + "/")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	get(t, base+"/healthz")
+	get(t, base+"/nope")
+	if got := metric(t, base, "hello_http_requests_total"); got != clients*each {
+		t.Errorf("hello_http_requests_total = %v, want %d", got, clients*each)
+	}
+}
+
+func TestRPC(t *testing.T) {
+	p := startHello(t, nil, "--id", "rpc-1")
+	addr := p.Addrs["rpc"]
+
+	t.Run("fast codec carries the id", func(t *testing.T) {
+		c, err := hellorpc.Dial(t.Context(), addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var reply hellorpc.HelloReply
+		if err := c.Call(hellorpc.Method, hellorpc.HelloArgs{}, &reply); err != nil {
+			t.Fatal(err)
+		}
+		if string(reply.Text) != "Hello, World!" || reply.ServedBy != "rpc-1" {
+			t.Errorf("reply = %q from %q", reply.Text, reply.ServedBy)
+		}
+	})
+	// The seed's own client code: gob, string argument and reply.
+	seedDials := map[string]func(string, string) (*rpc.Client, error){"rpc.Dial": rpc.Dial, "rpc.DialHTTP": rpc.DialHTTP}
+	for name, dial := range seedDials {
+		t.Run("seed client "+name, func(t *testing.T) {
+			c, err := dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var reply string
+			if err := c.Call("Server.Hello", "", &reply); err != nil {
+				t.Fatal(err)
+			}
+			if reply != "Hello, World!" {
+				t.Errorf("reply = %q", reply)
+			}
+		})
+	}
+	if got := metric(t, "http://"+p.Addrs["http"], "hello_rpc_calls_total"); got != 3 {
+		t.Errorf("hello_rpc_calls_total = %v, want 3", got)
+	}
+}
+
+func TestWorkAndDelayKnobs(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		atLeast time.Duration
+	}{
+		// Calibration keeps the fastest batch, so the rounds take at least --work; half of it
+		// leaves room for a CPU that speeds up after start-up.
+		{"work", []string{"--work", "20ms"}, 10 * time.Millisecond},
+		{"delay", []string{"--delay", "50ms"}, 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startHello(t, nil, tt.args...)
+			start := time.Now()
+			resp, body := get(t, "http://"+p.Addrs["http"]+"/")
+			if el := time.Since(start); el < tt.atLeast {
+				t.Errorf("GET / took %v, want >= %v", el, tt.atLeast)
+			}
+			if resp.StatusCode != 200 || body != "Hello, World!" {
+				t.Errorf("GET / = %d %q", resp.StatusCode, body)
+			}
+		})
+	}
+	p := startHello(t, nil, "--work", "1ms")
+	if rounds := metric(t, "http://"+p.Addrs["http"], "hello_work_rounds"); rounds < 1 {
+		t.Errorf("hello_work_rounds = %v with --work 1ms", rounds)
+	}
+}
+
+func TestBadFlagsExit2WithOneLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      []string
+		args     []string
+		wantName string
+	}{
+		{"unknown flag", nil, []string{"--bogus"}, "--bogus"},
+		{"bad duration", nil, []string{"--work", "fast"}, "--work"},
+		{"negative delay", nil, []string{"--delay", "-1s"}, "--delay"},
+		{"payload too big", nil, []string{"--payload", "99999999999"}, "--payload"},
+		{"negative payload", nil, []string{"--payload", "-5"}, "--payload"},
+		{"bad env", []string{"HELLO_DELAY=soon"}, nil, "HELLO_DELAY"},
+		{"http without port", nil, []string{"--http", "127.0.0.1"}, "--http"},
+		{"rpc bad port", nil, []string{"--rpc", "127.0.0.1:99999"}, "--rpc"},
+		{"extra argument", nil, []string{"now"}, "now"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"}, tt.args...)
+			code, stderr := testproc.Run(helloBin, tt.env, args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.wantName) {
+				t.Errorf("stderr = %q, want one line naming %s", stderr, tt.wantName)
+			}
+		})
+	}
+	t.Run("address in use", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		code, stderr := testproc.Run(helloBin, nil, "--http", l.Addr().String(), "--rpc", "127.0.0.1:0")
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--http") {
+			t.Errorf("exit %d, stderr %q; want 2 and one line naming --http", code, stderr)
+		}
+	})
+}
+
+// rawStatus sends a raw request and returns the status code of the answer.
+func rawStatus(t *testing.T, addr, request string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go io.WriteString(conn, request) // may block on a huge request the server refuses to read
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading answer: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
+	p := startHello(t, nil)
+	addr := p.Addrs["http"]
+	tests := []struct {
+		name    string
+		request string
+		want    int
+	}{
+		{"garbage request line", "HELLO THERE\r\n\r\n", 400},
+		{"bad header", "GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400},
+		{"huge header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1<<20) + "\r\n\r\n", 431},
+		{"huge URL", "GET /?" + strings.Repeat("a", 1<<20) + " HTTP/1.1\r\nHost: x\r\n\r\n", 431},
+		{"huge body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("a", 1<<20), 413},
+		{"wrong method", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405},
+		{"unknown path", "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n", 404},
+		{"small body is fine", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rawStatus(t, addr, tt.request); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+	if resp, _ := get(t, "http://"+addr+"/"); resp.StatusCode != 200 {
+		t.Errorf("after bad requests: GET / = %d", resp.StatusCode)
+	}
+	// Garbage on the RPC port closes that connection only.
+	conn, err := net.Dial("tcp", p.Addrs["rpc"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, hellorpc.Preface+"\xff\xff\xff\xffjunk")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Error("RPC connection with an oversized frame was not closed")
+	}
+	conn.Close()
+	c, err := hellorpc.Dial(t.Context(), p.Addrs["rpc"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Call(hellorpc.Method, hellorpc.HelloArgs{}, &hellorpc.HelloReply{}); err != nil {
+		t.Errorf("RPC after garbage: %v", err)
+	}
+}
+
+func TestSIGTERMDrains(t *testing.T) {
+	p := startHello(t, nil, "--delay", "1s", "--drain-delay", "300ms")
+	base := "http://" + p.Addrs["http"]
+	rpcClient, err := hellorpc.Dial(t.Context(), p.Addrs["rpc"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpcClient.Close()
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	httpDone := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			httpDone <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		httpDone <- result{resp.StatusCode, string(b), err}
+	}()
+	var reply hellorpc.HelloReply
+	rpcCall := rpcClient.Go(hellorpc.Method, hellorpc.HelloArgs{}, &reply, nil)
+	// Both calls are in flight once the server counts... wait until the handlers run.
+	time.Sleep(200 * time.Millisecond)
+	p.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond)
+
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining = %d, want 503", resp.StatusCode)
+	}
+	if r := <-httpDone; r.err != nil || r.status != 200 || r.body != "Hello, World!" {
+		t.Errorf("in-flight HTTP request: %d %q %v", r.status, r.body, r.err)
+	}
+	<-rpcCall.Done
+	if rpcCall.Error != nil || string(reply.Text) != "Hello, World!" {
+		t.Errorf("in-flight RPC call: %q %v", reply.Text, rpcCall.Error)
+	}
+	if code := p.Wait(10 * time.Second); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0; stderr:\n%s", code, p.Stderr())
+	}
+}

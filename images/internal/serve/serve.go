@@ -1,0 +1,175 @@
+// Package serve holds what the hello server and the RPC gateway share as programs: flags that
+// environment variables can preset, one-line usage errors with exit status 2, hardened HTTP
+// servers, health endpoints, and a drain on SIGTERM.
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+var singleDash = regexp.MustCompile(`(flag |: )-\b`)
+
+// UsageError is bad input from the command line or environment: the program prints it on one
+// line and exits 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Exit prints err as one line prefixed with prog and exits: 2 for a UsageError, 1 otherwise, 0
+// for nil.
+func Exit(prog string, stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", prog, strings.ReplaceAll(err.Error(), "\n", " "))
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// EnvName is the environment variable that presets flag name: PREFIX_NAME, dashes as underscores.
+func EnvName(prefix, name string) string {
+	return prefix + "_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// ParseFlags presets every flag of fs from its environment variable (see EnvName), then parses
+// args, so a flag on the command line wins over the environment. Errors are UsageErrors naming
+// the flag or variable; -h prints the usage and returns flag.ErrHelp.
+func ParseFlags(fs *flag.FlagSet, envPrefix string, args []string, getenv func(string) string) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := EnvName(envPrefix, f.Name)
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = Usagef("invalid value %q for %s (flag --%s): %v", v, name, f.Name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	usage := fs.Output()
+	fs.SetOutput(io.Discard) // errors are reported by the caller, on one line
+	err := fs.Parse(args)
+	fs.SetOutput(usage)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return err
+	}
+	if err != nil {
+		// The flag package names flags with one dash; the documented spelling has two.
+		return &UsageError{Msg: singleDash.ReplaceAllString(err.Error(), "$1--")}
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q (all settings are flags, see -h)", fs.Arg(0))
+	}
+	return nil
+}
+
+// Listen listens on TCP addr for the flag named flagName; failures are UsageErrors naming it.
+func Listen(flagName, addr string) (net.Listener, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, Usagef("invalid value %q for flag --%s: want host:port, e.g. :8080", addr, flagName)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, Usagef("flag --%s: %v", flagName, err)
+	}
+	return l, nil
+}
+
+// MaxHeaderBytes bounds a request head; larger ones get 431.
+const MaxHeaderBytes = 16 << 10
+
+// NewHTTPServer returns an http.Server with limits suited to a server under load test: no
+// timeout on a busy keep-alive connection, but bounds on slow or oversized request heads.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          log.New(os.Stderr, "", log.LstdFlags),
+	}
+}
+
+// MaxBodyBytes bounds a request body: nothing here reads one, but a client may send one.
+const MaxBodyBytes = 64 << 10
+
+// RejectBody answers 413 and returns false when r carries a body larger than MaxBodyBytes; a
+// smaller body is read and dropped, so the connection stays usable.
+func RejectBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength == 0 {
+		return true
+	}
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return false
+	}
+	return true
+}
+
+// Health serves /healthz (always 200 while the process runs) and /readyz (200 when ready and
+// not draining, else 503).
+type Health struct {
+	draining atomic.Bool
+	ready    func() bool
+}
+
+// NewHealth returns a Health; ready reports whether the program can serve (nil: always).
+func NewHealth(ready func() bool) *Health {
+	return &Health{ready: ready}
+}
+
+// Drain makes /readyz fail from now on.
+func (h *Health) Drain() { h.draining.Store(true) }
+
+// Ready reports what /readyz answers.
+func (h *Health) Ready() bool {
+	return !h.draining.Load() && (h.ready == nil || h.ready())
+}
+
+// Register adds /healthz and /readyz to mux.
+func (h *Health) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !h.Ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+}
+
+// SignalContext is cancelled by SIGTERM or SIGINT; a second signal kills the process as usual.
+func SignalContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		cancel() // restores default handling, so a second signal is not ignored
+	}()
+	return ctx, cancel
+}
