@@ -1,0 +1,24 @@
+/**
+ * clusterbench's report (`clusterbench/report@1`, DESIGN.md "Report"), usable on its own by
+ * `make local` and by the cluster's controller.
+ *
+ * - `buildReport({ scenario, environment, results, failover?, createdAt? }): Report`
+ *   takes every `LoadResult` of a run (any topologies, trials and runners, any order). Per topology:
+ *   the runners of each trial are merged with `mergeResults` (their throughputs add up); throughput
+ *   is the median over trials with a 95% interval (Student t on the trials' mean, null with one
+ *   trial); latency percentiles and the spectrum come from the histogram merged over all trials;
+ *   errors with their total; each backend's share of responses; `ratioToSingle` against the
+ *   `single` topology's median (null without it). `failover` events (`{ topology, trial, backend,
+ *   killedAtMs, restartedAtMs }`, ms after the measured start) give each topology's errors and
+ *   time to recover, read from that trial's per-second timeline.
+ * - `renderMarkdown(report)`: the seed's table first (average response time ms, throughput req/s),
+ *   then throughput over trials, latency, errors, backends, failover, environment.
+ * - `renderHtml(report)`: one self-contained page, the same tables plus inline SVG charts
+ *   (throughput with its interval, latency percentile spectrum on log scales, timeline); no script.
+ * - `writeReportFiles(dir, report)`: writes `report.json`, `report.md`, `report.html` into `dir`.
+ */
+export { buildReport, summarizeFailover } from './build-report.js';
+export { renderHtml } from './html.js';
+export { renderMarkdown } from './markdown.js';
+export { writeReportFiles, type ReportFiles } from './write.js';
+export * from './types.js';

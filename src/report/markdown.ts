@@ -1,0 +1,34 @@
+import { describeCpuLimits, describeScenario } from './format.js';
+import { detailTables, environmentItems, seedTable, type ReportTable } from './tables.js';
+import type { Report } from './types.js';
+
+/** The report as Markdown: the seed's table first (average response time, throughput), then the rest. */
+export function renderMarkdown(report: Report): string {
+  const env = report.environment;
+  const lines = [
+    `# clusterbench report: ${report.scenario.name} scenario, ${report.createdAt.slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `${describeScenario(report)}. ${env.where}; ${env.cpus.count} × ${env.cpus.model}; CPU limits: ${describeCpuLimits(report)}.`,
+    '',
+    ...markdownTable(seedTable(report), false),
+    ...detailTables(report).flatMap((t) => markdownTable(t, true)),
+    '## Environment',
+    '',
+    ...environmentItems(report).map(([label, value]) => `- ${label}: ${value}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function markdownTable(table: ReportTable, withTitle: boolean): string[] {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  return [
+    ...(withTitle ? [`## ${table.title}`, ''] : []),
+    ...(withTitle && table.note ? [table.note, ''] : []),
+    `| ${table.headers.map(cell).join(' | ')} |`,
+    `| ${table.numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    '',
+    ...(!withTitle && table.note ? [table.note, ''] : []),
+  ];
+}

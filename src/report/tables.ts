@@ -1,0 +1,107 @@
+/**
+ * The report's tables, built once and rendered both as Markdown and as HTML so the two files
+ * always say the same thing.
+ */
+import { SEED_CLAIM, count, describeCpuLimits, interval, ms, percent, ratio, rps, seconds } from './format.js';
+import type { Report } from './types.js';
+
+export interface ReportTable {
+  readonly id: string;
+  readonly title: string;
+  readonly note?: string;
+  readonly headers: readonly string[];
+  /** Per column: numbers align right. */
+  readonly numeric: readonly boolean[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+/** The seed's table: average response time and throughput, as the blog reported them. */
+export function seedTable(report: Report): ReportTable {
+  return {
+    id: 'summary',
+    title: 'Summary',
+    note: `The seed's claim, for comparison: ${SEED_CLAIM.map((s) => `${s.topology} ${s.avgMs} ms / ${count(s.rps)} req/s`).join('; ')}.`,
+    headers: ['topology', 'average response time (ms)', 'throughput (req/s)'],
+    numeric: [false, true, true],
+    rows: report.topologies.map((t) => [t.name, ms(t.latencyUs.mean), rps(t.throughputRps.median)]),
+  };
+}
+
+/** The tables after the seed's: throughput over trials, latency, errors, backends, failover. */
+export function detailTables(report: Report): ReportTable[] {
+  const t = report.topologies;
+  const tables: ReportTable[] = [
+    {
+      id: 'throughput',
+      title: 'Throughput over trials',
+      note: 'Median over trials, with the 95% interval of the mean over trials (Student t); the ratio is to the median of `single`.',
+      headers: ['topology', 'median (req/s)', '95% interval', 'ratio to single', 'each trial (req/s)'],
+      numeric: [false, true, true, true, false],
+      rows: t.map((x) => [x.name, rps(x.throughputRps.median), interval(x), ratio(x.ratioToSingle), x.trialThroughputRps.map(rps).join(', ')]),
+    },
+    {
+      id: 'latency',
+      title: 'Latency (ms)',
+      note: 'From the histogram merged over all trials and runners; percentiles are never averaged.',
+      headers: ['topology', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+      numeric: [false, true, true, true, true, true, true],
+      rows: t.map((x) => [x.name, ...[x.latencyUs.mean, x.latencyUs.p50, x.latencyUs.p90, x.latencyUs.p99, x.latencyUs.p999, x.latencyUs.max].map(ms)]),
+    },
+    {
+      id: 'errors',
+      title: 'Errors',
+      headers: ['topology', 'requests', 'connect', 'timeout', 'reset', '4xx', '5xx', 'total'],
+      numeric: [false, true, true, true, true, true, true, true],
+      rows: t.map((x) => [
+        x.name,
+        ...[x.requests, x.errors.connect, x.errors.timeout, x.errors.reset, x.errors.status4xx, x.errors.status5xx, x.errors.total].map(count),
+      ]),
+    },
+    {
+      id: 'backends',
+      title: 'Backends',
+      note: 'Share of the responses each server (X-Served-By) gave.',
+      headers: ['topology', 'share per backend'],
+      numeric: [false, false],
+      rows: t.map((x) => [x.name, Object.entries(x.backends).map(([id, share]) => `${id} ${percent(share)}`).join(', ') || 'none']),
+    },
+  ];
+  const failovers = t.flatMap((x) => (x.failover ? [{ name: x.name, f: x.failover }] : []));
+  if (failovers.length > 0) {
+    tables.push({
+      id: 'failover',
+      title: 'Failover',
+      note: 'One backend killed (SIGKILL) during a trial and started again. Recovery: from the kill to the end of the first whole second after the restart with no errors and at least 90% of the throughput before the kill.',
+      headers: ['topology', 'trial', 'backend killed', 'killed at', 'restarted at', 'errors', 'recovered after'],
+      numeric: [false, true, false, true, true, true, true],
+      rows: failovers.map(({ name, f }) => [
+        name,
+        String(f.trial),
+        f.backend,
+        seconds(f.killedAtMs),
+        f.restartedAtMs === null ? 'not restarted' : seconds(f.restartedAtMs),
+        count(f.errors),
+        f.recoveryMs === null ? 'not within the trial' : seconds(f.recoveryMs),
+      ]),
+    });
+  }
+  return tables;
+}
+
+/** The environment as label/value pairs. */
+export function environmentItems(report: Report): [string, string][] {
+  const env = report.environment;
+  const items: [string, string][] = [
+    ['where', env.where],
+    ['CPUs', `${env.cpus.count} × ${env.cpus.model}`],
+    ['CPU limits', describeCpuLimits(report)],
+    ['versions', Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ...Object.entries(env.placement ?? {}),
+  ];
+  if (env.loadAverage) {
+    const fmt = (v: readonly number[]) => v.map((x) => x.toFixed(2)).join(', ');
+    items.push(['load average (1, 5, 15 min)', `${fmt(env.loadAverage.start)} at the start, ${fmt(env.loadAverage.end)} at the end`]);
+  }
+  for (const note of env.notes ?? []) items.push(['note', note]);
+  return items;
+}

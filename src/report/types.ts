@@ -1,0 +1,135 @@
+/**
+ * The report's contract, `clusterbench/report@1` (DESIGN.md, "Report"). `make local` and the
+ * cluster's controller both build it with `buildReport` and render it the same way.
+ */
+import type { ErrorCounts, LatencySummary, LoadMode, LoadResult, TimelinePoint } from '../../loadtest/types.js';
+
+export const REPORT_SCHEMA = 'clusterbench/report@1';
+
+/** The load every topology received, identical for all of them. */
+export interface ReportScenario {
+  /** `quick`, `standard`, `seed`, or `custom` when flags overrode a named scenario. */
+  readonly name: string;
+  readonly mode: LoadMode;
+  readonly connections: number;
+  /** Open loop: requests per second; null in closed loop. */
+  readonly rate: number | null;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly trials: number;
+  /** Load runners per trial (1 locally). @default 1 */
+  readonly runners?: number;
+  /** How the trials were ordered, e.g. `interleaved, rotating order`. */
+  readonly order?: string;
+  /** Settings of the servers under test, e.g. `{ work: '200us' }`. */
+  readonly serverSettings?: Readonly<Record<string, string>>;
+}
+
+/** CPU limits applied to the hello servers. */
+export interface ReportCpuLimits {
+  /** CPUs each hello server may use, e.g. 0.25; null when unlimited. */
+  readonly perServer: number | null;
+  /** How the limit was enforced, e.g. `cgroup v1 cpu.cfs_quota_us`, `kubernetes limits`, `none`. */
+  readonly mechanism: string;
+  /** Why a requested limit was not applied, if it was not. */
+  readonly note?: string;
+}
+
+/** Where and on what the run happened. */
+export interface ReportEnvironment {
+  /** `local` (one machine, processes on loopback) or `cluster`, with a few words of detail. */
+  readonly where: string;
+  readonly cpus: { readonly model: string; readonly count: number };
+  /** Program versions: node, go, nginx, kernel, clusterbench, … */
+  readonly versions: Readonly<Record<string, string>>;
+  readonly cpuLimits: ReportCpuLimits;
+  /** What ran where: load generator, servers, scheduler notes. */
+  readonly placement?: Readonly<Record<string, string>>;
+  /** 1, 5 and 15 minute load averages at the start and the end of the run. */
+  readonly loadAverage?: { readonly start: readonly number[]; readonly end: readonly number[] };
+  /** Anything a reader must know to trust the numbers. */
+  readonly notes?: readonly string[];
+}
+
+/** One backend killed during a trial (input to `buildReport`). */
+export interface FailoverEvent {
+  readonly topology: string;
+  readonly trial: number;
+  /** The X-Served-By of the killed server. */
+  readonly backend: string;
+  /** When it was killed, ms after the measured part began. */
+  readonly killedAtMs: number;
+  /** When it was started again, ms after the measured part began; null if it was not. */
+  readonly restartedAtMs: number | null;
+}
+
+/** What happened to a topology when one of its backends was killed. */
+export interface FailoverSummary {
+  readonly trial: number;
+  readonly backend: string;
+  readonly killedAtMs: number;
+  readonly restartedAtMs: number | null;
+  /** Failed requests in that trial. */
+  readonly errors: number;
+  /**
+   * From the kill to the end of the first whole second, after the restart, with no errors and
+   * at least 90% of the throughput before the kill; null if that never happened in the trial.
+   */
+  readonly recoveryMs: number | null;
+}
+
+export interface ThroughputSummary {
+  /** Median over trials of each trial's throughput (runners of a trial summed). */
+  readonly median: number;
+  /** 95% interval over trials (Student's t on the trials' mean); null with one trial. */
+  readonly ciLow: number | null;
+  readonly ciHigh: number | null;
+}
+
+export interface SpectrumPoint {
+  readonly percentile: number;
+  readonly us: number;
+}
+
+export interface TopologyReport {
+  readonly name: string;
+  readonly trials: number;
+  readonly runners: number;
+  readonly throughputRps: ThroughputSummary;
+  /** Each trial's throughput, in trial order. */
+  readonly trialThroughputRps: readonly number[];
+  /** Median throughput over the baseline's (`single`); null without a baseline. */
+  readonly ratioToSingle: number | null;
+  /** Successful and failed requests measured, all trials. */
+  readonly requests: number;
+  /** From the histogram merged over all trials and runners. */
+  readonly latencyUs: LatencySummary;
+  /** Percentile spectrum of the merged histogram, for the log-scale chart. */
+  readonly latencySpectrumUs: readonly SpectrumPoint[];
+  readonly errors: ErrorCounts & { readonly total: number };
+  /** Share of responses per X-Served-By, summing to 1. */
+  readonly backends: Readonly<Record<string, number>>;
+  /** Per-second throughput of each trial (runners summed). */
+  readonly timelines: readonly { readonly trial: number; readonly points: readonly TimelinePoint[] }[];
+  readonly failover?: FailoverSummary;
+}
+
+export interface Report {
+  readonly schema: typeof REPORT_SCHEMA;
+  /** ISO time the report was built. */
+  readonly createdAt: string;
+  readonly scenario: ReportScenario;
+  readonly environment: ReportEnvironment;
+  readonly topologies: readonly TopologyReport[];
+}
+
+/** What `buildReport` needs. */
+export interface ReportInput {
+  readonly scenario: ReportScenario;
+  readonly environment: ReportEnvironment;
+  /** Every load result of the run: any topologies, trials and runners, in any order. */
+  readonly results: readonly LoadResult[];
+  readonly failover?: readonly FailoverEvent[];
+  /** @default now */
+  readonly createdAt?: Date;
+}

@@ -1,0 +1,166 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildReport, renderHtml, renderMarkdown, writeReportFiles, type ReportInput } from '../../src/report/index.js';
+import { confidenceInterval95, median } from '../../src/report/statistics.js';
+import { loadResult, repeat } from './load-results.js';
+
+const scenario: ReportInput['scenario'] = {
+  name: 'quick', mode: 'closed', connections: 8, rate: null, durationMs: 5000, warmupMs: 1000, trials: 3,
+};
+const environment: ReportInput['environment'] = {
+  where: 'local (test)',
+  cpus: { model: 'Test CPU', count: 2 },
+  versions: { node: process.version },
+  cpuLimits: { perServer: null, mechanism: 'none' },
+};
+
+/** single: 1000, 1100, 1200 req/s; nginx: two runners per trial; rpc-gateway: slow second trial. */
+function threeTopologies(): ReportInput {
+  return {
+    scenario,
+    environment,
+    createdAt: new Date('2026-01-02T03:04:05Z'),
+    results: [
+      loadResult({ topology: 'rpc-gateway', trial: 1, throughputRps: 3000, latenciesUs: repeat(1000, 100), backends: { a: 50, b: 30, c: 20 } }),
+      loadResult({ topology: 'rpc-gateway', trial: 2, throughputRps: 3200, latenciesUs: repeat(10_000, 100), backends: { a: 50, b: 30, c: 20 } }),
+      loadResult({ topology: 'rpc-gateway', trial: 3, throughputRps: 3100, latenciesUs: repeat(1000, 100), backends: { a: 50, b: 30, c: 20 } }),
+      ...[1000, 1100, 1200].map((rps, i) =>
+        loadResult({ topology: 'single', trial: i + 1, throughputRps: rps, latenciesUs: repeat(2000, 50), errors: { status5xx: i, reset: 1 } }),
+      ),
+      ...[1, 2, 3].flatMap((trial) =>
+        [0, 1].map((runner) => loadResult({ topology: 'nginx', trial, runner, throughputRps: 900 + trial * 100, latenciesUs: repeat(1500, 40) })),
+      ),
+    ],
+  };
+}
+
+describe('statistics', () => {
+  it('takes the median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('gives the Student t 95% interval of the mean, none for one value', () => {
+    const ci = confidenceInterval95([100, 110, 120]);
+    // mean 110, s 10, t(2) 4.303: 110 ± 24.84
+    expect(ci?.low).toBeCloseTo(85.16, 1);
+    expect(ci?.high).toBeCloseTo(134.84, 1);
+    expect(confidenceInterval95([100])).toBeNull();
+  });
+});
+
+describe('buildReport', () => {
+  const report = buildReport(threeTopologies());
+  const byName = Object.fromEntries(report.topologies.map((t) => [t.name, t]));
+
+  it('orders topologies as DESIGN.md lists them and keeps the scenario', () => {
+    expect(report.schema).toBe('clusterbench/report@1');
+    expect(report.topologies.map((t) => t.name)).toEqual(['single', 'nginx', 'rpc-gateway']);
+    expect(report.scenario.name).toBe('quick');
+  });
+
+  it('adds the runners of a trial and takes the median over trials with an interval', () => {
+    expect(byName.nginx.trials).toBe(3);
+    expect(byName.nginx.runners).toBe(2);
+    expect(byName.nginx.trialThroughputRps).toEqual([2000, 2200, 2400]);
+    expect(byName.nginx.throughputRps.median).toBe(2200);
+    expect(byName.single.throughputRps.median).toBe(1100);
+    const { ciLow, ciHigh } = byName.single.throughputRps;
+    expect(ciLow).toBeLessThan(1100);
+    expect(ciHigh).toBeGreaterThan(1100);
+  });
+
+  it('gives ratios to single', () => {
+    expect(byName.single.ratioToSingle).toBe(1);
+    expect(byName.nginx.ratioToSingle).toBe(2);
+    expect(byName['rpc-gateway'].ratioToSingle).toBeCloseTo(3100 / 1100, 6);
+  });
+
+  it('reads percentiles from the merged histogram, not averages of trials', () => {
+    // 200 samples at 1 ms and 100 at 10 ms: the merged p90 is 10 ms (an average of trial p90s is 4 ms).
+    const rpc = byName['rpc-gateway'];
+    expect(rpc.latencyUs.p50).toBeGreaterThanOrEqual(995);
+    expect(rpc.latencyUs.p50).toBeLessThanOrEqual(1005);
+    expect(rpc.latencyUs.p90).toBeGreaterThanOrEqual(9950);
+    expect(rpc.latencyUs.mean).toBeCloseTo(4000, -2);
+    expect(rpc.requests).toBe(300);
+    expect(rpc.latencySpectrumUs.map((p) => p.percentile)).toContain(99.9);
+  });
+
+  it('sums errors and gives each backend its share', () => {
+    expect(byName.single.errors).toMatchObject({ status5xx: 3, reset: 3, total: 6 });
+    expect(byName['rpc-gateway'].backends).toEqual({ a: 0.5, b: 0.3, c: 0.2 });
+    expect(byName.nginx.errors.total).toBe(0);
+  });
+
+  it('has no ratio without a single topology, and no interval with one trial', () => {
+    const one = buildReport({
+      scenario: { ...scenario, trials: 1 },
+      environment,
+      results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 500, latenciesUs: repeat(100, 10) })],
+    });
+    expect(one.topologies[0].ratioToSingle).toBeNull();
+    expect(one.topologies[0].throughputRps).toEqual({ median: 500, ciLow: null, ciHigh: null });
+  });
+
+  it('finds the errors and time to recover of a failover trial', () => {
+    const rps = [1000, 1000, 1000, 1000, 500, 700, 980, 1000, 1000, 1000];
+    const timeline = rps.map((r, i) => ({ t: i + 1, rps: r, p99Us: 1000, errors: i === 4 ? 3 : 0 }));
+    const failover = buildReport({
+      scenario,
+      environment,
+      results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 920, latenciesUs: repeat(100, 10), errors: { reset: 3 }, timeline, durationMs: 10_000 })],
+      failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200 }],
+    }).topologies[0].failover;
+    // Second 7 (6 s to 7 s) is the first whole second after the restart at >= 90% of 1000 req/s.
+    expect(failover).toEqual({ trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, errors: 3, recoveryMs: 2800 });
+  });
+});
+
+describe('rendering', () => {
+  const report = buildReport(threeTopologies());
+
+  it('puts the seed table first in Markdown, then the details', () => {
+    const md = renderMarkdown(report);
+    const firstTable = md.split('\n').findIndex((l) => l.startsWith('|'));
+    expect(md.split('\n')[firstTable]).toBe('| topology | average response time (ms) | throughput (req/s) |');
+    expect(md).toMatch(/\| single \| 2\.00 \| 1,100 \|/);
+    expect(md).toMatch(/\| nginx \| 2,200 \| .* \| 2\.00x \|/);
+    expect(md.indexOf('## Throughput over trials')).toBeGreaterThan(firstTable);
+    for (const section of ['## Latency', '## Errors', '## Backends', '## Environment']) expect(md).toContain(section);
+    expect(md).not.toContain('## Failover');
+  });
+
+  it('renders self-contained HTML with three charts and no script or external reference', () => {
+    const html = renderHtml(report);
+    for (const chart of ['throughput', 'latency-spectrum', 'timeline']) expect(html).toContain(`data-chart="${chart}"`);
+    expect(html).not.toMatch(/<script|<link|src=|url\(|@import/i);
+    expect(html.match(/class="bar"/g)).toHaveLength(3);
+  });
+
+  it('escapes names that come from servers', () => {
+    const hostile = buildReport({
+      scenario,
+      environment,
+      results: [loadResult({ topology: 'single', trial: 1, throughputRps: 1, latenciesUs: [5], backends: { '<b>x</b>': 1 } })],
+    });
+    expect(renderHtml(hostile)).not.toContain('<b>x</b>');
+  });
+});
+
+describe('writeReportFiles', () => {
+  const dirs: string[] = [];
+  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it('writes report.json, report.md and report.html', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cb-report-'));
+    dirs.push(dir);
+    const report = buildReport(threeTopologies());
+    const files = await writeReportFiles(join(dir, 'nested'), report);
+    expect(JSON.parse(await readFile(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(await readFile(files.markdown, 'utf8')).toBe(renderMarkdown(report));
+    expect(await readFile(files.html, 'utf8')).toBe(renderHtml(report));
+  });
+});
