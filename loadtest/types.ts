@@ -23,12 +23,18 @@ export interface ErrorCounts {
   readonly status5xx: number;
 }
 
-/** One second of the measured run (t counts from 1 after warmup). */
+/**
+ * One second of the measured run (t counts from 1 after warmup): responses that arrived in that
+ * second (the drain after the end lands in the last one), their p99, and errors in that second.
+ */
 export interface TimelinePoint {
   readonly t: number;
   readonly rps: number;
   readonly p99Us: number;
   readonly errors: number;
+  /** HdrHistogram of that second's latencies (same encoding as LoadResult.histogram), so that
+   * merged timelines have exact p99s; absent when the second had no responses. */
+  readonly histogram?: string;
 }
 
 export type LoadMode = 'closed' | 'open';

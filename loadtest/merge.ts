@@ -1,0 +1,104 @@
+import { encodeHistogram, mergeEncodedHistograms, summarizeHistogram } from './histogram.js';
+import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LoadResult, type TimelinePoint } from './types.js';
+
+/** The one value all results share, or every distinct value joined with commas. */
+function joined(values: readonly string[]): string {
+  return [...new Set(values)].join(',');
+}
+
+/** The one value all results share, or 0 when they differ. */
+function shared(values: readonly number[]): number {
+  return values.every((v) => v === values[0]) ? values[0] : 0;
+}
+
+function sumErrors(results: readonly LoadResult[]): ErrorCounts {
+  const sum = (key: keyof ErrorCounts) => results.reduce((n, r) => n + r.errors[key], 0);
+  return {
+    connect: sum('connect'),
+    timeout: sum('timeout'),
+    reset: sum('reset'),
+    status4xx: sum('status4xx'),
+    status5xx: sum('status5xx'),
+  };
+}
+
+function sumBackends(results: readonly LoadResult[]): Record<string, number> {
+  const backends: Record<string, number> = {};
+  for (const r of results) {
+    for (const [name, count] of Object.entries(r.backends)) backends[name] = (backends[name] ?? 0) + count;
+  }
+  return backends;
+}
+
+/**
+ * Second by second: requests and errors summed; p99 from the merged histograms of that second.
+ * A point without its histogram (an older or trimmed result) leaves only an upper bound: the
+ * largest p99 of the inputs (no more than 1% of the merged samples can lie above it).
+ */
+function mergeTimelines(results: readonly LoadResult[]): TimelinePoint[] {
+  const bySecond = new Map<number, TimelinePoint[]>();
+  for (const r of results) {
+    for (const point of r.timeline) {
+      const points = bySecond.get(point.t) ?? [];
+      points.push(point);
+      bySecond.set(point.t, points);
+    }
+  }
+  return [...bySecond.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([t, points]) => {
+      const rps = points.reduce((n, p) => n + p.rps, 0);
+      const errors = points.reduce((n, p) => n + p.errors, 0);
+      const withSamples = points.filter((p) => p.rps > 0);
+      if (withSamples.every((p) => p.histogram !== undefined)) {
+        if (withSamples.length === 0) return { t, rps, p99Us: 0, errors };
+        const merged = mergeEncodedHistograms(withSamples.map((p) => p.histogram as string));
+        return { t, rps, p99Us: merged.getValueAtPercentile(99), errors, histogram: encodeHistogram(merged) };
+      }
+      return { t, rps, p99Us: Math.max(...points.map((p) => p.p99Us)), errors };
+    });
+}
+
+/**
+ * Merges results of runs that ran at the same time (worker threads, runners) into one, exactly:
+ * histograms are added (HdrHistogram add is lossless) and every percentile is read from the
+ * merged histogram, never averaged; counts, errors, backends and throughput are summed; the
+ * timeline is merged second by second. Labels the inputs share are kept; differing topologies
+ * and targets are joined with commas, differing trial or runner numbers become 0.
+ */
+export function mergeResults(results: readonly LoadResult[]): LoadResult {
+  if (results.length === 0) throw new Error('mergeResults: no results to merge');
+  for (const r of results) {
+    if (r.schema !== LOAD_RESULT_SCHEMA) throw new Error(`mergeResults: schema "${String(r.schema)}" is not ${LOAD_RESULT_SCHEMA}`);
+  }
+  const mode = results[0].mode;
+  if (results.some((r) => r.mode !== mode)) throw new Error('mergeResults: cannot merge closed-loop and open-loop results');
+  const latency = mergeEncodedHistograms(results.map((r) => r.histogram));
+  const serviceHistograms = results.map((r) => r.serviceHistogram).filter((h): h is string => h !== undefined);
+  const service = serviceHistograms.length === results.length ? mergeEncodedHistograms(serviceHistograms) : null;
+  const rates = results.map((r) => r.rate).filter((r): r is number => r !== null);
+  const lateSends = results.map((r) => r.lateSends).filter((n): n is number => n !== undefined);
+  return {
+    schema: LOAD_RESULT_SCHEMA,
+    topology: joined(results.map((r) => r.topology)),
+    trial: shared(results.map((r) => r.trial)),
+    runner: shared(results.map((r) => r.runner)),
+    target: joined(results.map((r) => r.target)),
+    mode,
+    connections: results.reduce((n, r) => n + r.connections, 0),
+    rate: rates.length === 0 ? null : rates.reduce((a, b) => a + b, 0),
+    durationMs: Math.max(...results.map((r) => r.durationMs)),
+    warmupMs: Math.max(...results.map((r) => r.warmupMs)),
+    startedAt: results.map((r) => r.startedAt).sort()[0],
+    startSkewMs: Math.max(...results.map((r) => r.startSkewMs)),
+    requests: results.reduce((n, r) => n + r.requests, 0),
+    throughputRps: Math.round(results.reduce((n, r) => n + r.throughputRps, 0) * 10) / 10,
+    latencyUs: summarizeHistogram(latency),
+    ...(service === null ? {} : { serviceTimeUs: summarizeHistogram(service), serviceHistogram: encodeHistogram(service) }),
+    errors: sumErrors(results),
+    backends: sumBackends(results),
+    timeline: mergeTimelines(results),
+    histogram: encodeHistogram(latency),
+    ...(lateSends.length === 0 ? {} : { lateSends: lateSends.reduce((a, b) => a + b, 0) }),
+  };
+}
