@@ -117,6 +117,8 @@ export interface BenchmarkStatus {
   readonly results?: readonly BenchmarkTopologyResult[];
   /** Name of the ConfigMap holding report.md and report.json. */
   readonly reportConfigMap?: string;
+  /** Topologies of the spec that were not deployed when the Benchmark started; decided once. */
+  readonly skippedTopologies?: readonly string[];
   readonly startTime?: string;
   readonly completionTime?: string;
 }
@@ -276,6 +278,7 @@ export const benchmarkStatusSchema: OpenApiSchema = {
       },
     },
     reportConfigMap: { type: 'string' },
+    skippedTopologies: { type: 'array', items: { type: 'string' } },
     startTime: { type: 'string', format: 'date-time' },
     completionTime: { type: 'string', format: 'date-time' },
   },

@@ -1,0 +1,215 @@
+/**
+ * Validation of a Benchmark spec against the CRD's own schema (`benchmarkSpecSchema`), so the
+ * controller's `InvalidSpec` condition, `clusterbench bench` and the API server agree; then the
+ * few cross-field rules a structural schema cannot say, and the scenario's defaults.
+ */
+import { SCENARIOS, type ScenarioName } from '../scenarios.js';
+import type { Topology } from '../topologies.js';
+import { BALANCED_TOPOLOGIES } from '../topologies.js';
+import type { LoadMode } from '../../loadtest/types.js';
+import { parseDurationMs } from '../util/parse.js';
+import { UsageError } from '../util/usage-error.js';
+import { BENCHMARK_LIMITS, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
+
+/** One thing wrong with a spec: the field's path and a one-line message naming the allowed values. */
+export interface SpecProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Everything a run needs, with the scenario's defaults filled in. */
+export interface BenchmarkPlan {
+  readonly topologies: readonly Topology[];
+  /** The scenario's name, or `custom` when spec.load overrode it. */
+  readonly scenarioName: string;
+  readonly scenario: ScenarioName;
+  readonly mode: LoadMode;
+  /** Over all runners. */
+  readonly connections: number;
+  /** Open loop, over all runners; null in closed loop. */
+  readonly rate: number | null;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly timeoutMs: number;
+  readonly runners: number;
+  readonly trials: number;
+  /** ms into the measured part at which a hello pod is deleted; null without failover. */
+  readonly killAfterMs: number | null;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+}
+
+function typeMatches(type: OpenApiSchema['type'], value: unknown): boolean {
+  switch (type) {
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return true;
+  }
+}
+
+/**
+ * Checks `value` against a structural schema: type, enum, bounds, pattern, required fields, set
+ * lists, and no fields the schema does not know (the API server would prune them silently; a user
+ * who misspelt one wants to hear it). Returns the first problem, or undefined.
+ */
+export function checkAgainstSchema(value: unknown, schema: OpenApiSchema, field: string): SpecProblem | undefined {
+  if (value === null && schema.nullable) return undefined;
+  if (!typeMatches(schema.type, value)) {
+    return { field, message: `${describe(value)} is not ${schema.type === 'integer' ? 'a whole number' : `a${schema.type === 'object' || schema.type === 'array' ? 'n' : ''} ${schema.type}`}` };
+  }
+  if (schema.enum && !schema.enum.includes(value as string | number)) {
+    return { field, message: `${describe(value)} is not allowed (allowed: ${schema.enum.join(', ')})` };
+  }
+  if (typeof value === 'number') {
+    const { minimum: min, maximum: max } = schema;
+    if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+      return { field, message: `${value} is out of range (allowed: ${min ?? '-∞'} to ${max ?? '∞'})` };
+    }
+  }
+  if (typeof value === 'string') {
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) {
+      return { field, message: `${describe(value)} is longer than ${schema.maxLength} characters` };
+    }
+    if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
+      return { field, message: `${describe(value)} is not a duration (use a number with us, ms, s, m or h, e.g. 10s)` };
+    }
+  }
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) {
+      return { field, message: `needs at least ${schema.minItems} item(s)${itemsAllowed(schema)}` };
+    }
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+      return { field, message: `takes at most ${schema.maxItems} items` };
+    }
+    for (const [i, item] of value.entries()) {
+      const problem = schema.items && checkAgainstSchema(item, schema.items, `${field}[${i}]`);
+      if (problem) return problem;
+      if (schema['x-kubernetes-list-type'] === 'set' && value.indexOf(item) !== i) {
+        return { field, message: `${describe(item)} is listed twice` };
+      }
+    }
+  }
+  if (schema.type === 'object' && schema.properties) {
+    const object = value as Record<string, unknown>;
+    for (const name of schema.required ?? []) {
+      if (object[name] === undefined) return { field: `${field}.${name}`, message: `is required${itemsAllowed(schema.properties[name])}` };
+    }
+    for (const [name, item] of Object.entries(object)) {
+      const property = schema.properties[name];
+      if (!property) {
+        return { field: `${field}.${name}`, message: `unknown field (allowed: ${Object.keys(schema.properties).join(', ')})` };
+      }
+      const problem = item === undefined ? undefined : checkAgainstSchema(item, property, `${field}.${name}`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+function itemsAllowed(schema: OpenApiSchema | undefined): string {
+  const values = schema?.enum ?? schema?.items?.enum;
+  return values ? ` (allowed: ${values.join(', ')})` : '';
+}
+
+function durationOf(field: string, text: string | undefined, fallbackMs: number, allowZero = false): number | SpecProblem {
+  if (text === undefined) return fallbackMs;
+  try {
+    return parseDurationMs(field, text, { allowZero });
+  } catch (err) {
+    // parseDurationMs prefixes the field; keep the rest of its one-line message.
+    return { field, message: (err as Error).message.replace(`${field}: `, '') };
+  }
+}
+
+function isProblem(value: unknown): value is SpecProblem {
+  return typeof value === 'object' && value !== null && 'field' in value && 'message' in value;
+}
+
+/**
+ * Validates `spec` against the CRD schema and the cross-field rules, and resolves the scenario's
+ * defaults. Returns the plan, or the first problem (field path starting with `spec`).
+ */
+export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | { problem: SpecProblem } {
+  const problem = checkAgainstSchema(spec, benchmarkSpecSchema, 'spec');
+  if (problem) return { problem };
+  const s = spec as BenchmarkSpec;
+  const scenario = SCENARIOS[s.scenario ?? 'standard'];
+  const load = s.load ?? {};
+  const mode: LoadMode = load.mode ?? (load.rate !== undefined ? 'open' : scenario.mode);
+  if (mode === 'open' && load.rate === undefined) {
+    return { problem: { field: 'spec.load.rate', message: 'is required when spec.load.mode is open' } };
+  }
+  if (mode === 'closed' && load.rate !== undefined) {
+    return { problem: { field: 'spec.load.rate', message: 'applies only when spec.load.mode is open (allowed: open, or no rate)' } };
+  }
+  const durationMs = durationOf('spec.load.duration', load.duration, scenario.durationMs);
+  const warmupMs = durationOf('spec.load.warmup', load.warmup, scenario.warmupMs, true);
+  const timeoutMs = durationOf('spec.load.timeout', load.timeout, DEFAULT_TIMEOUT_MS);
+  const killAfterMs = s.failover ? durationOf('spec.failover.killAfter', s.failover.killAfter, 0) : null;
+  for (const value of [durationMs, warmupMs, timeoutMs, killAfterMs]) if (isProblem(value)) return { problem: value };
+  const runners = s.runners ?? 1;
+  const connections = load.connections ?? scenario.connections;
+  if (mode === 'closed' && connections < runners) {
+    return { problem: { field: 'spec.load.connections', message: `${connections} is fewer than spec.runners (${runners}); each runner needs one` } };
+  }
+  if (typeof killAfterMs === 'number') {
+    if (killAfterMs >= (durationMs as number)) {
+      return { problem: { field: 'spec.failover.killAfter', message: `must be shorter than the measured duration (${durationMs} ms)` } };
+    }
+    if (!s.topologies.some((t) => (BALANCED_TOPOLOGIES as readonly string[]).includes(t))) {
+      return { problem: { field: 'spec.failover', message: `needs a balanced topology in spec.topologies (allowed: ${BALANCED_TOPOLOGIES.join(', ')})` } };
+    }
+  }
+  const custom = s.load !== undefined && Object.keys(s.load).length > 0;
+  return {
+    plan: {
+      topologies: s.topologies,
+      scenarioName: custom ? 'custom' : scenario.name,
+      scenario: scenario.name,
+      mode,
+      connections,
+      rate: mode === 'open' ? (load.rate as number) : null,
+      durationMs: durationMs as number,
+      warmupMs: warmupMs as number,
+      timeoutMs: timeoutMs as number,
+      runners,
+      trials: s.trials ?? scenario.trials,
+      killAfterMs: killAfterMs as number | null,
+    },
+  };
+}
+
+/** Checks a Benchmark's name: its Jobs' names (`<name>-<topology>-t<trial>-a<attempt>`) must fit 63 characters. */
+export function checkBenchmarkName(name: string): SpecProblem | undefined {
+  if (name.length > BENCHMARK_LIMITS.nameMaxLength) {
+    return { field: 'metadata.name', message: `"${name}" is longer than ${BENCHMARK_LIMITS.nameMaxLength} characters` };
+  }
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    return { field: 'metadata.name', message: `"${name}" must be lower-case letters, digits and '-', starting and ending with a letter or digit` };
+  }
+  return undefined;
+}
+
+/** For the CLI: the plan, or a UsageError (exit 2) naming the field and the allowed values. */
+export function planOrUsageError(name: string, spec: unknown): BenchmarkPlan {
+  const nameProblem = checkBenchmarkName(name);
+  if (nameProblem) throw new UsageError(`${nameProblem.field}: ${nameProblem.message}`);
+  const resolved = resolveBenchmarkSpec(spec);
+  if ('problem' in resolved) throw new UsageError(`${resolved.problem.field}: ${resolved.problem.message}`);
+  return resolved.plan;
+}

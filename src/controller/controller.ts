@@ -1,0 +1,484 @@
+/**
+ * The Benchmark controller: watches Benchmarks, Jobs and pods of one namespace, turns what it sees
+ * into the inputs of `decide` (reconcile.ts) and carries out its actions against the API server.
+ * Everything it needs to resume lives in the cluster: Job names are deterministic, runners'
+ * results are read back from their pods, finished runs are kept in the `<benchmark>-runs` ConfigMap.
+ */
+import { createServer, type Server } from 'node:http';
+import { cpus, release } from 'node:os';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  NetworkingV1Api,
+  PatchStrategy,
+  VersionApi,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1Job,
+  type V1OwnerReference,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { LoadResult } from '../../loadtest/types.js';
+import {
+  BENCHMARK_API_VERSION,
+  BENCHMARK_GROUP,
+  BENCHMARK_KIND,
+  BENCHMARK_PLURAL,
+  BENCHMARK_VERSION,
+  type Benchmark,
+  type BenchmarkCondition,
+  type BenchmarkStatus,
+} from '../api/benchmark.js';
+import { checkBenchmarkName, resolveBenchmarkSpec, type BenchmarkPlan } from '../api/validate.js';
+import { renderMarkdown, type ReportEnvironment } from '../report/index.js';
+import type { Topology } from '../topologies.js';
+import { clusterReport, statusResults } from './cluster-report.js';
+import { Coordinator } from './coordinator.js';
+import { SupervisedInformer, describeError } from './informers.js';
+import {
+  ANNOTATION_COMPLETION_INDEX,
+  HELLO_POD_SELECTOR,
+  LABEL_ATTEMPT,
+  LABEL_BENCHMARK,
+  LABEL_TOPOLOGY,
+  LABEL_TRIAL,
+  MANAGED_SELECTOR,
+  failoverKey,
+  reportConfigMapName,
+  runKey,
+  runsConfigMapName,
+} from './names.js';
+import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
+import { decodeResult, resultFromLog } from './result-codec.js';
+import { runnerJob } from './runner-job.js';
+
+export interface ControllerOptions {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  /** The bench image the runner Jobs run. */
+  readonly image: string;
+  /** Port of the runners' WebSocket (and /healthz). */
+  readonly port: number;
+  /** What runners dial, e.g. ws://clusterbench-controller.clusterbench.svc:8080/runners */
+  readonly controllerUrl: string;
+  /** Seconds between reconcile passes while nothing happens (progress, failover timing). @default 2000 */
+  readonly resyncMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+const FINAL_PHASES = new Set(['Succeeded', 'Failed']);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function isApiCode(err: unknown, code: number): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+function toMs(time: Date | string | undefined): number {
+  return time === undefined ? NaN : new Date(time).getTime();
+}
+
+/** A Job as `decide` sees it; undefined for Jobs that are not a run's attempt. */
+export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | undefined {
+  const labels = job.metadata?.labels ?? {};
+  const trial = Number(labels[LABEL_TRIAL]);
+  const attempt = Number(labels[LABEL_ATTEMPT]);
+  if (!job.metadata?.name || !labels[LABEL_TOPOLOGY] || !(trial > 0) || !(attempt > 0)) return undefined;
+  const run = { topology: labels[LABEL_TOPOLOGY] as Topology, trial };
+  const condition = (type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+  const failed = condition('Failed');
+  if (failed) {
+    // The runner's own words (its log tail, kept by FallbackToLogsOnError) say more than BackoffLimitExceeded.
+    const detail = pods
+      .map((p) => p.status?.containerStatuses?.[0]?.state?.terminated)
+      .find((t) => t && t.exitCode !== 0);
+    const words = detail?.message?.trim().split('\n').pop();
+    return { name: job.metadata.name, run, attempt, state: 'failed', reason: `${failed.reason ?? 'Failed'}${words ? `: ${words}` : detail ? `: runner exited ${detail.exitCode}` : ''}` };
+  }
+  return { name: job.metadata.name, run, attempt, state: condition('Complete') ? 'succeeded' : 'active' };
+}
+
+/** Merges condition updates into the current list, keeping transition times of unchanged ones. */
+export function mergeConditions(current: readonly BenchmarkCondition[], updates: readonly ConditionUpdate[], generation: number | undefined, now: Date): BenchmarkCondition[] {
+  const byType = new Map(current.map((c) => [c.type, c]));
+  for (const u of updates) {
+    const old = byType.get(u.type);
+    const lastTransitionTime = old && old.status === u.status ? old.lastTransitionTime : now.toISOString();
+    byType.set(u.type, { ...u, lastTransitionTime, ...(generation === undefined ? {} : { observedGeneration: generation }) });
+  }
+  return [...byType.values()];
+}
+
+export class BenchmarkController {
+  private readonly log: (line: string) => void;
+  private readonly custom: CustomObjectsApi;
+  private readonly batch: BatchV1Api;
+  private readonly core: CoreV1Api;
+  private readonly networking: NetworkingV1Api;
+  private readonly coordinator: Coordinator;
+  private readonly benchmarks: SupervisedInformer<Benchmark & KubernetesObject>;
+  private readonly jobs: SupervisedInformer<V1Job>;
+  private readonly runnerPods: SupervisedInformer<V1Pod>;
+  private readonly helloPods: SupervisedInformer<V1Pod>;
+  private server?: Server;
+  private timer?: NodeJS.Timeout;
+  private pass?: Promise<void>;
+  private again = false;
+  private environmentCache?: Promise<ReportEnvironment>;
+
+  constructor(private readonly options: ControllerOptions) {
+    const { kc, namespace } = options;
+    this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
+    const kick = () => this.kick();
+    this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
+      kc,
+      `/apis/${BENCHMARK_GROUP}/${BENCHMARK_VERSION}/namespaces/${namespace}/${BENCHMARK_PLURAL}`,
+      () => this.custom.listNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL }),
+      undefined,
+      kick,
+      this.log,
+    );
+    this.jobs = new SupervisedInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }), MANAGED_SELECTOR, () => {
+      this.coordinator.poke();
+      kick();
+    }, this.log);
+    this.runnerPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }), MANAGED_SELECTOR, kick, this.log);
+    this.helloPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: HELLO_POD_SELECTOR }), HELLO_POD_SELECTOR, kick, this.log);
+    this.coordinator = new Coordinator({
+      expectedRunners: (job) => this.jobs.list().find((j) => j.metadata?.name === job)?.spec?.completions,
+      onChange: kick,
+      log: this.log,
+    });
+  }
+
+  private informers() {
+    return [this.benchmarks, this.jobs, this.runnerPods, this.helloPods];
+  }
+
+  /** Starts the runners' socket, the informers and the reconcile loop; resolves once listening. */
+  async start(): Promise<{ port: number }> {
+    this.server = createServer((req, res) => {
+      const ok = req.url === '/healthz' || (req.url === '/readyz' && this.informers().every((i) => i.synced));
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+    });
+    this.coordinator.attach(this.server);
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(this.options.port, resolve);
+    });
+    for (const informer of this.informers()) informer.start();
+    const resyncMs = this.options.resyncMs ?? 2_000;
+    this.timer = setInterval(() => {
+      for (const informer of this.informers()) void informer.watchdog();
+      this.kick();
+    }, resyncMs);
+    const address = this.server.address();
+    const port = typeof address === 'object' && address ? address.port : this.options.port;
+    this.log(`controller: namespace ${this.options.namespace}, runners' socket on :${port}, image ${this.options.image}`);
+    return { port };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(this.informers().map((i) => i.stop()));
+    this.coordinator.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.pass;
+  }
+
+  /** Schedules a reconcile pass; passes never overlap, and a kick during one runs another after it. */
+  kick(): void {
+    if (this.pass) {
+      this.again = true;
+      return;
+    }
+    this.pass = this.reconcileAll()
+      .catch((err: unknown) => this.log(`reconcile: ${describeError(err)}`))
+      .finally(() => {
+        this.pass = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async reconcileAll(): Promise<void> {
+    if (!this.informers().every((i) => i.synced)) return;
+    for (const benchmark of this.benchmarks.list()) {
+      try {
+        await this.reconcile(benchmark);
+      } catch (err) {
+        this.log(`benchmark ${benchmark.metadata?.name}: ${describeError(err)}`);
+      }
+    }
+  }
+
+  private async reconcile(benchmark: Benchmark): Promise<void> {
+    const { name, generation, deletionTimestamp } = benchmark.metadata;
+    const status = benchmark.status ?? {};
+    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) return;
+
+    const nameProblem = checkBenchmarkName(name);
+    const resolved = nameProblem ? { problem: nameProblem } : resolveBenchmarkSpec(benchmark.spec);
+    if ('problem' in resolved) {
+      const { field, message } = resolved.problem;
+      this.log(`benchmark ${name}: invalid spec: ${field}: ${message}`);
+      await this.patchStatus(name, {
+        phase: 'Failed',
+        observedGeneration: generation,
+        completionTime: new Date().toISOString(),
+        conditions: mergeConditions(status.conditions ?? [], [{ type: 'InvalidSpec', status: 'True', reason: 'FieldInvalid', message: `${field}: ${message}` }], generation, new Date()),
+      });
+      return;
+    }
+    const { plan } = resolved;
+    const ownedJobs = this.jobs.list().filter((j) => j.metadata?.labels?.[LABEL_BENCHMARK] === name);
+    const podsOf = (job: string) => this.runnerPods.list().filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
+    const jobs = ownedJobs.flatMap((j) => {
+      const observed = observeJob(j, podsOf(j.metadata?.name ?? ''));
+      return observed ? [observed] : [];
+    });
+    const stored = await this.readRuns(name);
+    const results = new Map<string, Map<number, LoadResult>>();
+    const socketResults = this.coordinator.results();
+    for (const job of jobs) {
+      const byIndex = new Map(socketResults.get(job.name) ?? []);
+      if (job.state === 'succeeded' && !stored.records.has(runKey(job.run))) {
+        for (const pod of podsOf(job.name)) {
+          const index = Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]);
+          if (!byIndex.has(index) && pod.status?.phase === 'Succeeded') {
+            const result = await this.resultOfPod(pod);
+            if (result) byIndex.set(index, result);
+          }
+        }
+      }
+      results.set(job.name, byIndex);
+    }
+    const helloPods: HelloPod[] = this.helloPods.list().map((p) => ({
+      name: p.metadata?.name ?? '',
+      createdAtMs: toMs(p.metadata?.creationTimestamp),
+      readyAtMs: (() => {
+        const ready = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+        return ready ? toMs(ready.lastTransitionTime) : null;
+      })(),
+    }));
+    const decision = decide({
+      benchmark: name,
+      plan,
+      skippedTopologies: status.skippedTopologies as Topology[] | undefined,
+      deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(plan.topologies),
+      records: stored.records,
+      kills: stored.kills,
+      jobs,
+      results,
+      startTimes: this.coordinator.startTimes(),
+      helloPods,
+      reportWritten: status.reportConfigMap !== undefined,
+      now: Date.now(),
+    });
+    const extra: BenchmarkStatus = {};
+    for (const action of decision.actions) Object.assign(extra, await this.execute(benchmark, plan, decision, action));
+    for (const action of decision.actions) if (action.kind === 'recordRun') this.coordinator.forget(action.record.job);
+    await this.patchStatus(name, this.nextStatus(benchmark, plan, decision, extra));
+  }
+
+  private nextStatus(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, extra: BenchmarkStatus): BenchmarkStatus {
+    const status = benchmark.status ?? {};
+    const now = new Date();
+    const final = FINAL_PHASES.has(decision.phase);
+    const live = decision.current && this.coordinator.progress(decision.current.job);
+    return {
+      phase: decision.phase,
+      observedGeneration: benchmark.metadata.generation,
+      skippedTopologies: [...decision.skippedTopologies],
+      startTime: status.startTime ?? now.toISOString(),
+      ...(final ? { completionTime: now.toISOString() } : {}),
+      conditions: mergeConditions(status.conditions ?? [], decision.conditions, benchmark.metadata.generation, now),
+      progress: {
+        completedRuns: decision.completedRuns,
+        totalRuns: decision.totalRuns,
+        ...(decision.current ? { topology: decision.current.run.topology, trial: decision.current.run.trial, runners: plan.runners } : {}),
+        ...(live ? { runnersReady: live.runnersReady, warmup: live.warmup, elapsedMs: live.elapsedMs, requests: live.requests, rps: Math.round(live.rps), errors: live.errors } : {}),
+        updatedAt: now.toISOString(),
+      },
+      ...extra,
+    };
+  }
+
+  private async execute(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, action: Action): Promise<BenchmarkStatus> {
+    const { name } = benchmark.metadata;
+    const namespace = this.options.namespace;
+    switch (action.kind) {
+      case 'createJob': {
+        const body = runnerJob({
+          benchmark: { name, uid: benchmark.metadata.uid ?? '' },
+          namespace,
+          image: this.options.image,
+          controllerUrl: this.options.controllerUrl,
+          plan,
+          run: action.run,
+          attempt: action.attempt,
+        });
+        try {
+          await this.batch.createNamespacedJob({ namespace, body });
+          this.log(`benchmark ${name}: created Job ${body.metadata?.name}`);
+        } catch (err) {
+          if (!isApiCode(err, 409)) throw err; // already there: an earlier pass created it
+        }
+        return {};
+      }
+      case 'recordRun': {
+        const { record } = action;
+        const stored = { ...record, results: record.results?.map((r) => JSON.stringify(r)) };
+        await this.patchRuns(benchmark, { [runKey(record.run)]: JSON.stringify(stored) });
+        this.log(`benchmark ${name}: ${runKey(record.run)} ${record.state}${record.reason ? `: ${record.reason}` : ''}`);
+        return {};
+      }
+      case 'killPod': {
+        const kill: FailoverKill = { pod: action.pod, atEpochMs: Date.now() };
+        // Recorded first: a restart in between must not delete a second pod.
+        await this.patchRuns(benchmark, { [failoverKey(action.run)]: JSON.stringify(kill) });
+        try {
+          await this.core.deleteNamespacedPod({ name: action.pod, namespace, gracePeriodSeconds: 0 });
+        } catch (err) {
+          if (!isApiCode(err, 404)) throw err;
+        }
+        this.log(`benchmark ${name}: failover: deleted pod ${action.pod} during ${runKey(action.run)}`);
+        return {};
+      }
+      case 'writeReport': {
+        const report = clusterReport(plan, action.records, await this.environment(plan), decision.skippedTopologies);
+        const configMapName = reportConfigMapName(name);
+        const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
+        const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, ownerReferences: [this.ownerOf(benchmark)] }, data };
+        try {
+          await this.core.createNamespacedConfigMap({ namespace, body });
+        } catch (err) {
+          if (!isApiCode(err, 409)) throw err;
+          await this.core.patchNamespacedConfigMap({ name: configMapName, namespace, body: { data } }, mergePatch);
+        }
+        this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
+        return { reportConfigMap: configMapName, results: statusResults(report, action.records) };
+      }
+    }
+  }
+
+  private ownerOf(benchmark: Benchmark): V1OwnerReference {
+    return { apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '', controller: true };
+  }
+
+  private async patchStatus(name: string, status: BenchmarkStatus): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace: this.options.namespace, plural: BENCHMARK_PLURAL, name, body: { status } },
+      mergePatch,
+    );
+  }
+
+  /** Adds keys to the runs ConfigMap (a merge patch: concurrent keys never conflict), creating it on first use. */
+  private async patchRuns(benchmark: Benchmark, data: Record<string, string>): Promise<void> {
+    const namespace = this.options.namespace;
+    const name = runsConfigMapName(benchmark.metadata.name);
+    try {
+      await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
+    } catch (err) {
+      if (!isApiCode(err, 404)) throw err;
+      await this.core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace, ownerReferences: [this.ownerOf(benchmark)] }, data } });
+    }
+  }
+
+  private async readRuns(benchmark: string): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
+    let data: Record<string, string> = {};
+    try {
+      data = (await this.core.readNamespacedConfigMap({ name: runsConfigMapName(benchmark), namespace: this.options.namespace })).data ?? {};
+    } catch (err) {
+      if (!isApiCode(err, 404)) throw err;
+    }
+    return parseRuns(data);
+  }
+
+  /** A runner pod's result: its termination message, else its log's last result line. */
+  private async resultOfPod(pod: V1Pod): Promise<LoadResult | undefined> {
+    const message = pod.status?.containerStatuses?.find((c) => c.name === 'runner')?.state?.terminated?.message;
+    if (message) {
+      try {
+        return decodeResult(message);
+      } catch {
+        // not a result (a log tail kept on error): try the log
+      }
+    }
+    try {
+      const log = await this.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: this.options.namespace, container: 'runner', tailLines: 5 });
+      return resultFromLog(String(log));
+    } catch (err) {
+      if (isApiCode(err, 404) || isApiCode(err, 400)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Which of `topologies` have their Service (or, for ingress-nginx, an Ingress) in the namespace. */
+  private async deployedTopologies(topologies: readonly Topology[]): Promise<Set<Topology>> {
+    const namespace = this.options.namespace;
+    const deployed = new Set<Topology>();
+    for (const topology of topologies) {
+      try {
+        if (topology === 'ingress-nginx') {
+          if ((await this.networking.listNamespacedIngress({ namespace })).items.length > 0) deployed.add(topology);
+        } else {
+          await this.core.readNamespacedService({ name: topology === 'single' ? 'hello-single' : topology, namespace });
+          deployed.add(topology);
+        }
+      } catch (err) {
+        if (!isApiCode(err, 404)) throw err;
+      }
+    }
+    return deployed;
+  }
+
+  private environment(plan: BenchmarkPlan): Promise<ReportEnvironment> {
+    this.environmentCache ??= (async () => {
+      let kubernetes = 'unknown';
+      try {
+        kubernetes = (await this.options.kc.makeApiClient(VersionApi).getCode()).gitVersion;
+      } catch {
+        // some clusters hide /version; the report says unknown
+      }
+      return { kubernetes };
+    })().then(({ kubernetes }) => clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list()));
+    return this.environmentCache.then((env) => ({ ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` }));
+  }
+}
+
+/** Parses the runs ConfigMap's data into records and kills. */
+export function parseRuns(data: Readonly<Record<string, string>>): { records: Map<string, RunRecord>; kills: Map<string, FailoverKill> } {
+  const records = new Map<string, RunRecord>();
+  const kills = new Map<string, FailoverKill>();
+  for (const [key, value] of Object.entries(data)) {
+    if (key.startsWith('failover.')) {
+      kills.set(key.slice('failover.'.length), JSON.parse(value) as FailoverKill);
+    } else {
+      const stored = JSON.parse(value) as Omit<RunRecord, 'results'> & { results?: string[] };
+      records.set(key, { ...stored, results: stored.results?.map((r) => JSON.parse(r) as LoadResult) });
+    }
+  }
+  return { records, kills };
+}
+
+/** The report's environment in a cluster: where, versions, the hello pods' CPU limit. */
+export function clusterEnvironment(namespace: string, kubernetesVersion: string, helloPods: readonly V1Pod[]): ReportEnvironment {
+  const limit = helloPods[0]?.spec?.containers?.[0]?.resources?.limits?.cpu;
+  const perServer = limit === undefined ? null : limit.endsWith('m') ? Number(limit.slice(0, -1)) / 1000 : Number(limit);
+  return {
+    where: `cluster: namespace ${namespace}`,
+    cpus: { model: cpus()[0]?.model ?? 'unknown', count: cpus().length },
+    versions: { node: process.version, kubernetes: kubernetesVersion, kernel: release() },
+    cpuLimits: perServer === null || !Number.isFinite(perServer) ? { perServer: null, mechanism: 'none' } : { perServer, mechanism: 'kubernetes limits' },
+    placement: { 'load generator': 'runner pods of an Indexed Job', servers: 'Deployments hello-single and hello', controller: 'machine of the controller pod (cpus above)' },
+  };
+}

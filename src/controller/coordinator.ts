@@ -1,0 +1,170 @@
+/**
+ * The controller's side of the runners' WebSocket: holds each run's runners until all are
+ * connected, sends them one start time, collects their live progress and their results.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { LoadProgress, LoadResult } from '../../loadtest/types.js';
+import { decodeResult } from './result-codec.js';
+import { RUNNERS_PATH, parseRunnerMessage, type ControllerMessage } from './protocol.js';
+
+/** Time between sending the start and the start itself: enough for every runner to get it. */
+export const START_LEAD_MS = 2_000;
+
+/**
+ * When a run's runners start: the time already agreed if there is one (a runner reconnecting
+ * after a controller restart reports it), else `lead` from now once all `expected` are connected.
+ */
+export function decideStart(ready: ReadonlySet<number>, expected: number | undefined, agreed: number | undefined, now: number, leadMs = START_LEAD_MS): number | undefined {
+  if (agreed !== undefined) return agreed;
+  if (expected === undefined || expected < 1) return undefined;
+  for (let i = 0; i < expected; i++) if (!ready.has(i)) return undefined;
+  return now + leadMs;
+}
+
+/** The runners' progress summed (elapsed and warmup from the furthest behind). */
+export interface RunProgress {
+  readonly runnersReady: number;
+  readonly warmup: boolean;
+  readonly elapsedMs: number;
+  readonly requests: number;
+  readonly rps: number;
+  readonly errors: number;
+}
+
+export function sumProgress(ready: number, progress: readonly LoadProgress[]): RunProgress {
+  return {
+    runnersReady: ready,
+    warmup: progress.length === 0 || progress.some((p) => p.warmup),
+    elapsedMs: progress.length === 0 ? 0 : Math.min(...progress.map((p) => p.elapsedMs)),
+    requests: progress.reduce((s, p) => s + p.requests, 0),
+    rps: progress.reduce((s, p) => s + p.rps, 0),
+    errors: progress.reduce((s, p) => s + p.errors, 0),
+  };
+}
+
+interface Session {
+  readonly sockets: Map<number, WebSocket>;
+  startAt?: number;
+  readonly progress: Map<number, LoadProgress>;
+  readonly results: Map<number, LoadResult>;
+}
+
+export interface CoordinatorOptions {
+  /** How many runners a Job has (its completions), or undefined while the Job is unknown. */
+  readonly expectedRunners: (job: string) => number | undefined;
+  /** Called when something a reconcile may act on arrived (a start, a result). */
+  readonly onChange?: () => void;
+  readonly log?: (line: string) => void;
+  readonly leadMs?: number;
+}
+
+export class Coordinator {
+  private readonly sessions = new Map<string, Session>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+
+  constructor(private readonly options: CoordinatorOptions) {}
+
+  /** Serves the runners' WebSocket on `server`, path /runners. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket, head) => {
+      if (new URL(req.url ?? '/', 'http://x').pathname !== RUNNERS_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    });
+  }
+
+  private session(job: string): Session {
+    let s = this.sessions.get(job);
+    if (!s) {
+      s = { sockets: new Map(), progress: new Map(), results: new Map() };
+      this.sessions.set(job, s);
+    }
+    return s;
+  }
+
+  private accept(ws: WebSocket): void {
+    ws.on('message', (data) => {
+      let message;
+      try {
+        message = parseRunnerMessage(data.toString());
+      } catch (err) {
+        this.options.log?.(`runner socket: ${(err as Error).message}`);
+        ws.close(1003, 'bad message');
+        return;
+      }
+      const s = this.session(message.job);
+      switch (message.type) {
+        case 'ready':
+          s.sockets.set(message.index, ws);
+          ws.once('close', () => {
+            if (s.sockets.get(message.index) === ws) s.sockets.delete(message.index);
+          });
+          if (s.startAt === undefined && message.startAt !== undefined) s.startAt = message.startAt;
+          this.maybeStart(message.job);
+          break;
+        case 'progress':
+          s.progress.set(message.index, message.progress);
+          break;
+        case 'result':
+          try {
+            s.results.set(message.index, decodeResult(message.result));
+            send(ws, { type: 'ack' });
+            this.options.onChange?.();
+          } catch (err) {
+            this.options.log?.(`result of ${message.job}/${message.index}: ${(err as Error).message}`);
+          }
+          break;
+      }
+    });
+    ws.on('error', () => ws.close());
+  }
+
+  /** Sends the start time if the run's runners are all there (or one was agreed before). */
+  maybeStart(job: string): void {
+    const s = this.sessions.get(job);
+    if (!s) return;
+    const had = s.startAt;
+    s.startAt = decideStart(new Set(s.sockets.keys()), this.options.expectedRunners(job), s.startAt, Date.now(), this.options.leadMs);
+    if (s.startAt === undefined) return;
+    for (const ws of s.sockets.values()) send(ws, { type: 'start', startAt: s.startAt });
+    if (had === undefined) {
+      this.options.log?.(`${job}: ${s.sockets.size} runner(s) start at ${new Date(s.startAt).toISOString()}`);
+      this.options.onChange?.();
+    }
+  }
+
+  /** Re-examines waiting runs (a Job became known). */
+  poke(): void {
+    for (const job of this.sessions.keys()) this.maybeStart(job);
+  }
+
+  startTimes(): Map<string, number> {
+    return new Map([...this.sessions].flatMap(([job, s]) => (s.startAt === undefined ? [] : [[job, s.startAt] as const])));
+  }
+
+  results(): Map<string, Map<number, LoadResult>> {
+    return new Map([...this.sessions].map(([job, s]) => [job, s.results] as const));
+  }
+
+  progress(job: string): RunProgress | undefined {
+    const s = this.sessions.get(job);
+    return s && sumProgress(s.sockets.size, [...s.progress.values()]);
+  }
+
+  /** Drops a finished run's state (its results are recorded in the cluster by then). */
+  forget(job: string): void {
+    this.sessions.delete(job);
+  }
+
+  close(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+}
+
+function send(ws: WebSocket, message: ControllerMessage): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}

@@ -1,0 +1,236 @@
+/**
+ * The reconcile decisions, as pure functions: from what is in the cluster (the Benchmark, its Jobs,
+ * the results read back from their pods, the runs already recorded) to what to do next. Nothing
+ * here remembers anything between calls, so a restarted controller decides exactly as the old one
+ * would have: that is the whole of restart-resume.
+ */
+import type { LoadResult } from '../../loadtest/types.js';
+import type { BenchmarkPhase } from '../api/benchmark.js';
+import type { BenchmarkPlan } from '../api/validate.js';
+import { BALANCED_TOPOLOGIES, type Topology } from '../topologies.js';
+import type { FailoverEvent } from '../report/index.js';
+import { runKey, type RunId } from './names.js';
+
+/** A run is retried once (a second Job) before it counts as failed. */
+export const MAX_ATTEMPTS = 2;
+/** Failover deletes a pod in this trial of each balanced topology (the report takes one event per topology). */
+export const FAILOVER_TRIAL = 1;
+
+export interface ObservedJob {
+  readonly name: string;
+  readonly run: RunId;
+  readonly attempt: number;
+  readonly state: 'active' | 'succeeded' | 'failed';
+  /** Why the Job failed (its Failed condition, or a runner's exit). */
+  readonly reason?: string;
+}
+
+/** A finished run as kept in the runs ConfigMap. */
+export interface RunRecord {
+  readonly run: RunId;
+  readonly state: 'succeeded' | 'failed';
+  readonly job: string;
+  readonly attempts: number;
+  readonly reason?: string;
+  /** One per runner, by index; only when succeeded. */
+  readonly results?: readonly LoadResult[];
+  readonly failover?: FailoverEvent;
+}
+
+/** A hello pod deleted by failover, as kept in the runs ConfigMap. */
+export interface FailoverKill {
+  readonly pod: string;
+  readonly atEpochMs: number;
+}
+
+export interface HelloPod {
+  readonly name: string;
+  readonly createdAtMs: number;
+  /** When it last became Ready; null while not ready. */
+  readonly readyAtMs: number | null;
+}
+
+export interface ReconcileInput {
+  readonly benchmark: string;
+  readonly plan: BenchmarkPlan;
+  /** From the status; undefined until the first reconcile decided it. */
+  readonly skippedTopologies: readonly Topology[] | undefined;
+  /** Topologies whose Service (or Ingress) exists; read only while skippedTopologies is undefined. */
+  readonly deployed: ReadonlySet<Topology>;
+  /** By runKey. */
+  readonly records: ReadonlyMap<string, RunRecord>;
+  /** By runKey. */
+  readonly kills: ReadonlyMap<string, FailoverKill>;
+  readonly jobs: readonly ObservedJob[];
+  /** Results by Job name, then runner index: from the runners' sockets and their pods. */
+  readonly results: ReadonlyMap<string, ReadonlyMap<number, LoadResult>>;
+  /** The start time (epoch ms, warmup begins) agreed with each running Job's runners. */
+  readonly startTimes: ReadonlyMap<string, number>;
+  readonly helloPods: readonly HelloPod[];
+  readonly reportWritten: boolean;
+  readonly now: number;
+}
+
+export type Action =
+  | { readonly kind: 'createJob'; readonly run: RunId; readonly attempt: number }
+  | { readonly kind: 'recordRun'; readonly record: RunRecord }
+  | { readonly kind: 'killPod'; readonly run: RunId; readonly pod: string }
+  | { readonly kind: 'writeReport'; readonly records: readonly RunRecord[] };
+
+export interface ConditionUpdate {
+  readonly type: string;
+  readonly status: 'True' | 'False';
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface Decision {
+  readonly actions: readonly Action[];
+  readonly phase: BenchmarkPhase;
+  readonly skippedTopologies: readonly Topology[];
+  readonly conditions: readonly ConditionUpdate[];
+  readonly completedRuns: number;
+  readonly totalRuns: number;
+  /** The run whose Job is active, if any. */
+  readonly current?: { readonly run: RunId; readonly job: string };
+}
+
+/**
+ * Every run in execution order: trials one after another, topologies interleaved within a trial
+ * and rotated by one place per trial, so no topology always runs first (on a warming or
+ * throttled node) and drifting conditions spread over all of them.
+ */
+export function runOrder(topologies: readonly Topology[], trials: number): RunId[] {
+  const runs: RunId[] = [];
+  for (let trial = 1; trial <= trials; trial++) {
+    const shift = (trial - 1) % topologies.length;
+    for (const topology of [...topologies.slice(shift), ...topologies.slice(0, shift)]) runs.push({ topology, trial });
+  }
+  return runs;
+}
+
+type RunState =
+  | { readonly kind: 'final'; readonly record: RunRecord }
+  | { readonly kind: 'running'; readonly job: ObservedJob }
+  | { readonly kind: 'pending'; readonly attempt: number };
+
+/** Where one run stands, and the record to write if its latest Job just finished. */
+function runState(input: ReconcileInput, run: RunId): { state: RunState; newRecord?: RunRecord; retry?: string } {
+  const recorded = input.records.get(runKey(run));
+  if (recorded) return { state: { kind: 'final', record: recorded } };
+  const attempts = input.jobs.filter((j) => j.run.topology === run.topology && j.run.trial === run.trial);
+  const latest = attempts.reduce<ObservedJob | undefined>((a, j) => (a === undefined || j.attempt > a.attempt ? j : a), undefined);
+  if (!latest) return { state: { kind: 'pending', attempt: 1 } };
+  if (latest.state === 'active') return { state: { kind: 'running', job: latest } };
+
+  let failure = latest.state === 'failed' ? (latest.reason ?? 'the Job failed') : undefined;
+  let results: LoadResult[] | undefined;
+  if (!failure) {
+    const byIndex = input.results.get(latest.name) ?? new Map<number, LoadResult>();
+    const missing = [...Array(input.plan.runners).keys()].filter((i) => !byIndex.has(i));
+    if (missing.length > 0) failure = `no result from runner ${missing.join(', ')}`;
+    else results = [...Array(input.plan.runners).keys()].map((i) => byIndex.get(i) as LoadResult);
+  }
+  if (failure && latest.attempt < MAX_ATTEMPTS) {
+    return { state: { kind: 'pending', attempt: latest.attempt + 1 }, retry: `${latest.name}: ${failure}` };
+  }
+  const record: RunRecord = failure
+    ? { run, state: 'failed', job: latest.name, attempts: latest.attempt, reason: failure }
+    : { run, state: 'succeeded', job: latest.name, attempts: latest.attempt, results, ...failoverOf(input, run, results ?? []) };
+  return { state: { kind: 'final', record }, newRecord: record };
+}
+
+/** The failover event of a run that had a pod deleted: times relative to its measured start. */
+function failoverOf(input: ReconcileInput, run: RunId, results: readonly LoadResult[]): { failover?: FailoverEvent } {
+  const kill = input.kills.get(runKey(run));
+  if (!kill || results.length === 0) return {};
+  const measuredStart = Math.min(...results.map((r) => Date.parse(r.startedAt)));
+  const replacement = input.helloPods
+    .filter((p) => p.name !== kill.pod && p.createdAtMs >= kill.atEpochMs && p.readyAtMs !== null)
+    .reduce<number | null>((first, p) => (first === null || (p.readyAtMs as number) < first ? p.readyAtMs : first), null);
+  return {
+    failover: {
+      topology: run.topology,
+      trial: run.trial,
+      backend: kill.pod,
+      killedAtMs: Math.max(0, kill.atEpochMs - measuredStart),
+      restartedAtMs: replacement === null ? null : Math.max(0, replacement - measuredStart),
+    },
+  };
+}
+
+/** Whether to delete a hello pod now in this running Job's run, and which. */
+function failoverAction(input: ReconcileInput, run: RunId, job: ObservedJob): Action | undefined {
+  const { killAfterMs, warmupMs } = input.plan;
+  if (killAfterMs === null || run.trial !== FAILOVER_TRIAL) return undefined;
+  if (!(BALANCED_TOPOLOGIES as readonly string[]).includes(run.topology) || input.kills.has(runKey(run))) return undefined;
+  const startAt = input.startTimes.get(job.name);
+  if (startAt === undefined || input.now < startAt + warmupMs + killAfterMs) return undefined;
+  const victim = input.helloPods
+    .filter((p) => p.readyAtMs !== null)
+    .map((p) => p.name)
+    .sort()[0];
+  return victim === undefined ? undefined : { kind: 'killPod', run, pod: victim };
+}
+
+/** The next actions for one Benchmark whose spec is valid. */
+export function decide(input: ReconcileInput): Decision {
+  const { plan } = input;
+  const skippedTopologies = input.skippedTopologies ?? plan.topologies.filter((t) => !input.deployed.has(t));
+  const runs = runOrder(plan.topologies.filter((t) => !skippedTopologies.includes(t)), plan.trials);
+  const actions: Action[] = [];
+  const conditions: ConditionUpdate[] = [];
+  if (skippedTopologies.length > 0) {
+    conditions.push({
+      type: 'TopologyNotDeployed',
+      status: 'True',
+      reason: 'Skipped',
+      message: `not deployed in the namespace, skipped: ${skippedTopologies.join(', ')}`,
+    });
+  }
+
+  const states = runs.map((run) => {
+    const { state, newRecord, retry } = runState(input, run);
+    if (newRecord) actions.push({ kind: 'recordRun', record: newRecord });
+    if (retry) conditions.push({ type: 'RunRetried', status: 'True', reason: 'AttemptFailed', message: retry });
+    return { run, state };
+  });
+  const running = states.find((s) => s.state.kind === 'running');
+  const next = states.find((s) => s.state.kind === 'pending');
+  let current: Decision['current'];
+  if (running && running.state.kind === 'running') {
+    current = { run: running.run, job: running.state.job.name };
+    const kill = failoverAction(input, running.run, running.state.job);
+    if (kill) actions.push(kill);
+  } else if (next && next.state.kind === 'pending') {
+    // One run at a time: concurrent runs would compete for the same nodes and skew each other.
+    actions.push({ kind: 'createJob', run: next.run, attempt: next.state.attempt });
+  }
+
+  const records = states.flatMap((s) => (s.state.kind === 'final' ? [s.state.record] : []));
+  const failed = records.filter((r) => r.state === 'failed');
+  if (failed.length > 0) {
+    conditions.push({
+      type: 'TrialFailed',
+      status: 'True',
+      reason: 'RunFailed',
+      message: failed.map((r) => `${r.run.topology} trial ${r.run.trial}: ${r.reason} (after ${r.attempts} attempts)`).join('; '),
+    });
+  }
+
+  const allFinal = runs.length > 0 && records.length === runs.length;
+  let phase: BenchmarkPhase = records.length > 0 || input.jobs.length > 0 || actions.length > 0 ? 'Running' : 'Pending';
+  if (runs.length === 0) {
+    phase = 'Failed';
+    conditions.push({ type: 'NoResults', status: 'True', reason: 'NothingDeployed', message: 'none of spec.topologies is deployed' });
+  } else if (allFinal) {
+    const succeeded = records.filter((r) => r.state === 'succeeded');
+    if (succeeded.length === 0) {
+      conditions.push({ type: 'NoResults', status: 'True', reason: 'AllRunsFailed', message: 'every run failed; no report' });
+    } else if (!input.reportWritten) {
+      actions.push({ kind: 'writeReport', records });
+    }
+    phase = failed.length === 0 ? 'Succeeded' : 'Failed';
+  }
+  return { actions, phase, skippedTopologies, conditions, completedRuns: records.length, totalRuns: runs.length, current };
+}

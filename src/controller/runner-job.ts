@@ -1,0 +1,131 @@
+/**
+ * The Indexed Job of one run's attempt: `runners` pods, each running `clusterbench runner` against
+ * the topology's in-cluster address. Pure: the same inputs give the same manifest.
+ */
+import type { V1Job } from '@kubernetes/client-node';
+import { BENCHMARK_API_VERSION, BENCHMARK_KIND } from '../api/benchmark.js';
+import type { BenchmarkPlan } from '../api/validate.js';
+import type { Topology } from '../topologies.js';
+import {
+  LABEL_ATTEMPT,
+  LABEL_BENCHMARK,
+  LABEL_MANAGED_BY,
+  LABEL_TOPOLOGY,
+  LABEL_TRIAL,
+  MANAGED_BY,
+  jobName,
+  type RunId,
+} from './names.js';
+
+/** The bench image's user (distroless `nonroot`, as every clusterbench pod runs). */
+export const RUNNER_UID = 65532;
+/** Finished Jobs (and their pods, which hold the results) stay this long; results are recorded long before. */
+export const JOB_TTL_SECONDS = 3600;
+/** How long a runner waits for the start time, from its own start (image pull, scheduling). */
+export const START_DEADLINE_MS = 180_000;
+
+/** Where each topology answers inside the cluster (DESIGN.md, "Kubernetes objects"). */
+export function topologyUrl(topology: Topology, namespace: string): string {
+  switch (topology) {
+    case 'single':
+      return `http://hello-single.${namespace}.svc:8080/`;
+    case 'nginx':
+      return `http://nginx.${namespace}.svc:8080/`;
+    case 'rpc-gateway':
+      return `http://rpc-gateway.${namespace}.svc:8080/`;
+    case 'ingress-nginx':
+      return 'http://ingress-nginx-controller.ingress-nginx.svc:80/';
+  }
+}
+
+export interface RunnerJobProps {
+  readonly benchmark: { readonly name: string; readonly uid: string };
+  readonly namespace: string;
+  readonly image: string;
+  /** The controller's WebSocket address for runners, e.g. ws://clusterbench-controller.clusterbench.svc:8080/runners */
+  readonly controllerUrl: string;
+  readonly plan: BenchmarkPlan;
+  readonly run: RunId;
+  readonly attempt: number;
+}
+
+export function runnerArgs(props: Pick<RunnerJobProps, 'controllerUrl' | 'plan' | 'run' | 'namespace'> & { job: string }): string[] {
+  const { plan, run } = props;
+  return [
+    '--controller', props.controllerUrl,
+    '--job', props.job,
+    '--url', topologyUrl(run.topology, props.namespace),
+    '--topology', run.topology,
+    '--trial', String(run.trial),
+    '--runners', String(plan.runners),
+    '--mode', plan.mode,
+    '--connections', String(plan.connections),
+    ...(plan.rate === null ? [] : ['--rate', String(plan.rate)]),
+    '--duration', `${plan.durationMs}ms`,
+    '--warmup', `${plan.warmupMs}ms`,
+    '--timeout', `${plan.timeoutMs}ms`,
+  ];
+}
+
+export function runnerJob(props: RunnerJobProps): V1Job {
+  const { benchmark, plan, run, attempt } = props;
+  const name = jobName(benchmark.name, run, attempt);
+  const labels = {
+    'app.kubernetes.io/name': 'clusterbench-runner',
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+    [LABEL_BENCHMARK]: benchmark.name,
+    [LABEL_TOPOLOGY]: run.topology,
+    [LABEL_TRIAL]: String(run.trial),
+    [LABEL_ATTEMPT]: String(attempt),
+  };
+  const activeDeadlineSeconds = Math.ceil((START_DEADLINE_MS + plan.warmupMs + plan.durationMs + plan.timeoutMs + 60_000) / 1000);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: props.namespace,
+      labels,
+      ownerReferences: [{ apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, name: benchmark.name, uid: benchmark.uid, controller: true }],
+    },
+    spec: {
+      completionMode: 'Indexed',
+      completions: plan.runners,
+      parallelism: plan.runners,
+      // A runner that fails fails the attempt: a lone replacement would run out of step with the
+      // others, so the controller reruns the whole run instead (once).
+      backoffLimit: 0,
+      activeDeadlineSeconds,
+      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { runAsNonRoot: true, runAsUser: RUNNER_UID, runAsGroup: RUNNER_UID, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'runner',
+              image: props.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['node', 'build/src/cli.js', 'runner', ...runnerArgs({ ...props, job: name })],
+              terminationMessagePath: '/dev/termination-log',
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: RUNNER_UID,
+                runAsGroup: RUNNER_UID,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * What a load Job's pod runs (`clusterbench runner`): connect to the controller, wait for the
+ * common start time, run the load, and leave the result where it outlives the pod and the
+ * controller (termination message when it fits, else the last log line) before sending it over
+ * the socket too.
+ */
+import { writeFile } from 'node:fs/promises';
+import WebSocket from 'ws';
+import type { LoadOptions, LoadResult } from '../../loadtest/types.js';
+import type { ControllerMessage, RunnerMessage } from './protocol.js';
+import { RESULT_LOG_PREFIX, encodeResult, fitsTerminationMessage } from './result-codec.js';
+import { START_DEADLINE_MS } from './runner-job.js';
+
+export interface RunnerOptions {
+  readonly controllerUrl: string;
+  readonly job: string;
+  readonly index: number;
+  readonly runners: number;
+  /** Load over all runners; this runner takes its share. */
+  readonly load: Omit<LoadOptions, 'startAt' | 'onProgress' | 'signal' | 'runner'>;
+  /** @default START_DEADLINE_MS */
+  readonly startDeadlineMs?: number;
+  /** @default /dev/termination-log */
+  readonly terminationLogPath?: string;
+  readonly runLoad: (options: LoadOptions) => Promise<LoadResult>;
+  readonly log?: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** This runner's share of a total split over `runners` (the first ones take the remainder). */
+export function shareOf(total: number, runners: number, index: number): number {
+  return Math.floor(total / runners) + (index < total % runners ? 1 : 0);
+}
+
+const RECONNECT_MS = 1_000;
+const PROGRESS_EVERY_MS = 1_000;
+const ACK_WAIT_MS = 5_000;
+
+/** A socket to the controller that reconnects (the controller may restart) and says `ready` on each connect. */
+class ControllerLink {
+  private ws?: WebSocket;
+  private closed = false;
+  startAt?: number;
+  private readonly startWaiters: ((startAt: number) => void)[] = [];
+  private ackWaiter?: () => void;
+
+  constructor(private readonly url: string, private readonly job: string, private readonly index: number, private readonly log: (line: string) => void) {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.on('open', () => this.send({ type: 'ready', job: this.job, index: this.index, ...(this.startAt === undefined ? {} : { startAt: this.startAt }) }));
+    ws.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as ControllerMessage;
+      if (message.type === 'start' && this.startAt === undefined) {
+        this.startAt = message.startAt;
+        for (const resolve of this.startWaiters.splice(0)) resolve(message.startAt);
+      } else if (message.type === 'ack') {
+        this.ackWaiter?.();
+      }
+    });
+    ws.on('error', () => undefined); // 'close' follows and reconnects
+    ws.on('close', () => {
+      if (!this.closed) setTimeout(() => this.connect(), RECONNECT_MS).unref();
+    });
+  }
+
+  send(message: RunnerMessage): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  waitForStart(deadlineMs: number): Promise<number> {
+    if (this.startAt !== undefined) return Promise.resolve(this.startAt);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start time from the controller at ${this.url} within ${deadlineMs} ms`)), deadlineMs);
+      this.startWaiters.push((startAt) => {
+        clearTimeout(timer);
+        resolve(startAt);
+      });
+    });
+  }
+
+  /** Sends the result and waits briefly for the ack; the result is in the pod already, so a miss is fine. */
+  async deliver(message: RunnerMessage): Promise<boolean> {
+    const acked = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ACK_WAIT_MS);
+      this.ackWaiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    if (!this.send(message)) this.log('controller not connected; the result stays in the pod');
+    return acked;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
+}
+
+/** Runs one runner to the end; returns the exit code (0 with a result, 1 without). */
+export async function runRunner(options: RunnerOptions): Promise<number> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { job, index, runners, load } = options;
+  const link = new ControllerLink(options.controllerUrl, job, index, log);
+  try {
+    const startAt = await link.waitForStart(options.startDeadlineMs ?? START_DEADLINE_MS);
+    log(`${job}/${index}: start at ${new Date(startAt).toISOString()} (in ${startAt - Date.now()} ms)`);
+    let lastProgress = 0;
+    const result = await options.runLoad({
+      ...load,
+      connections: shareOf(load.connections, runners, index),
+      ...(load.rate === undefined ? {} : { rate: load.rate / runners }),
+      runner: index,
+      startAt,
+      signal: options.signal,
+      onProgress: (progress) => {
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_EVERY_MS) return;
+        lastProgress = now;
+        link.send({ type: 'progress', job, index, progress });
+      },
+    });
+    const encoded = encodeResult(result);
+    // Both copies go out before the socket: they survive this pod's exit and a controller restart.
+    if (fitsTerminationMessage(encoded)) await writeFile(options.terminationLogPath ?? '/dev/termination-log', encoded);
+    process.stdout.write(`${RESULT_LOG_PREFIX}${encoded}\n`);
+    await link.deliver({ type: 'result', job, index, result: encoded });
+    log(`${job}/${index}: ${result.requests} requests, ${result.throughputRps.toFixed(0)} req/s, start skew ${result.startSkewMs.toFixed(2)} ms`);
+    return 0;
+  } catch (err) {
+    log(`${job}/${index}: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    link.close();
+  }
+}
