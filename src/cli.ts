@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UsageError } from './util/usage-error.js';
+import { registerLocalCommands } from './local/command.js';
+import { registerSynthCommands } from './config/synth-command.js';
+import { registerLoadCommands } from '../loadtest/cli.js';
 
 // Each room registers its own sub-commands; add one line per module here.
 const program = new Command('clusterbench')
   .description('Go servers alone, behind nginx, or behind a net/rpc gateway: measured honestly.')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+registerLocalCommands(program);
+registerSynthCommands(program);
+registerLoadCommands(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

@@ -21,6 +21,12 @@ export interface NginxConfigOptions {
   readonly errorLog?: string;
   /** Extra lines inside the `http` block (e.g. a resolver in a cluster). @default none */
   readonly extraHttpLines?: readonly string[];
+  /**
+   * Re-resolve upstream names while running (nginx 1.27.3 or newer: `zone` and `server ... resolve`),
+   * for a headless Service whose pod addresses change; needs a `resolver` line in extraHttpLines.
+   * @default false
+   */
+  readonly resolveUpstreams?: boolean;
 }
 
 export function renderNginxConfig(options: NginxConfigOptions): string {
@@ -34,8 +40,12 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
     failTimeoutS = 2,
     errorLog = 'stderr',
     extraHttpLines = [],
+    resolveUpstreams = false,
   } = options;
   if (upstreams.length === 0) throw new Error('renderNginxConfig: upstreams is empty');
+  if (resolveUpstreams && !extraHttpLines.some((l) => l.startsWith('resolver '))) {
+    throw new Error('renderNginxConfig: resolveUpstreams needs a "resolver ..." line in extraHttpLines');
+  }
   for (const u of upstreams) {
     if (!/^[A-Za-z0-9.\-\[\]:]+:\d+$/.test(u)) throw new Error(`renderNginxConfig: upstream "${u}" is not host:port`);
   }
@@ -66,7 +76,9 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
     '    keepalive_timeout 75s;',
     ...extraHttpLines.map((l) => `    ${l}`),
     '    upstream hello {',
-    ...upstreams.map((u) => `        server ${u} max_fails=1 fail_timeout=${failTimeoutS}s;`),
+    // Re-resolved peers live in shared memory, so every worker sees the same addresses.
+    ...(resolveUpstreams ? ['        zone hello 64k;'] : []),
+    ...upstreams.map((u) => `        server ${u} max_fails=1 fail_timeout=${failTimeoutS}s${resolveUpstreams ? ' resolve' : ''};`),
     // Upstream keep-alive needs all three: keepalive here, HTTP/1.1 and an empty Connection header.
     `        keepalive ${upstreamKeepalive};`,
     '        keepalive_requests 1000000;',

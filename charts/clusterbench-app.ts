@@ -1,0 +1,42 @@
+import { App, type Chart } from 'cdk8s';
+import type { ClusterbenchConfig } from '../src/config/config.js';
+import { contentImageTag } from '../src/config/image-tag.js';
+import type { ImageRefs } from './clusterbench-chart.js';
+import { ControllerChart } from './controller-chart.js';
+import { CrdChart } from './crd-chart.js';
+import { HelloChart } from './hello-chart.js';
+import { IngressChart } from './ingress-chart.js';
+import { IngressNginxChart } from './ingress-nginx-chart.js';
+import { NamespaceChart } from './namespace-chart.js';
+import { NginxChart } from './nginx-chart.js';
+import { RpcGatewayChart } from './rpc-gateway-chart.js';
+
+/** The image references `make images` builds and the manifests use: one tag for all three. */
+export function imageRefs(config: ClusterbenchConfig): ImageRefs {
+  const tag = config.images.tag || contentImageTag();
+  const ref = (name: string) => `${config.images.registry}/${name}:${tag}`;
+  return { hello: ref('hello'), rpcGateway: ref('rpc-gateway'), bench: ref('bench') };
+}
+
+/**
+ * Every chart of clusterbench, one per deployable unit. Dependencies order the files
+ * (`0000-namespace.k8s.yaml`, ...), so `kubectl apply -f dist/` creates namespaces before
+ * what lives in them and the Ingress last.
+ */
+export function createApp(config: ClusterbenchConfig, outdir: string): App {
+  const app = new App({ outdir });
+  const props = { config, images: imageRefs(config) };
+  const namespace = new NamespaceChart(app, 'namespace', props);
+  const crd = new CrdChart(app, 'crd', props);
+  const ingressNginx = config.ingressNginx.enabled ? new IngressNginxChart(app, 'ingress-nginx', props) : undefined;
+  const hello = new HelloChart(app, 'hello', props);
+  const workloads: Chart[] = [hello, new NginxChart(app, 'nginx', props), new RpcGatewayChart(app, 'rpc-gateway', props)];
+  const controller = new ControllerChart(app, 'controller', props);
+  const ingress = new IngressChart(app, 'ingress', { ...props, helloService: hello.balanced.service });
+  for (const chart of [...workloads, controller, ingress]) chart.addDependency(namespace);
+  controller.addDependency(crd);
+  for (const balancer of workloads.slice(1)) balancer.addDependency(hello);
+  if (ingressNginx) ingress.addDependency(ingressNginx);
+  ingress.addDependency(hello);
+  return app;
+}

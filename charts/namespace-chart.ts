@@ -1,0 +1,21 @@
+import * as kplus from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
+import { CLUSTERBENCH_NAMESPACE, ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
+
+/** The clusterbench namespace, where the `restricted` Pod Security Standard is enforced. */
+export class NamespaceChart extends ClusterbenchChart {
+  constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
+    super(scope, id, { ...props, namespace: false });
+    new kplus.Namespace(this, 'Namespace', {
+      metadata: {
+        name: CLUSTERBENCH_NAMESPACE,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    });
+  }
+}

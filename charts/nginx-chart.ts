@@ -1,0 +1,20 @@
+import type { Construct } from 'constructs';
+import { HELLO_HTTP } from '../src/constructs/hello-servers.js';
+import { NginxBalancer } from '../src/constructs/nginx-balancer.js';
+import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
+import { helloHeadlessDns } from './hello-chart.js';
+
+/** The `nginx` topology: nginx upstream of the three hello pods. */
+export class NginxChart extends ClusterbenchChart {
+  constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
+    super(scope, id, props);
+    const { nginx } = this.config;
+    new NginxBalancer(this, 'Nginx', {
+      image: nginx.image,
+      resources: nginx,
+      upstream: helloHeadlessDns(HELLO_HTTP.number),
+      resolver: nginx.resolver,
+      upstreamKeepalive: nginx.upstreamKeepalive,
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import type { Construct } from 'constructs';
+import { HELLO_RPC } from '../src/constructs/hello-servers.js';
+import { RpcGateway } from '../src/constructs/rpc-gateway.js';
+import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
+import { helloHeadlessDns } from './hello-chart.js';
+
+/** The `rpc-gateway` topology: the Go gateway, `net/rpc` to the three hello pods. */
+export class RpcGatewayChart extends ClusterbenchChart {
+  constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
+    super(scope, id, props);
+    const { rpcGateway } = this.config;
+    new RpcGateway(this, 'Gateway', {
+      image: this.images.rpcGateway,
+      resources: rpcGateway,
+      backendsDns: helloHeadlessDns(HELLO_RPC.number),
+      balancer: rpcGateway.balancer,
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import type { PolicyRule } from '../api/benchmark.js';
+import type { ResourceConfig } from '../config/config.js';
+import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
+
+/** The controller's HTTP port: health and the load runners' WebSocket. */
+export const CONTROLLER_HTTP: NamedPort = { name: 'http', number: 8080 };
+
+export interface BenchControllerProps {
+  /** The bench image (images/bench); load runner Jobs use it too. */
+  readonly image: string;
+  readonly resources: ResourceConfig;
+  /** Exactly what the controller calls (src/api/benchmark.ts), granted in its namespace only. */
+  readonly rules: readonly PolicyRule[];
+  /** @default 'clusterbench-controller' */
+  readonly name?: string;
+}
+
+/**
+ * The Benchmark controller: a ServiceAccount with a namespaced Role of only the calls it makes,
+ * the Deployment (the only clusterbench pod with an API token) and the Service the load runners
+ * connect back to.
+ */
+export class BenchController extends Construct {
+  public readonly serviceAccount: kplus.ServiceAccount;
+  public readonly role: kplus.Role;
+  public readonly workload: RestrictedDeployment;
+  public readonly service: kplus.Service;
+
+  constructor(scope: Construct, id: string, props: BenchControllerProps) {
+    super(scope, id);
+    const name = props.name ?? 'clusterbench-controller';
+    for (const rule of props.rules) {
+      if ([...rule.verbs, ...rule.resources, ...rule.apiGroups].includes('*')) throw new Error(`BenchController: rule ${JSON.stringify(rule)} has a wildcard`);
+      if (rule.resources.includes('secrets')) throw new Error('BenchController: the controller must not read secrets');
+    }
+    // Tokens are mounted per pod (the controller's only), not for everything using this account.
+    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name }, automountToken: false });
+    this.role = new kplus.Role(this, 'Role', {
+      metadata: { name },
+      rules: props.rules.map((rule) => ({
+        verbs: [...rule.verbs],
+        resources: rule.apiGroups.flatMap((apiGroup) => rule.resources.map((resourceType) => kplus.ApiResource.custom({ apiGroup, resourceType }))),
+      })),
+    });
+    new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name }, role: this.role }).addSubjects(this.serviceAccount);
+
+    this.workload = new RestrictedDeployment(this, 'Controller', {
+      name,
+      component: 'clusterbench-controller',
+      image: props.image,
+      resources: props.resources,
+      command: ['node', 'build/src/cli.js', 'controller'],
+      env: { CLUSTERBENCH_IMAGE: props.image },
+      fieldEnv: { CLUSTERBENCH_NAMESPACE: kplus.EnvFieldPaths.POD_NAMESPACE, POD_NAME: kplus.EnvFieldPaths.POD_NAME },
+      serviceAccount: this.serviceAccount,
+      ports: [CONTROLLER_HTTP],
+      readiness: { path: '/readyz', port: CONTROLLER_HTTP.number },
+      liveness: { path: '/healthz', port: CONTROLLER_HTTP.number },
+      // Node's compile cache and npm's home; everything else is read-only.
+      writablePaths: ['/tmp'],
+    });
+    this.service = this.workload.addService('Service', { name, ports: [CONTROLLER_HTTP] });
+  }
+}

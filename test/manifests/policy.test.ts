@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { find, podSpecOf, synth } from './manifests.js';
+import { restrictedViolations, roleViolations } from './pod-security.js';
+
+const variants = [[], ['cluster=minikube'], ['cluster=generic'], ['hello.work=200us', 'hello.replicas=5']];
+
+describe('policy: the restricted Pod Security Standard in the clusterbench namespace', () => {
+  for (const sets of variants) {
+    it(`admits every pod in clusterbench (${sets.join(' ') || 'defaults'})`, () => {
+      const { objects } = synth(sets);
+      const pods = objects.filter((o) => o.metadata.namespace === 'clusterbench' && podSpecOf(o));
+      expect(pods.map((o) => o.metadata.name).sort()).toEqual(['clusterbench-controller', 'hello', 'hello-single', 'nginx', 'rpc-gateway']);
+      for (const o of pods) expect(restrictedViolations(podSpecOf(o)), `${o.kind}/${o.metadata.name}`).toEqual([]);
+    });
+  }
+
+  it('enforces restricted on the namespace, so the API server rejects what this suite would', () => {
+    const ns = find(synth().objects, 'Namespace', 'clusterbench');
+    expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+
+  it('the checker rejects each kind of violation (so the suite can fail)', () => {
+    const pod = podSpecOf(find(synth().objects, 'Deployment', 'hello'));
+    const mutate = (f: (spec: any) => void) => {
+      const copy = structuredClone(pod);
+      f(copy);
+      return restrictedViolations(copy);
+    };
+    expect(restrictedViolations(pod)).toEqual([]);
+    expect(mutate((s) => (s.containers[0].securityContext.allowPrivilegeEscalation = true))).toHaveLength(1);
+    expect(mutate((s) => delete s.containers[0].securityContext.capabilities)).toHaveLength(1);
+    expect(mutate((s) => (s.containers[0].securityContext.capabilities.add = ['SYS_ADMIN']))).toHaveLength(1);
+    expect(mutate((s) => (s.containers[0].securityContext.runAsUser = 0))).toHaveLength(1);
+    expect(mutate((s) => { delete s.containers[0].securityContext.runAsNonRoot; delete s.securityContext.runAsNonRoot; })).toHaveLength(1);
+    expect(mutate((s) => { delete s.containers[0].securityContext.seccompProfile; delete s.securityContext.seccompProfile; })).toHaveLength(1);
+    expect(mutate((s) => (s.containers[0].securityContext.privileged = true))).toHaveLength(1);
+    expect(mutate((s) => (s.hostNetwork = true))).toHaveLength(1);
+    expect(mutate((s) => (s.containers[0].ports[0].hostPort = 80))).toHaveLength(1);
+    expect(mutate((s) => (s.volumes = [{ name: 'h', hostPath: { path: '/' } }]))).toHaveLength(1);
+  });
+
+  it('ingress-nginx (its own namespace) would need baseline on kind only for its host ports', () => {
+    const controller = find(synth().objects, 'Deployment', 'ingress-nginx-controller');
+    expect(restrictedViolations(podSpecOf(controller))).toEqual(['container controller: hostPort 80', 'container controller: hostPort 443']);
+    const generic = find(synth(['cluster=generic']).objects, 'Deployment', 'ingress-nginx-controller');
+    expect(restrictedViolations(podSpecOf(generic))).toEqual([]);
+  });
+});
+
+describe('policy: least-privilege RBAC', () => {
+  it('no Role in clusterbench has a wildcard or touches secrets', () => {
+    const roles = synth().objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'clusterbench');
+    expect(roles.map((r) => r.metadata.name)).toEqual(['clusterbench-controller']);
+    for (const r of roles) expect(roleViolations(r.rules), r.metadata.name).toEqual([]);
+  });
+
+  it('nothing in clusterbench is bound to a ClusterRole', () => {
+    const bindings = synth().objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding');
+    for (const b of bindings) {
+      if (b.subjects.some((s: { namespace?: string }) => s.namespace === 'clusterbench')) expect(b.roleRef.kind, b.metadata.name).toBe('Role');
+    }
+  });
+
+  it('no RBAC object anywhere in dist/ has a wildcard', () => {
+    const rbac = synth().objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
+    for (const r of rbac) expect(roleViolations(r.rules).filter((p) => p.startsWith('wildcard')), r.metadata.name).toEqual([]);
+  });
+
+  it('the checker rejects wildcards and secrets (so the suite can fail)', () => {
+    expect(roleViolations([{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }])).toHaveLength(1);
+    expect(roleViolations([{ apiGroups: ['*'], resources: ['pods'], verbs: ['get'] }])).toHaveLength(1);
+    expect(roleViolations([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])).toHaveLength(1);
+    expect(roleViolations([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }])).toEqual([]);
+  });
+});

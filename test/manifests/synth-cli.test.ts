@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+// The real command, as `make synth` runs it (built by `make test` before vitest).
+const CLI = join(process.cwd(), 'build/src/cli.js');
+const work = mkdtempSync(join(tmpdir(), 'clusterbench-synth-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function clusterbench(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+describe('clusterbench synth', () => {
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (make test does) first`);
+  });
+
+  it('writes one file per chart, in apply order, and the same inputs give the same bytes', () => {
+    const out = join(work, 'twice');
+    const first = clusterbench('synth', '--out', out);
+    expect(first.code, first.stderr).toBe(0);
+    const files = snapshot(out);
+    expect(Object.keys(files)).toEqual([
+      '0000-namespace.k8s.yaml', '0001-hello.k8s.yaml', '0002-nginx.k8s.yaml', '0003-rpc-gateway.k8s.yaml',
+      '0004-crd.k8s.yaml', '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml',
+    ]);
+    expect(clusterbench('synth', '--out', out).code).toBe(0);
+    expect(snapshot(out)).toEqual(files);
+    // Parsable YAML, and the default tag is the content hash `--print-images` reports.
+    const docs = Object.values(files).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()));
+    expect(docs.every((d) => d.apiVersion && d.kind && d.metadata.name)).toBe(true);
+    const printed = clusterbench('synth', '--print-images').stdout.trim().split('\n').map((l) => l.split(' '));
+    expect(printed.map(([name]) => name)).toEqual(['hello', 'rpc-gateway', 'bench']);
+    expect(files['0001-hello.k8s.yaml']).toContain(`image: ${printed[0][1]}`);
+    expect(printed[0][1]).toMatch(/^clusterbench\/hello:h[0-9a-f]{16}$/);
+  });
+
+  it('a bad --set exits 2 with one line naming the key, and leaves dist/ untouched', () => {
+    const out = join(work, 'kept');
+    expect(clusterbench('synth', '--out', out, '--set', 'images.tag=v1').code).toBe(0);
+    const before = snapshot(out);
+    for (const bad of [['--set', 'hello.replicas=-1'], ['--set', 'cluster=openshift'], ['--config', join(work, 'missing.yaml')]]) {
+      const r = clusterbench('synth', '--out', out, ...bad);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stdout).toBe('');
+      expect(snapshot(out)).toEqual(before);
+    }
+    // No staging or previous copies left beside it.
+    expect(readdirSync(work).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('replaces dist/ as a whole: a chart left out leaves no stale file', () => {
+    const out = join(work, 'whole');
+    expect(clusterbench('synth', '--out', out, '--set', 'images.tag=v1').code).toBe(0);
+    expect(readdirSync(out)).toContain('0006-ingress-nginx.k8s.yaml');
+    const r = clusterbench('synth', '--out', out, '--set', 'images.tag=v2', '--set', 'ingressNginx.enabled=false');
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).some((f) => f.includes('ingress-nginx'))).toBe(false);
+    expect(readFileSync(join(out, '0001-hello.k8s.yaml'), 'utf8')).toContain('image: clusterbench/hello:v2');
+  });
+});
