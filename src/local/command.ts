@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_SCENARIO, SCENARIO_NAMES, SCENARIOS, type Scenario } from '../scenarios.js';
+import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
+import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../util/parse.js';
+import { runLocal, type LocalRunOptions } from './run-local.js';
+
+interface LocalFlags {
+  scenario: string;
+  topologies?: string;
+  trials?: string;
+  connections?: string;
+  duration?: string;
+  warmup?: string;
+  cpusPerServer?: string;
+  work?: string;
+  failover?: boolean;
+  out: string;
+}
+
+/** `clusterbench local`: the seed's comparison on this machine (the embedded default, `make local`). */
+export function registerLocalCommands(program: Command): void {
+  program
+    .command('local')
+    .description('Run single, nginx and rpc-gateway as processes on this machine, load each the same way, write the report.')
+    .option('--scenario <name>', `load scenario: ${SCENARIO_NAMES.join(', ')}`, DEFAULT_SCENARIO)
+    .option('--topologies <list>', `comma-separated, from: ${LOCAL_TOPOLOGIES.join(', ')}`, LOCAL_TOPOLOGIES.join(','))
+    .option('--trials <n>', "trials per topology (default: the scenario's)")
+    .option('--connections <n>', "concurrent connections (default: the scenario's)")
+    .option('--duration <d>', "measured time per run, e.g. 10s (default: the scenario's)")
+    .option('--warmup <d>', "unmeasured time before each run, e.g. 2s, 0 for none (default: the scenario's)")
+    .option('--cpus-per-server <x>', 'CPU quota of each hello server, e.g. 0.25 (a cgroup per server)')
+    .option('--work <d>', 'CPU work per request in the hello servers, e.g. 200us')
+    .option('--failover', 'kill one of the three hello servers halfway through the last nginx and rpc-gateway trials, restart it')
+    .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
+    .action(async (flags: LocalFlags) => {
+      const options = parseLocalFlags(flags);
+      const interrupt = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        process.stderr.write(`clusterbench: ${signal}: stopping every process\n`);
+        interrupt.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const run = await runLocal({ ...options, signal: interrupt.signal });
+        process.stdout.write(`${run.markdown}\nReport: ${run.files.markdown}, ${run.files.html}, ${run.files.json}\n`);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
+
+/** Flags to run options; every bad value is a UsageError (exit 2) before anything starts. */
+export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signal'> {
+  const named = SCENARIOS[parseEnum('--scenario', flags.scenario, SCENARIO_NAMES)];
+  const scenario: Scenario = {
+    ...named,
+    ...(flags.trials !== undefined ? { trials: parseInteger('--trials', flags.trials, 1, 1000) } : {}),
+    ...(flags.connections !== undefined ? { connections: parseInteger('--connections', flags.connections, 1, 100_000) } : {}),
+    ...(flags.duration !== undefined ? { durationMs: parseDurationMs('--duration', flags.duration) } : {}),
+    ...(flags.warmup !== undefined ? { warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }) } : {}),
+  };
+  const topologies: LocalTopology[] = parseEnumList('--topologies', flags.topologies ?? LOCAL_TOPOLOGIES.join(','), LOCAL_TOPOLOGIES);
+  const workMs = flags.work === undefined ? undefined : parseDurationMs('--work', flags.work, { allowZero: true });
+  // In a form Go's time.ParseDuration reads (it has no bare numbers).
+  const work = workMs === undefined ? undefined : workMs < 1 ? `${Math.round(workMs * 1000)}us` : `${workMs}ms`;
+  return {
+    scenario,
+    topologies,
+    cpusPerServer: flags.cpusPerServer === undefined ? null : parsePositiveNumber('--cpus-per-server', flags.cpusPerServer),
+    work,
+    failover: flags.failover === true,
+    outDir: resolve(flags.out),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+}

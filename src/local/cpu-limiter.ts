@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const PERIOD_US = 100_000;
+const GROUP_PREFIX = 'clusterbench-';
+
+/**
+ * Puts each hello server in its own cgroup with a CPU quota, as a pod with a CPU limit is, so three
+ * servers have three times the CPU of one. cgroup v1 (`cpu.cfs_quota_us`) or v2 (`cpu.max`),
+ * whichever the machine has.
+ */
+export interface CpuLimiter {
+  /** CPUs each limited process may use. */
+  readonly cpus: number;
+  /** How the limit is enforced, for the report. */
+  readonly mechanism: string;
+  /** Moves `pid` (all its threads) into a new cgroup named `name` with the quota. */
+  limit(name: string, pid: number): Promise<void>;
+  /** Removes the cgroups; call after the limited processes exited. */
+  remove(): Promise<void>;
+}
+
+/** Either a limiter, or why none can be made here (cgroups missing or not writable). */
+export type CpuLimiterResult = { readonly limiter: CpuLimiter } | { readonly unavailable: string };
+
+export async function createCpuLimiter(cpus: number): Promise<CpuLimiterResult> {
+  const hierarchy = findCpuHierarchy();
+  if (!hierarchy) return { unavailable: 'no cgroup cpu controller is mounted' };
+  await removeStaleGroups(hierarchy.root);
+  const base = join(hierarchy.root, `${GROUP_PREFIX}${process.pid}`);
+  const quotaUs = Math.max(1000, Math.round(cpus * PERIOD_US));
+  try {
+    if (hierarchy.version === 2) await writeFile(join(hierarchy.root, 'cgroup.subtree_control'), '+cpu');
+    await mkdir(base, { recursive: true });
+    if (hierarchy.version === 2) await writeFile(join(base, 'cgroup.subtree_control'), '+cpu');
+  } catch (err) {
+    await rmdir(base).catch(() => {});
+    return { unavailable: `cgroups at ${hierarchy.root} are not writable (${errorCode(err)})` };
+  }
+  const created: string[] = [];
+  const limiter: CpuLimiter = {
+    cpus,
+    mechanism:
+      hierarchy.version === 1
+        ? `cgroup v1 cpu.cfs_quota_us ${quotaUs} per ${PERIOD_US} us`
+        : `cgroup v2 cpu.max "${quotaUs} ${PERIOD_US}"`,
+    async limit(name, pid) {
+      const dir = join(base, name);
+      await mkdir(dir, { recursive: true });
+      if (!created.includes(dir)) created.push(dir);
+      if (hierarchy.version === 1) {
+        await writeFile(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+        await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
+      } else {
+        await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
+      }
+      await writeFile(join(dir, 'cgroup.procs'), String(pid));
+    },
+    async remove() {
+      for (const dir of [...created.reverse(), base]) await removeGroup(dir);
+    },
+  };
+  return { limiter };
+}
+
+/** The cpu controller's mount: v2 when the unified hierarchy has it, else the v1 `cpu` mount. */
+function findCpuHierarchy(): { version: 1 | 2; root: string } | null {
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '));
+  const v2 = mounts.find(([, , type]) => type === 'cgroup2');
+  if (v2 && existsSync(join(v2[1], 'cgroup.controllers')) && readFileSync(join(v2[1], 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu')) {
+    return { version: 2, root: v2[1] };
+  }
+  const v1 = mounts.find(([, , type, options]) => type === 'cgroup' && (options ?? '').split(',').includes('cpu'));
+  return v1 ? { version: 1, root: v1[1] } : null;
+}
+
+/** Groups left by runs that were killed before they could clean up. */
+async function removeStaleGroups(root: string): Promise<void> {
+  const entries = await readdir(root).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const owner = Number(entry.slice(GROUP_PREFIX.length));
+    if (!entry.startsWith(GROUP_PREFIX) || !Number.isInteger(owner) || isAlive(owner)) continue;
+    const dir = join(root, entry);
+    const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const c of children) if (c.isDirectory()) await removeGroup(join(dir, c.name));
+    await removeGroup(dir);
+  }
+}
+
+/** rmdir, retried briefly: a process that just exited may still be counted in the group. */
+async function removeGroup(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errorCode(err) === 'EPERM';
+  }
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? String(err);
+}

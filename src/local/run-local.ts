@@ -1,0 +1,264 @@
+/**
+ * The embedded default: the seed's comparison as processes on this machine's loopback. One hello
+ * server (`single`), three more behind nginx and behind the Go net/rpc gateway, the same load
+ * against each, trials interleaved in rotating order, then the report.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLoad } from '../../loadtest/index.js';
+import type { LoadResult } from '../../loadtest/types.js';
+import { buildReport, renderMarkdown, writeReportFiles, type FailoverEvent, type Report, type ReportFiles } from '../report/index.js';
+import type { Scenario } from '../scenarios.js';
+import type { LocalTopology } from '../topologies.js';
+import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
+import { autogroupEnabled, cpuModel, loadAverage, programVersions } from './environment.js';
+import { ProcessGroup } from './process-group.js';
+import { startGateway, startHello, startNginx, waitForBackends, type HelloServer, type HelloSettings } from './servers.js';
+
+export interface LocalRunOptions {
+  /** The load, after flags overrode the named scenario. */
+  readonly scenario: Scenario;
+  /** In the order given; trial k starts at topology k (rotating). */
+  readonly topologies: readonly LocalTopology[];
+  /** CPUs each hello server may use (cgroup quota); null for no limit. */
+  readonly cpusPerServer: number | null;
+  /** The hello servers' --work, e.g. `200us`. */
+  readonly work?: string;
+  /** Kill hello-2 halfway through the last trial of nginx and rpc-gateway, restart it later. */
+  readonly failover: boolean;
+  /** Reports go to `outDir/<time>/`. */
+  readonly outDir: string;
+  /** Progress lines (stderr in the CLI). */
+  readonly log: (line: string) => void;
+  /** Aborting (Ctrl-C) stops the load and every process. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LocalRunResult {
+  readonly report: Report;
+  readonly markdown: string;
+  readonly dir: string;
+  readonly files: ReportFiles;
+  /** Every process the run started (nginx workers included); none is alive when this returns. */
+  readonly pids: readonly number[];
+}
+
+/** The hello server killed in a failover run: one of the three behind each balancer. */
+const FAILOVER_VICTIM = 'hello-2';
+const FAILOVER_RESTART_MS = 3000;
+const BALANCED_IDS = ['hello-1', 'hello-2', 'hello-3'] as const;
+/** Lead time so the load starts on a known clock (the failover timer is set against it). */
+const START_LEAD_MS = 200;
+
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const { scenario, topologies, log } = options;
+  const root = packageRoot();
+  const binaries = findBinaries(root, topologies);
+  const stop = new AbortController();
+  const abortRun = (reason: Error) => stop.abort(reason);
+  options.signal?.addEventListener('abort', () => abortRun(new Error('interrupted: stopped every process it started')), { once: true });
+  const group = new ProcessGroup((err) => abortRun(err));
+  const loadStart = loadAverage();
+  const notes: string[] = [];
+  let limiter: CpuLimiter | null = null;
+  let nginxRunDir: string | null = null;
+  const servers = new Map<string, HelloServer>();
+  const hello: HelloSettings = { binary: binaries.hello, work: options.work };
+  const startLimitedHello = async (id: string, addresses?: { http: string; rpc: string }) => {
+    const server = await startHello(group, hello, id, addresses);
+    // After start-up, so --work is calibrated on an unthrottled CPU as the hello server expects.
+    await limiter?.limit(id, server.pid);
+    return server;
+  };
+
+  try {
+    if (options.cpusPerServer !== null) {
+      const made = await createCpuLimiter(options.cpusPerServer);
+      if ('limiter' in made) limiter = made.limiter;
+      else {
+        log(`cpu limits: ${made.unavailable}; running the hello servers without a CPU limit`);
+        notes.push(`--cpus-per-server ${options.cpusPerServer} was asked for but not applied: ${made.unavailable}`);
+      }
+    }
+    const targets = new Map<LocalTopology, { url: string; pid: number }>();
+    if (topologies.includes('single')) {
+      const single = await startLimitedHello('single');
+      servers.set(single.id, single);
+      targets.set('single', { url: `http://${single.http}/`, pid: single.pid });
+    }
+    const balanced = topologies.filter((t) => t !== 'single');
+    if (balanced.length > 0) {
+      for (const id of BALANCED_IDS) servers.set(id, await startLimitedHello(id));
+      const three = BALANCED_IDS.map((id) => servers.get(id) as HelloServer);
+      if (balanced.includes('nginx')) {
+        const nginx = await startNginx(group, binaries.nginx as string, three);
+        nginxRunDir = nginx.runDir;
+        await waitForBackends(nginx.url, BALANCED_IDS);
+        targets.set('nginx', nginx);
+      }
+      if (balanced.includes('rpc-gateway')) {
+        const gateway = await startGateway(group, binaries.rpcGateway, three);
+        await waitForBackends(gateway.url, BALANCED_IDS);
+        targets.set('rpc-gateway', gateway);
+      }
+    }
+    for (const s of servers.values()) log(`started ${s.id}: pid ${s.pid}, http ${s.http}, rpc ${s.rpc}`);
+    for (const [topology, { url, pid }] of targets) log(`ready ${topology}: ${url} (pid ${pid})`);
+    throwIfStopped(stop.signal);
+
+    const results: LoadResult[] = [];
+    const failovers: FailoverEvent[] = [];
+    const workers = loadWorkers();
+    for (let trial = 1; trial <= scenario.trials; trial++) {
+      const shift = (trial - 1) % topologies.length;
+      const order = [...topologies.slice(shift), ...topologies.slice(0, shift)];
+      for (const topology of order) {
+        const withFailover = options.failover && topology !== 'single' && trial === scenario.trials;
+        log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${withFailover ? `, killing ${FAILOVER_VICTIM} halfway` : ''}`);
+        const startAt = Date.now() + START_LEAD_MS;
+        const disruption = withFailover
+          ? killAndRestart(startAt + scenario.warmupMs + scenario.durationMs / 2, Math.min(FAILOVER_RESTART_MS, scenario.durationMs / 4), stop.signal).catch(
+              (err: Error) => (abortRun(new Error(`failover: ${err.message}`)), null),
+            )
+          : null;
+        const result = await runLoad({
+          url: targets.get(topology)?.url as string,
+          mode: scenario.mode,
+          connections: scenario.connections,
+          durationMs: scenario.durationMs,
+          warmupMs: scenario.warmupMs,
+          workers,
+          topology,
+          trial,
+          runner: 0,
+          startAt,
+          signal: stop.signal,
+        });
+        const times = await disruption;
+        throwIfStopped(stop.signal);
+        results.push(result);
+        log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
+        if (times) {
+          const measuredStart = Date.parse(result.startedAt);
+          failovers.push({
+            topology,
+            trial,
+            backend: FAILOVER_VICTIM,
+            killedAtMs: times.killedAt - measuredStart,
+            restartedAtMs: times.restartedAt - measuredStart,
+          });
+        }
+      }
+    }
+
+    const report = buildReport({
+      scenario: {
+        name: scenario.name,
+        mode: scenario.mode,
+        connections: scenario.connections,
+        rate: null,
+        durationMs: scenario.durationMs,
+        warmupMs: scenario.warmupMs,
+        trials: scenario.trials,
+        runners: 1,
+        order: 'trials interleaved, topologies in rotating order',
+        serverSettings: options.work ? { work: options.work } : {},
+      },
+      environment: {
+        where: 'local: one machine, every server a process on 127.0.0.1',
+        cpus: { model: cpuModel(), count: cpus().length },
+        versions: { ...(await programVersions({ hello: binaries.hello, nginx: binaries.nginx })), clusterbench: packageVersion(root) },
+        cpuLimits: limiter
+          ? { perServer: limiter.cpus, mechanism: limiter.mechanism }
+          : { perServer: null, mechanism: 'none', ...(notes.length > 0 ? { note: notes[0] } : {}) },
+        placement: {
+          'load generator': `in the clusterbench process (runLoad, ${workers} worker threads), on the same CPUs as the servers`,
+          servers: `${servers.size} hello servers${targets.has('nginx') ? ', nginx' : ''}${targets.has('rpc-gateway') ? ', rpc-gateway' : ''}: child processes of clusterbench`,
+          scheduler: autogroupEnabled()
+            ? 'Linux autogroup on: every process in one session, so they share CPU as threads do'
+            : 'Linux autogroup off',
+        },
+        loadAverage: { start: loadStart, end: loadAverage() },
+        notes: [
+          ...(options.failover ? [`--failover: ${FAILOVER_VICTIM} killed (SIGKILL) halfway through the last trial of each balanced topology, restarted about ${Math.min(FAILOVER_RESTART_MS, scenario.durationMs / 4) / 1000} s later`] : []),
+        ],
+      },
+      results,
+      failover: failovers,
+    });
+    const dir = join(options.outDir, report.createdAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z'));
+    const files = await writeReportFiles(dir, report);
+    await mkdir(join(dir, 'results'), { recursive: true });
+    await Promise.all(results.map((r) => writeFile(join(dir, 'results', `${r.topology}-trial${r.trial}.json`), `${JSON.stringify(r)}\n`)));
+    return { report, markdown: renderMarkdown(report), dir, files, pids: group.pids };
+  } finally {
+    stop.abort(new Error('run finished'));
+    await group.stopAll();
+    await limiter?.remove();
+    if (nginxRunDir) await rm(nginxRunDir, { recursive: true, force: true });
+  }
+
+  /** Kills the failover victim at `killAt` (epoch ms) and starts it again `downMs` later. */
+  async function killAndRestart(killAt: number, downMs: number, signal: AbortSignal): Promise<{ killedAt: number; restartedAt: number } | null> {
+    await sleep(killAt - Date.now(), signal);
+    if (signal.aborted) return null;
+    const victim = servers.get(FAILOVER_VICTIM) as HelloServer;
+    await group.kill(FAILOVER_VICTIM);
+    const killedAt = Date.now();
+    await sleep(downMs, signal);
+    if (signal.aborted) return null;
+    servers.set(FAILOVER_VICTIM, await startLimitedHello(FAILOVER_VICTIM, { http: victim.http, rpc: victim.rpc }));
+    return { killedAt, restartedAt: Date.now() };
+  }
+}
+
+/** Threads for the load generator: one per CPU, as runLoad defaults, stated in the report. */
+function loadWorkers(): number {
+  return Math.max(1, cpus().length);
+}
+
+function throwIfStopped(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** The folder holding clusterbench's package.json, from src/local or build/src/local. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'images'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the clusterbench folder (package.json beside images/)');
+    dir = parent;
+  }
+  return dir;
+}
+
+function packageVersion(root: string): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function findBinaries(root: string, topologies: readonly LocalTopology[]): { hello: string; rpcGateway: string; nginx?: string } {
+  const hello = resolve(root, 'bin/hello');
+  const rpcGateway = resolve(root, 'bin/rpc-gateway');
+  for (const binary of topologies.includes('rpc-gateway') ? [hello, rpcGateway] : [hello]) {
+    if (!existsSync(binary)) throw new Error(`${binary} is missing: run make build-go (make local builds it)`);
+  }
+  if (!topologies.includes('nginx')) return { hello, rpcGateway };
+  const nginx = ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'nginx'))].find((p) => existsSync(p));
+  if (!nginx) throw new Error('nginx is not installed: apt-get install nginx (make local does it when run as root)');
+  return { hello, rpcGateway, nginx };
+}
