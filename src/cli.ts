@@ -4,6 +4,7 @@ import { ExitCode, UsageError } from './util/usage-error.js';
 import { registerLocalCommands } from './local/command.js';
 import { registerSynthCommands } from './config/synth-command.js';
 import { registerLoadCommands } from '../loadtest/cli.js';
+import { registerClusterCommands } from './controller/command.js';
 
 // Each room registers its own sub-commands; add one line per module here.
 const program = new Command('clusterbench')
@@ -13,6 +14,7 @@ const program = new Command('clusterbench')
 registerLocalCommands(program);
 registerSynthCommands(program);
 registerLoadCommands(program);
+registerClusterCommands(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

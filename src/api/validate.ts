@@ -155,7 +155,7 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
     return { problem: { field: 'spec.load.rate', message: 'is required when spec.load.mode is open' } };
   }
   if (mode === 'closed' && load.rate !== undefined) {
-    return { problem: { field: 'spec.load.rate', message: 'applies only when spec.load.mode is open (allowed: open, or no rate)' } };
+    return { problem: { field: 'spec.load.rate', message: 'applies only in open mode (allowed: mode open, or no rate)' } };
   }
   const durationMs = durationOf('spec.load.duration', load.duration, scenario.durationMs);
   const warmupMs = durationOf('spec.load.warmup', load.warmup, scenario.warmupMs, true);

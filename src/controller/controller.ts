@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { cpus, release } from 'node:os';
+import { cpuModel } from '../local/environment.js';
 import {
   BatchV1Api,
   CoreV1Api,
@@ -476,7 +477,7 @@ export function clusterEnvironment(namespace: string, kubernetesVersion: string,
   const perServer = limit === undefined ? null : limit.endsWith('m') ? Number(limit.slice(0, -1)) / 1000 : Number(limit);
   return {
     where: `cluster: namespace ${namespace}`,
-    cpus: { model: cpus()[0]?.model ?? 'unknown', count: cpus().length },
+    cpus: { model: cpuModel(), count: cpus().length },
     versions: { node: process.version, kubernetes: kubernetesVersion, kernel: release() },
     cpuLimits: perServer === null || !Number.isFinite(perServer) ? { perServer: null, mechanism: 'none' } : { perServer, mechanism: 'kubernetes limits' },
     placement: { 'load generator': 'runner pods of an Indexed Job', servers: 'Deployments hello-single and hello', controller: 'machine of the controller pod (cpus above)' },

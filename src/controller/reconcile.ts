@@ -13,8 +13,6 @@ import { runKey, type RunId } from './names.js';
 
 /** A run is retried once (a second Job) before it counts as failed. */
 export const MAX_ATTEMPTS = 2;
-/** Failover deletes a pod in this trial of each balanced topology (the report takes one event per topology). */
-export const FAILOVER_TRIAL = 1;
 
 export interface ObservedJob {
   readonly name: string;
@@ -162,7 +160,8 @@ function failoverOf(input: ReconcileInput, run: RunId, results: readonly LoadRes
 /** Whether to delete a hello pod now in this running Job's run, and which. */
 function failoverAction(input: ReconcileInput, run: RunId, job: ObservedJob): Action | undefined {
   const { killAfterMs, warmupMs } = input.plan;
-  if (killAfterMs === null || run.trial !== FAILOVER_TRIAL) return undefined;
+  // The last trial of each balanced topology, as `make local --failover` does (the report takes one event per topology).
+  if (killAfterMs === null || run.trial !== input.plan.trials) return undefined;
   if (!(BALANCED_TOPOLOGIES as readonly string[]).includes(run.topology) || input.kills.has(runKey(run))) return undefined;
   const startAt = input.startTimes.get(job.name);
   if (startAt === undefined || input.now < startAt + warmupMs + killAfterMs) return undefined;

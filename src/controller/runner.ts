@@ -23,7 +23,10 @@ export interface RunnerOptions {
   /** @default /dev/termination-log */
   readonly terminationLogPath?: string;
   readonly runLoad: (options: LoadOptions) => Promise<LoadResult>;
+  /** Stderr-like diagnostics. @default process.stderr */
   readonly log?: (line: string) => void;
+  /** Where the result's log line goes. @default process.stdout */
+  readonly print?: (line: string) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -130,7 +133,7 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
     const encoded = encodeResult(result);
     // Both copies go out before the socket: they survive this pod's exit and a controller restart.
     if (fitsTerminationMessage(encoded)) await writeFile(options.terminationLogPath ?? '/dev/termination-log', encoded);
-    process.stdout.write(`${RESULT_LOG_PREFIX}${encoded}\n`);
+    (options.print ?? ((line: string) => process.stdout.write(line)))(`${RESULT_LOG_PREFIX}${encoded}\n`);
     await link.deliver({ type: 'result', job, index, result: encoded });
     log(`${job}/${index}: ${result.requests} requests, ${result.throughputRps.toFixed(0)} req/s, start skew ${result.startSkewMs.toFixed(2)} ms`);
     return 0;

@@ -1,0 +1,101 @@
+/** `clusterbench bench` and `clusterbench report`: the user's side of the Benchmark resource. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { BenchmarkLoadSpec, BenchmarkSpec } from '../api/benchmark.js';
+import { LOAD_MODES } from '../api/benchmark.js';
+import { DEFAULT_NAMESPACE, loadKubeConfig } from '../controller/kube.js';
+import { SCENARIO_NAMES, type ScenarioName } from '../scenarios.js';
+import { TOPOLOGIES } from '../topologies.js';
+import { parseEnumList } from '../util/parse.js';
+import { checkRequest, defaultBenchmarkName, fetchReport, runBench, type BenchRequest } from './bench.js';
+
+interface BenchFlags {
+  name?: string;
+  namespace: string;
+  scenario?: string;
+  topologies: string;
+  trials?: string;
+  runners?: string;
+  mode?: string;
+  connections?: string;
+  rate?: string;
+  duration?: string;
+  warmup?: string;
+  timeout?: string;
+  killAfter?: string;
+  out: string;
+}
+
+/** Flags to a Benchmark; the checks themselves are the CRD schema's (checkRequest). */
+export function benchRequest(flags: BenchFlags, now = new Date()): BenchRequest {
+  // Numbers are converted only; the CRD schema's check (checkRequest) names what is wrong with them.
+  const int = (value: string | undefined) => (value === undefined ? undefined : ((/^-?\d+$/.test(value.trim()) ? Number(value) : value) as number));
+  const load: BenchmarkLoadSpec = Object.fromEntries(
+    Object.entries({
+      mode: flags.mode,
+      connections: int(flags.connections),
+      rate: int(flags.rate),
+      duration: flags.duration,
+      warmup: flags.warmup,
+      timeout: flags.timeout,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const spec: BenchmarkSpec = {
+    topologies: parseEnumList('--topologies', flags.topologies, TOPOLOGIES),
+    ...(flags.scenario === undefined ? {} : { scenario: flags.scenario as ScenarioName }),
+    ...(Object.keys(load).length > 0 ? { load } : {}),
+    ...(flags.runners === undefined ? {} : { runners: int(flags.runners) }),
+    ...(flags.trials === undefined ? {} : { trials: int(flags.trials) }),
+    ...(flags.killAfter === undefined ? {} : { failover: { killAfter: flags.killAfter } }),
+  };
+  return { name: flags.name ?? defaultBenchmarkName(now), namespace: flags.namespace, spec };
+}
+
+export function registerBenchCommands(program: Command): void {
+  program
+    .command('bench')
+    .description('Run a Benchmark in the cluster (the controller must be deployed): follow it, print and save its report.')
+    .option('--name <name>', 'Benchmark name (default bench-<UTC time>)')
+    .option('--namespace <ns>', 'namespace of the deployment', DEFAULT_NAMESPACE)
+    .option('--scenario <name>', `load scenario: ${SCENARIO_NAMES.join(', ')} (default standard)`)
+    .option('--topologies <list>', `comma-separated, from: ${TOPOLOGIES.join(', ')}`, TOPOLOGIES.join(','))
+    .option('--trials <n>', "trials per topology (default: the scenario's)")
+    .option('--runners <n>', 'load pods per run, started together; their results merge exactly (default 1)')
+    .option('--mode <mode>', `${LOAD_MODES.join(' or ')} (default: the scenario's, open with --rate)`)
+    .option('--connections <n>', "connections over all runners (default: the scenario's)")
+    .option('--rate <n>', 'open loop: requests per second over all runners')
+    .option('--duration <d>', "measured time per run, e.g. 10s (default: the scenario's)")
+    .option('--warmup <d>', "unmeasured time before each run, e.g. 2s (default: the scenario's)")
+    .option('--timeout <d>', 'per-request timeout (default 5s)')
+    .option('--kill-after <d>', 'failover: delete one hello pod this long into the last trial of each balanced topology')
+    .option('--out <dir>', 'the report files go to DIR/<name>/', 'reports')
+    .action(async (flags: BenchFlags) => {
+      const request = benchRequest(flags);
+      const plan = checkRequest(request); // exit 2 here, before the cluster is touched
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      process.once('SIGINT', onSignal);
+      try {
+        process.exitCode = await runBench(loadKubeConfig(), request, plan, resolve(flags.out), {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+          tty: process.stderr.isTTY === true,
+          signal: interrupt.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+
+  program
+    .command('report')
+    .description("Print a finished Benchmark's report (ConfigMap <name>-report) again.")
+    .argument('<name>', 'the Benchmark')
+    .option('--namespace <ns>', 'namespace of the deployment', DEFAULT_NAMESPACE)
+    .option('--out <dir>', 'also write report.json, .md and .html into DIR/<name>/')
+    .action(async (name: string, flags: { namespace: string; out?: string }) => {
+      const { markdown, files } = await fetchReport(loadKubeConfig(), flags.namespace, name, flags.out === undefined ? undefined : resolve(flags.out, name));
+      process.stdout.write(markdown);
+      if (flags.out !== undefined) process.stderr.write(`Report: ${files.markdown}, ${files.html}, ${files.json}\n`);
+    });
+}
