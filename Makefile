@@ -8,6 +8,8 @@ SHELL := /usr/bin/env bash
 # Inputs a user may set: make local SCENARIO=quick, make bench TOPOLOGIES=single,nginx
 SCENARIO ?=
 TOPOLOGIES ?=
+# More flags for clusterbench local: make local ARGS="--cpus-per-server 0.25 --work 200us --failover"
+ARGS ?=
 CLUSTER ?= kind
 GO ?= go
 NPM ?= npm
@@ -64,5 +66,10 @@ clean: ## Remove build outputs (build/, bin/, dist/).
 ##@ Benchmarks
 
 .PHONY: local
-local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard|seed); report in reports/.
-	$(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES))
+local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard|seed, TOPOLOGIES=..., ARGS=...); report in reports/.
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "--- installing nginx (apt-get install nginx)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	  else echo "make local needs nginx: install it (sudo apt-get install nginx) and run make local again" >&2; exit 1; fi; }
+	$(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
