@@ -73,3 +73,33 @@ local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
 	  else echo "make local needs nginx: install it (sudo apt-get install nginx) and run make local again" >&2; exit 1; fi; }
 	$(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
+
+##@ Build
+
+# make synth SET="hello.cpu=250m images.tag=v1" CONFIG=settings.yaml (keys: src/config/config.ts).
+SET ?=
+CONFIG ?=
+SYNTH_ARGS = --set cluster=$(CLUSTER) $(foreach s,$(SET),--set $(s)) $(if $(CONFIG),--config $(CONFIG))
+DEPLOY = CLUSTER=$(CLUSTER) SYNTH_ARGS="$(SYNTH_ARGS)" CLI="$(CLI)" deploy/deploy.sh
+
+.PHONY: synth
+synth: build-ts ## Write the manifests into dist/ (CLUSTER=kind|minikube|generic, SET="key=value ...", CONFIG=file).
+	$(CLI) synth $(SYNTH_ARGS)
+
+.PHONY: images
+images: build-ts ## Build the hello, rpc-gateway and bench images (docker or podman), tagged by content hash.
+	$(DEPLOY) images
+
+##@ Deploy
+
+.PHONY: deploy
+deploy: build-ts ## Deploy to CLUSTER=kind (created if absent), minikube or generic (current context); idempotent.
+	$(DEPLOY) deploy
+
+.PHONY: undeploy
+undeploy: build-ts ## Delete what make deploy applied (the cluster stays).
+	$(DEPLOY) undeploy
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster make deploy created.
+	$(DEPLOY) kind-down

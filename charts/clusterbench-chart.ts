@@ -5,8 +5,8 @@ import type { ClusterbenchConfig } from '../src/config/config.js';
 /** The namespace every clusterbench workload lives in (DESIGN.md, "Kubernetes objects"). */
 export const CLUSTERBENCH_NAMESPACE = 'clusterbench';
 
-/** Labels of the load runner pods the controller starts: the hello NetworkPolicy lets them in. */
-export const LOAD_RUNNER_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'clusterbench-load-runner' };
+/** Labels of the load runner pods the controller starts (src/controller/runner-job.ts): the hello NetworkPolicy lets them in. */
+export const LOAD_RUNNER_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'clusterbench-runner' };
 
 /** The three images clusterbench builds (`make images`), as full references. */
 export interface ImageRefs {

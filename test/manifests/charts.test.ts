@@ -152,7 +152,7 @@ describe('charts: network policy', () => {
     expect(allowedPorts(podsOf('nginx'), 'clusterbench')).toEqual([8080]);
     expect(allowedPorts(podsOf('rpc-gateway'), 'clusterbench')).toEqual([9090]);
     expect(allowedPorts(podsOf('ingress-nginx-controller'), 'ingress-nginx')).toEqual([8080]);
-    expect(allowedPorts({ 'app.kubernetes.io/name': 'clusterbench-load-runner' }, 'clusterbench')).toEqual([8080]);
+    expect(allowedPorts({ 'app.kubernetes.io/name': 'clusterbench-runner' }, 'clusterbench')).toEqual([8080]);
     expect(allowedPorts(podsOf('clusterbench-controller'), 'clusterbench')).toEqual([]);
     expect(allowedPorts(podsOf('ingress-nginx-controller'), 'clusterbench')).toEqual([]);
     expect(allowedPorts({ 'app.kubernetes.io/name': 'nginx' }, 'default')).toEqual([]);
