@@ -74,6 +74,10 @@ local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard
 	  else echo "make local needs nginx: install it (sudo apt-get install nginx) and run make local again" >&2; exit 1; fi; }
 	$(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
 
+.PHONY: bench-servers
+bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC gateway over three hellos, with wrk; medians and ratios (ROUNDS, DURATION, CONNECTIONS).
+	scripts/bench-servers.sh
+
 ##@ Build
 
 # make synth SET="hello.cpu=250m images.tag=v1" CONFIG=settings.yaml (keys: src/config/config.ts).

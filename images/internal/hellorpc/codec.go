@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/rpc"
+	"runtime"
 	"sync"
 )
 
@@ -95,6 +96,9 @@ func (w *frameWriter) end(b []byte, start int, encodeErr error) error {
 func (w *frameWriter) loop() {
 	defer close(w.done)
 	for range w.wake {
+		// Let the goroutines that are ready to run (other callers, on a busy server) append
+		// their frames first: measured on loopback, this turned ~1 frame per write into ~4.
+		runtime.Gosched()
 		w.mu.Lock()
 		out := w.pending
 		w.pending = w.spare[:0]

@@ -105,6 +105,9 @@ func (p *Proc) Stderr() string {
 	return p.stderr.String()
 }
 
+// Exited is closed when the process has exited.
+func (p *Proc) Exited() <-chan struct{} { return p.done }
+
 // Signal sends sig to the process.
 func (p *Proc) Signal(sig os.Signal) { p.Cmd.Process.Signal(sig) }
 

@@ -1,0 +1,235 @@
+// Command rpc-gateway answers HTTP by calling Server.Hello over net/rpc on a set of hello
+// servers: persistent multiplexed connections, least-outstanding (or round-robin) balancing, a
+// per-call timeout, one retry on another backend, and redial with backoff.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"clusterbench.dev/images/internal/metrics"
+	"clusterbench.dev/images/internal/serve"
+)
+
+type config struct {
+	httpAddr        string
+	backends        []string
+	backendsDNS     string
+	balancer        string
+	conns           int
+	callTimeout     time.Duration
+	retry           bool
+	resolveInterval time.Duration
+	drainDelay      time.Duration
+	drainTimeout    time.Duration
+}
+
+// defaultConns is the connections per backend; see README "The servers" for the measurement.
+const defaultConns = 2
+
+// checkHostPort accepts host:port with a numeric port 1-65535.
+func checkHostPort(flagName, s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+		return serve.Usagef("invalid value %q for flag --%s: want host:port with a port 1-65535", s, flagName)
+	}
+	return nil
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	var backends string
+	fs := flag.NewFlagSet("rpc-gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.httpAddr, "http", ":8080", "HTTP listen address (host:port; port 0 picks one)")
+	fs.StringVar(&backends, "backends", "", "hello servers' RPC addresses, host:port,...")
+	fs.StringVar(&c.backendsDNS, "backends-dns", "", "name:port whose addresses are the backends, re-resolved every --resolve-interval (a headless Service)")
+	fs.StringVar(&c.balancer, "balancer", balancerP2C, "p2c (least outstanding of two random choices) or round-robin")
+	fs.IntVar(&c.conns, "conns-per-backend", defaultConns, "persistent net/rpc connections per backend (1-64)")
+	fs.DurationVar(&c.callTimeout, "call-timeout", 2*time.Second, "deadline of one request, retry included")
+	fs.BoolVar(&c.retry, "retry", true, "retry once on another backend when a connection fails")
+	fs.DurationVar(&c.resolveInterval, "resolve-interval", 5*time.Second, "how often --backends-dns is resolved again")
+	fs.DurationVar(&c.drainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing the listener")
+	fs.DurationVar(&c.drainTimeout, "drain-timeout", 20*time.Second, "on SIGTERM, how long requests in flight may take to finish")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: rpc-gateway --backends host:port,... | --backends-dns name:port [flags]\nEach flag can also be set as RPC_GATEWAY_<NAME>, e.g. RPC_GATEWAY_BALANCER=round-robin\n")
+		fs.PrintDefaults()
+	}
+	if err := serve.ParseFlags(fs, "RPC_GATEWAY", args, getenv); err != nil {
+		return c, err
+	}
+	switch {
+	case backends == "" && c.backendsDNS == "":
+		return c, serve.Usagef("flag --backends or --backends-dns is required")
+	case backends != "" && c.backendsDNS != "":
+		return c, serve.Usagef("flags --backends and --backends-dns exclude each other: give one")
+	case backends != "":
+		for _, b := range strings.Split(backends, ",") {
+			if err := checkHostPort("backends", b); err != nil {
+				return c, err
+			}
+			if !slices.Contains(c.backends, b) {
+				c.backends = append(c.backends, b)
+			}
+		}
+	default:
+		if err := checkHostPort("backends-dns", c.backendsDNS); err != nil {
+			return c, err
+		}
+	}
+	if c.balancer != balancerP2C && c.balancer != balancerRoundRobin {
+		return c, serve.Usagef("invalid value %q for flag --balancer: want p2c or round-robin", c.balancer)
+	}
+	if c.conns < 1 || c.conns > 64 {
+		return c, serve.Usagef("invalid value %d for flag --conns-per-backend: want 1 to 64", c.conns)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+		min  time.Duration
+	}{
+		{"call-timeout", c.callTimeout, time.Millisecond},
+		{"resolve-interval", c.resolveInterval, 100 * time.Millisecond},
+		{"drain-delay", c.drainDelay, 0},
+		{"drain-timeout", c.drainTimeout, 0},
+	} {
+		if d.v < d.min {
+			return c, serve.Usagef("invalid value %s for flag --%s: must be >= %s", d.v, d.name, d.min)
+		}
+	}
+	return c, nil
+}
+
+// resolveLoop sets the pool's backends to the addresses of name:port, now and every interval,
+// until ctx ends. A failed lookup keeps the previous set.
+func resolveLoop(ctx context.Context, p *pool, hostPort string, interval time.Duration, stderr io.Writer) {
+	host, port, _ := net.SplitHostPort(hostPort)
+	var last string
+	for {
+		lctx, cancel := context.WithTimeout(ctx, interval)
+		ips, err := net.DefaultResolver.LookupHost(lctx, host)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if msg := err.Error(); msg != last {
+				fmt.Fprintf(stderr, "rpc-gateway: resolving %s: %v (keeping %d backends)\n", host, err, len(*p.backends.Load()))
+				last = msg
+			}
+		} else {
+			last = ""
+			addrs := make([]string, len(ips))
+			for i, ip := range ips {
+				addrs[i] = net.JoinHostPort(ip, port)
+			}
+			sort.Strings(addrs)
+			p.set(addrs)
+		}
+		select {
+		case <-time.After(interval):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := serve.Listen("http", c.httpAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	p := newPool(c.balancer, c.conns)
+	defer p.close()
+	backendsDesc := strings.Join(c.backends, ",")
+	if c.backendsDNS != "" {
+		resolveCtx, stopResolving := context.WithCancel(context.Background())
+		defer stopResolving()
+		go resolveLoop(resolveCtx, p, c.backendsDNS, c.resolveInterval, stderr)
+		backendsDesc = "dns:" + c.backendsDNS
+	} else {
+		p.set(c.backends)
+	}
+
+	g := &gateway{pool: p, callTimeout: c.callTimeout, attempts: 1}
+	if c.retry {
+		g.attempts = 2
+	}
+	health := serve.NewHealth(func() bool { return p.connected() > 0 })
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", g.serveHello)
+	health.Register(mux)
+	mux.Handle("GET /metrics", metrics.Handler(g.writeMetrics))
+	httpServer := serve.NewHTTPServer(mux)
+
+	fmt.Fprintf(stderr, "rpc-gateway: listening http=%s backends=%s balancer=%s conns-per-backend=%d call-timeout=%s\n",
+		ln.Addr(), backendsDesc, c.balancer, c.conns, c.callTimeout)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	health.Drain()
+	time.Sleep(c.drainDelay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.drainTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("draining: %w", err)
+	}
+	return nil
+}
+
+func (g *gateway) writeMetrics(m metrics.Writer) {
+	m.Family("rpc_gateway_http_responses_total", "counter", "GET / responses by status code.")
+	for i, code := range statusCodes {
+		m.Sample("rpc_gateway_http_responses_total", float64(g.responses[i].Load()), "code", strconv.Itoa(code))
+	}
+	m.Counter("rpc_gateway_retries_total", "Calls retried on another backend after a connection failure.", g.retries.Load())
+	bs := *g.pool.backends.Load()
+	m.Gauge("rpc_gateway_backends", "Backends known.", float64(len(bs)))
+	m.Gauge("rpc_gateway_backends_connected", "Backends with at least one live connection.", float64(g.pool.connected()))
+	m.Family("rpc_gateway_backend_calls_total", "counter", "Server.Hello calls by backend and result (ok, error, timeout).")
+	for _, b := range bs {
+		for r, name := range resultNames {
+			m.Sample("rpc_gateway_backend_calls_total", float64(b.calls[r].Load()), "backend", b.addr, "result", name)
+		}
+	}
+	m.Family("rpc_gateway_backend_connections", "gauge", "Live net/rpc connections by backend.")
+	for _, b := range bs {
+		m.Sample("rpc_gateway_backend_connections", float64(b.live.Load()), "backend", b.addr)
+	}
+	m.Family("rpc_gateway_backend_outstanding_calls", "gauge", "Calls in flight by backend.")
+	for _, b := range bs {
+		m.Sample("rpc_gateway_backend_outstanding_calls", float64(b.outstanding.Load()), "backend", b.addr)
+	}
+}
+
+func main() {
+	ctx, stop := serve.SignalContext()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	os.Exit(serve.Exit("rpc-gateway", os.Stderr, err))
+}

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"clusterbench.dev/images/internal/testproc"
+)
+
+var helloBin, gatewayBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rpc-gateway-test-")
+	if err != nil {
+		panic(err)
+	}
+	bins, err := testproc.Build(dir, "clusterbench.dev/images/hello", "clusterbench.dev/images/rpc-gateway")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	helloBin, gatewayBin = bins[0], bins[1]
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// startHellos starts n hello servers with ids hello-1..n and returns them and their RPC addresses.
+func startHellos(t *testing.T, n int, args ...string) ([]*testproc.Proc, []string) {
+	t.Helper()
+	var procs []*testproc.Proc
+	var addrs []string
+	for i := range n {
+		p := startHello(t, fmt.Sprintf("hello-%d", i+1), "127.0.0.1:0", args...)
+		procs = append(procs, p)
+		addrs = append(addrs, p.Addrs["rpc"])
+	}
+	return procs, addrs
+}
+
+func startHello(t *testing.T, id, rpcAddr string, args ...string) *testproc.Proc {
+	t.Helper()
+	return testproc.Start(t, helloBin, nil, append([]string{"--http", "127.0.0.1:0", "--rpc", rpcAddr, "--id", id}, args...)...)
+}
+
+// startGateway starts the gateway and waits until /readyz says ready (unless args make it never).
+func startGateway(t *testing.T, waitReady bool, args ...string) (*testproc.Proc, string) {
+	t.Helper()
+	p := testproc.Start(t, gatewayBin, nil, append([]string{"--http", "127.0.0.1:0"}, args...)...)
+	base := "http://" + p.Addrs["http"]
+	if waitReady {
+		deadline := time.Now().Add(10 * time.Second)
+		for status(t, base+"/readyz") != 200 {
+			if time.Now().After(deadline) {
+				t.Fatalf("gateway not ready after 10s:\n%s", p.Stderr())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return p, base
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 20 * time.Second}
+
+func status(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// hello sends GET / and returns status, body and X-Served-By.
+func hello(url string) (int, string, string, error) {
+	resp, err := client.Get(url + "/")
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header.Get("X-Served-By"), err
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestThreeBackendsEachServeAboutAThird(t *testing.T) {
+	for _, balancer := range []string{"p2c", "round-robin"} {
+		t.Run(balancer, func(t *testing.T) {
+			_, addrs := startHellos(t, 3)
+			_, base := startGateway(t, true, "--backends", strings.Join(addrs, ","), "--balancer", balancer)
+			const clients, each = 8, 75
+			var mu sync.Mutex
+			served := map[string]int{}
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range each {
+						code, body, by, err := hello(base)
+						if err != nil || code != 200 || body != "Hello, World!" {
+							t.Errorf("GET / = %d %q %v", code, body, err)
+							return
+						}
+						mu.Lock()
+						served[by]++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			for _, id := range []string{"hello-1", "hello-2", "hello-3"} {
+				if share := float64(served[id]) / (clients * each); share < 0.2 || share > 0.47 {
+					t.Errorf("%s served %.0f%% of the requests, want about a third (%v)", id, 100*share, served)
+				}
+			}
+			if got := metric(t, base, `rpc_gateway_http_responses_total{code="200"}`); got != clients*each {
+				t.Errorf(`rpc_gateway_http_responses_total{code="200"} = %v, want %d`, got, clients*each)
+			}
+		})
+	}
+}
+
+func metric(t *testing.T, base, sample string) float64 {
+	t.Helper()
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no %s in /metrics:\n%s", sample, b)
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
+func TestKillingABackendFailsNoRequestAndItsReturnIsUsed(t *testing.T) {
+	hellos, addrs := startHellos(t, 3)
+	_, base := startGateway(t, true, "--backends", strings.Join(addrs, ","))
+
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, _, _, err := hello(base)
+				if err != nil || code != 200 {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("status %d, error %v", code, err))
+				} else {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	hellos[1].Kill()
+	time.Sleep(time.Second)
+
+	// The backend returns on the same address; the gateway must use it again within 3 s.
+	startHello(t, "hello-2-again", addrs[1])
+	returned := time.Now()
+	for {
+		_, _, by, err := hello(base)
+		if err == nil && by == "hello-2-again" {
+			break
+		}
+		if time.Since(returned) > 3*time.Second {
+			t.Errorf("returned backend not used within 3s")
+			break
+		}
+	}
+	t.Logf("backend used again %v after it returned", time.Since(returned).Round(time.Millisecond))
+	close(stop)
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Errorf("%d of %d requests failed while a backend was killed; first: %v", failed.Load(), failed.Load()+ok.Load(), firstErr.Load())
+	}
+	if ok.Load() < 100 {
+		t.Errorf("only %d requests succeeded: the load did not run", ok.Load())
+	}
+}
+
+func TestAllBackendsDownGives503AndTheGatewayStaysUp(t *testing.T) {
+	t.Run("never up", func(t *testing.T) {
+		_, base := startGateway(t, false, "--backends", freeAddr(t)+","+freeAddr(t))
+		start := time.Now()
+		if got := status(t, base+"/"); got != 503 {
+			t.Errorf("GET / = %d, want 503", got)
+		}
+		if el := time.Since(start); el > 3*time.Second {
+			t.Errorf("503 took %v, want < 3s", el)
+		}
+		if got := status(t, base+"/readyz"); got != 503 {
+			t.Errorf("/readyz = %d, want 503", got)
+		}
+	})
+	t.Run("all killed", func(t *testing.T) {
+		hellos, addrs := startHellos(t, 3)
+		gw, base := startGateway(t, true, "--backends", strings.Join(addrs, ","))
+		if got := status(t, base+"/"); got != 200 {
+			t.Fatalf("GET / = %d before the kill", got)
+		}
+		for _, h := range hellos {
+			h.Kill()
+		}
+		for range 20 {
+			start := time.Now()
+			if got := status(t, base+"/"); got != 503 {
+				t.Errorf("GET / = %d with every backend down, want 503", got)
+			}
+			if el := time.Since(start); el > 3*time.Second {
+				t.Errorf("503 took %v, want < 3s", el)
+			}
+		}
+		if got := status(t, base+"/healthz"); got != 200 {
+			t.Errorf("/healthz = %d: the gateway should stay up", got)
+		}
+		select {
+		case <-gw.Exited():
+			t.Errorf("the gateway exited:\n%s", gw.Stderr())
+		default:
+		}
+	})
+}
+
+// A fake backend: the only way to get a server that accepts connections and never answers.
+func TestHungBackendFakeListenerGives504AfterTheCallTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	gw, base := startGateway(t, true, "--backends", l.Addr().String(), "--call-timeout", "300ms")
+	for range 3 {
+		start := time.Now()
+		got := status(t, base+"/")
+		el := time.Since(start)
+		if got != 504 {
+			t.Errorf("GET / = %d, want 504", got)
+		}
+		if el < 300*time.Millisecond || el > 3*time.Second {
+			t.Errorf("504 after %v, want after the 300ms call timeout and well under 3s", el)
+		}
+	}
+	if got := status(t, base+"/healthz"); got != 200 {
+		t.Errorf("/healthz = %d\n%s", got, gw.Stderr())
+	}
+}
+
+func TestBadFlagsExit2WithOneLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      []string
+		args     []string
+		wantName string
+	}{
+		{"no backends", nil, nil, "--backends"},
+		{"both backend flags", nil, []string{"--backends", "127.0.0.1:1", "--backends-dns", "x:1"}, "--backends-dns"},
+		{"backend without port", nil, []string{"--backends", "127.0.0.1"}, "--backends"},
+		{"backend port out of range", nil, []string{"--backends", "127.0.0.1:1,127.0.0.1:70000"}, "--backends"},
+		{"dns without port", nil, []string{"--backends-dns", "hello-headless"}, "--backends-dns"},
+		{"unknown balancer", nil, []string{"--backends", "127.0.0.1:1", "--balancer", "random"}, "--balancer"},
+		{"zero conns", nil, []string{"--backends", "127.0.0.1:1", "--conns-per-backend", "0"}, "--conns-per-backend"},
+		{"bad timeout", nil, []string{"--backends", "127.0.0.1:1", "--call-timeout", "soon"}, "--call-timeout"},
+		{"negative timeout", nil, []string{"--backends", "127.0.0.1:1", "--call-timeout", "-1s"}, "--call-timeout"},
+		{"unknown flag", nil, []string{"--backends", "127.0.0.1:1", "--fast"}, "--fast"},
+		{"bad env", []string{"RPC_GATEWAY_RETRY=maybe"}, []string{"--backends", "127.0.0.1:1"}, "RPC_GATEWAY_RETRY"},
+		{"bad listen address", nil, []string{"--backends", "127.0.0.1:1", "--http", "nowhere"}, "--http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--http", "127.0.0.1:0"}, tt.args...)
+			code, stderr := testproc.Run(gatewayBin, tt.env, args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.wantName) {
+				t.Errorf("stderr = %q, want one line naming %s", stderr, tt.wantName)
+			}
+		})
+	}
+}
+
+func rawStatus(t *testing.T, addr, request string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go io.WriteString(conn, request)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading answer: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
+	_, addrs := startHellos(t, 1)
+	gw, base := startGateway(t, true, "--backends", addrs[0])
+	addr := gw.Addrs["http"]
+	tests := []struct {
+		name    string
+		request string
+		want    int
+	}{
+		{"garbage", "\x00\x01\x02 nonsense\r\n\r\n", 400},
+		{"huge header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1<<20) + "\r\n\r\n", 431},
+		{"huge body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("a", 1<<20), 413},
+		{"bad content length", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\n", 400},
+		{"wrong method", "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rawStatus(t, addr, tt.request); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+	if code, body, _, err := hello(base); err != nil || code != 200 || body != "Hello, World!" {
+		t.Errorf("after bad requests: GET / = %d %q %v", code, body, err)
+	}
+}
+
+func TestSIGTERMDrains(t *testing.T) {
+	_, addrs := startHellos(t, 2, "--delay", "1s")
+	gw, base := startGateway(t, true, "--backends", strings.Join(addrs, ","), "--drain-delay", "300ms", "--call-timeout", "5s")
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, body, _, err := hello(base)
+		done <- result{code, body, err}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	gw.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond)
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := fresh.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("/readyz while draining = %d, want 503", resp.StatusCode)
+	}
+	if r := <-done; r.err != nil || r.code != 200 || r.body != "Hello, World!" {
+		t.Errorf("in-flight request: %d %q %v", r.code, r.body, r.err)
+	}
+	if code := gw.Wait(10 * time.Second); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0\n%s", code, gw.Stderr())
+	}
+}
+
+func TestBackendsFromDNS(t *testing.T) {
+	hellos, _ := startHellos(t, 1)
+	_, port, _ := net.SplitHostPort(hellos[0].Addrs["rpc"])
+	// localhost may resolve to ::1 too, where nothing listens: that backend stays down.
+	_, base := startGateway(t, true, "--backends-dns", "localhost:"+port, "--resolve-interval", "200ms")
+	if code, body, by, err := hello(base); err != nil || code != 200 || by != "hello-1" {
+		t.Errorf("GET / = %d %q from %q, %v", code, body, by, err)
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"net/rpc"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"clusterbench.dev/images/internal/hellorpc"
+	"clusterbench.dev/images/internal/serve"
+)
+
+// gateway answers GET / with one Server.Hello call to a backend.
+type gateway struct {
+	pool        *pool
+	callTimeout time.Duration
+	attempts    int // 2 with --retry: once more on another backend after a connection failure
+
+	responses [numStatuses]atomic.Uint64
+	retries   atomic.Uint64
+}
+
+// the statuses the gateway answers GET / with, for metrics
+const (
+	status200 = iota
+	status502
+	status503
+	status504
+	numStatuses
+)
+
+var statusCodes = [numStatuses]int{200, 502, 503, 504}
+
+// callState is what one request needs for its call; pooled, so the hot path allocates little.
+// A state whose call timed out is dropped, not pooled: net/rpc may still write its reply and done.
+type callState struct {
+	reply hellorpc.HelloReply
+	done  chan *rpc.Call
+	timer *time.Timer
+}
+
+var callStates = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &callState{done: make(chan *rpc.Call, 1), timer: t}
+}}
+
+var textPlain = []string{"text/plain; charset=utf-8"}
+
+func (g *gateway) serveHello(w http.ResponseWriter, r *http.Request) {
+	if !serve.RejectBody(w, r) {
+		return
+	}
+	st := callStates.Get().(*callState)
+	st.timer.Reset(g.callTimeout)
+	status, b := g.call(r, st)
+	g.responses[status].Add(1)
+	if status != status200 {
+		if status != status504 { // a timed-out call may still write into st
+			st.timer.Stop()
+			callStates.Put(st)
+		}
+		http.Error(w, http.StatusText(statusCodes[status]), statusCodes[status])
+		return
+	}
+	st.timer.Stop()
+	hdr := w.Header()
+	hdr["Content-Type"] = textPlain
+	hdr["Content-Length"] = []string{strconv.Itoa(len(st.reply.Text))}
+	hdr["X-Served-By"] = b.servedByHeader(st.reply.ServedBy)
+	w.Write(st.reply.Text)
+	callStates.Put(st)
+}
+
+// call runs Server.Hello on a backend, and once more on another after a connection failure,
+// all within the call timeout. It returns the status and, on success, the backend.
+func (g *gateway) call(r *http.Request, st *callState) (int, *backend) {
+	var tried *backend
+	for range g.attempts {
+		b := g.pool.pick(tried)
+		if b == nil {
+			return status503, nil
+		}
+		if tried != nil {
+			g.retries.Add(1)
+		}
+		tried = b
+		c := b.conn()
+		if c == nil { // its last connection died since pick looked
+			continue
+		}
+		b.outstanding.Add(1)
+		call := c.client.Go(hellorpc.Method, hellorpc.HelloArgs{}, &st.reply, st.done)
+		select {
+		case <-call.Done:
+			b.outstanding.Add(-1)
+			if call.Error == nil {
+				b.calls[resultOK].Add(1)
+				c.useful.Store(true)
+				return status200, b
+			}
+			b.calls[resultError].Add(1)
+			var serverErr rpc.ServerError
+			if errors.As(call.Error, &serverErr) {
+				return status502, nil // the backend answered, with an error: not retried
+			}
+			// The connection failed: try another backend.
+		case <-st.timer.C:
+			b.outstanding.Add(-1)
+			b.calls[resultTimeout].Add(1)
+			c.kill()
+			return status504, nil
+		case <-r.Context().Done(): // the client has gone; nobody reads the answer
+			b.outstanding.Add(-1)
+			return status504, nil
+		}
+	}
+	return status503, nil
+}
