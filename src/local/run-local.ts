@@ -16,7 +16,7 @@ import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
 import { autogroupEnabled, cpuModel, loadAverage, programVersions } from './environment.js';
 import { ProcessGroup } from './process-group.js';
-import { startGateway, startHello, startNginx, waitForBackends, type HelloServer, type HelloSettings } from './servers.js';
+import { startGateway, startHello, startNginx, waitForBackends, waitUntilServing, type HelloServer, type HelloSettings } from './servers.js';
 
 export interface LocalRunOptions {
   /** The load, after flags overrode the named scenario. */
@@ -120,7 +120,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${withFailover ? `, killing ${FAILOVER_VICTIM} halfway` : ''}`);
         const startAt = Date.now() + START_LEAD_MS;
         const disruption = withFailover
-          ? killAndRestart(startAt + scenario.warmupMs + scenario.durationMs / 2, Math.min(FAILOVER_RESTART_MS, scenario.durationMs / 4), stop.signal).catch(
+          ? killAndRestart(
+              startAt + scenario.warmupMs + scenario.durationMs / 2,
+              failoverDownMs(scenario),
+              startAt + scenario.warmupMs + scenario.durationMs,
+              stop.signal,
+            ).catch(
               (err: Error) => (abortRun(new Error(`failover: ${err.message}`)), null),
             )
           : null;
@@ -149,6 +154,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
             backend: FAILOVER_VICTIM,
             killedAtMs: times.killedAt - measuredStart,
             restartedAtMs: times.restartedAt - measuredStart,
+            servingAgainAtMs: times.servingAgainAt === null ? null : times.servingAgainAt - measuredStart,
           });
         }
       }
@@ -183,7 +189,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         },
         loadAverage: { start: loadStart, end: loadAverage() },
         notes: [
-          ...(options.failover ? [`--failover: ${FAILOVER_VICTIM} killed (SIGKILL) halfway through the last trial of each balanced topology, restarted about ${Math.min(FAILOVER_RESTART_MS, scenario.durationMs / 4) / 1000} s later`] : []),
+          ...(options.failover ? [`--failover: ${FAILOVER_VICTIM} killed (SIGKILL) halfway through the last trial of each balanced topology, restarted about ${failoverDownMs(scenario) / 1000} s later`] : []),
         ],
       },
       results,
@@ -201,8 +207,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (nginxRunDir) await rm(nginxRunDir, { recursive: true, force: true });
   }
 
-  /** Kills the failover victim at `killAt` (epoch ms) and starts it again `downMs` later. */
-  async function killAndRestart(killAt: number, downMs: number, signal: AbortSignal): Promise<{ killedAt: number; restartedAt: number } | null> {
+  /**
+   * Kills the failover victim at `killAt` (epoch ms), starts it again `downMs` later and watches
+   * until it serves again or the measured part ends (`measuredEnd`).
+   */
+  async function killAndRestart(
+    killAt: number,
+    downMs: number,
+    measuredEnd: number,
+    signal: AbortSignal,
+  ): Promise<{ killedAt: number; restartedAt: number; servingAgainAt: number | null } | null> {
     await sleep(killAt - Date.now(), signal);
     if (signal.aborted) return null;
     const victim = servers.get(FAILOVER_VICTIM) as HelloServer;
@@ -210,9 +224,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const killedAt = Date.now();
     await sleep(downMs, signal);
     if (signal.aborted) return null;
-    servers.set(FAILOVER_VICTIM, await startLimitedHello(FAILOVER_VICTIM, { http: victim.http, rpc: victim.rpc }));
-    return { killedAt, restartedAt: Date.now() };
+    const restarted = await startLimitedHello(FAILOVER_VICTIM, { http: victim.http, rpc: victim.rpc });
+    const restartedAt = Date.now();
+    servers.set(FAILOVER_VICTIM, restarted);
+    const servingAgainAt = await waitUntilServing(restarted, measuredEnd, signal);
+    return { killedAt, restartedAt, servingAgainAt };
   }
+}
+
+/** How long the failover victim stays down: a few seconds, less in short runs. */
+function failoverDownMs(scenario: Scenario): number {
+  return Math.min(FAILOVER_RESTART_MS, scenario.durationMs / 4);
 }
 
 /** Threads for the load generator: one per CPU, as runLoad defaults, stated in the report. */

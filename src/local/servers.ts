@@ -121,3 +121,22 @@ export async function waitForBackends(url: string, ids: readonly string[], timeo
   }
   if (missing.size > 0) throw new Error(`${url} never reached ${[...missing].join(', ')} within ${timeoutMs / 1000} s`);
 }
+
+/**
+ * Polls a hello server's /metrics until it has answered a request (HTTP or RPC), i.e. a balancer
+ * sends it traffic again; resolves with that time (epoch ms), or null at `untilMs` or on abort.
+ */
+export async function waitUntilServing(server: HelloServer, untilMs: number, signal: AbortSignal): Promise<number | null> {
+  while (Date.now() < untilMs && !signal.aborted) {
+    try {
+      const res = await fetch(`http://${server.http}/metrics`, { signal: AbortSignal.timeout(1000) });
+      const text = await res.text();
+      const served = [...text.matchAll(/^hello_(?:http_requests|rpc_calls)_total (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      if (served > 0) return Date.now();
+    } catch {
+      // not answering yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return null;
+}

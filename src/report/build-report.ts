@@ -89,6 +89,9 @@ export function summarizeFailover(event: FailoverEvent, trial: LoadResult): Fail
     backend: event.backend,
     killedAtMs: event.killedAtMs,
     restartedAtMs: event.restartedAtMs,
+    ...(event.servingAgainAtMs === undefined
+      ? {}
+      : { servingAgainMs: event.servingAgainAtMs === null ? null : event.servingAgainAtMs - event.killedAtMs }),
     errors: totalErrors(trial.errors),
     recoveryMs: recovered ? Math.round(recovered.t * 1000 - event.killedAtMs) : null,
   };

@@ -31,8 +31,8 @@ export function interval(t: TopologyReport): string {
   return ciLow === null || ciHigh === null ? 'n/a (one trial)' : `${rps(ciLow)} to ${rps(ciHigh)}`;
 }
 
-export function seconds(msValue: number): string {
-  return `${(msValue / 1000).toFixed(msValue % 1000 === 0 ? 0 : 1)} s`;
+export function seconds(msValue: number, digits = 1): string {
+  return `${(msValue / 1000).toFixed(msValue % 1000 === 0 ? 0 : digits)} s`;
 }
 
 /** One line describing the load, e.g. `closed loop, 64 connections, 5 s (+1 s warmup), 1 trial`. */

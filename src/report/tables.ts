@@ -71,17 +71,18 @@ export function detailTables(report: Report): ReportTable[] {
     tables.push({
       id: 'failover',
       title: 'Failover',
-      note: 'One backend killed (SIGKILL) during a trial and started again. Recovery: from the kill to the end of the first whole second after the restart with no errors and at least 90% of the throughput before the kill.',
-      headers: ['topology', 'trial', 'backend killed', 'killed at', 'restarted at', 'errors', 'recovered after'],
-      numeric: [false, true, false, true, true, true, true],
+      note: 'One backend killed (SIGKILL) during a trial and started again; times from the start of the measured part. Serving again: from the kill until the restarted server answered its first request through the balancer. Recovered: from the kill to the end of the first whole second after the restart with no errors and at least 90% of the throughput before the kill.',
+      headers: ['topology', 'trial', 'backend killed', 'killed at', 'restarted at', 'errors', 'serving again after', 'recovered after'],
+      numeric: [false, true, false, true, true, true, true, true],
       rows: failovers.map(({ name, f }) => [
         name,
         String(f.trial),
         f.backend,
-        seconds(f.killedAtMs),
-        f.restartedAtMs === null ? 'not restarted' : seconds(f.restartedAtMs),
+        seconds(f.killedAtMs, 2),
+        f.restartedAtMs === null ? 'not restarted' : seconds(f.restartedAtMs, 2),
         count(f.errors),
-        f.recoveryMs === null ? 'not within the trial' : seconds(f.recoveryMs),
+        f.servingAgainMs === undefined ? 'n/a' : f.servingAgainMs === null ? 'not within the trial' : seconds(f.servingAgainMs, 2),
+        f.recoveryMs === null ? 'not within the trial' : seconds(f.recoveryMs, 2),
       ]),
     });
   }

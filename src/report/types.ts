@@ -61,6 +61,9 @@ export interface FailoverEvent {
   readonly killedAtMs: number;
   /** When it was started again, ms after the measured part began; null if it was not. */
   readonly restartedAtMs: number | null;
+  /** When the restarted server answered its first request through the balancer, ms after the
+   * measured part began; null if it did not within the trial, absent if not observed. */
+  readonly servingAgainAtMs?: number | null;
 }
 
 /** What happened to a topology when one of its backends was killed. */
@@ -69,6 +72,9 @@ export interface FailoverSummary {
   readonly backend: string;
   readonly killedAtMs: number;
   readonly restartedAtMs: number | null;
+  /** From the kill until the restarted server answered through the balancer again; null if it
+   * did not within the trial, absent if not observed. */
+  readonly servingAgainMs?: number | null;
   /** Failed requests in that trial. */
   readonly errors: number;
   /**

@@ -112,10 +112,10 @@ describe('buildReport', () => {
       scenario,
       environment,
       results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 920, latenciesUs: repeat(100, 10), errors: { reset: 3 }, timeline, durationMs: 10_000 })],
-      failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200 }],
+      failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainAtMs: 5600 }],
     }).topologies[0].failover;
     // Second 7 (6 s to 7 s) is the first whole second after the restart at >= 90% of 1000 req/s.
-    expect(failover).toEqual({ trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, errors: 3, recoveryMs: 2800 });
+    expect(failover).toEqual({ trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainMs: 1400, errors: 3, recoveryMs: 2800 });
   });
 });
 
