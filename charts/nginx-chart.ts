@@ -14,6 +14,7 @@ export class NginxChart extends ClusterbenchChart {
       resources: nginx,
       upstream: helloHeadlessDns(HELLO_HTTP.number),
       resolver: nginx.resolver,
+      resolveUpstreams: nginx.resolveUpstreams,
       upstreamKeepalive: nginx.upstreamKeepalive,
     });
   }

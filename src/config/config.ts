@@ -46,6 +46,8 @@ export interface ClusterbenchConfig {
     readonly upstreamKeepalive: number;
     /** DNS server nginx re-resolves the headless Service with. */
     readonly resolver: string;
+    /** Re-resolve the hello pods while running (`server ... resolve`, nginx 1.27.3 or newer); false: only at start. */
+    readonly resolveUpstreams: boolean;
   };
   readonly rpcGateway: ResourceConfig & { readonly balancer: GatewayBalancer };
   readonly ingressNginx: ResourceConfig & {
@@ -81,6 +83,7 @@ export function defaultConfig(cluster: Cluster = 'kind'): ClusterbenchConfig {
       memoryRequest: '64Mi',
       upstreamKeepalive: 128,
       resolver: 'kube-dns.kube-system.svc.cluster.local',
+      resolveUpstreams: true,
     },
     rpcGateway: { cpu: '1', cpuRequest: '100m', memory: '128Mi', memoryRequest: '64Mi', balancer: 'p2c' },
     ingressNginx: {
@@ -148,6 +151,7 @@ const FIELDS: Readonly<Record<string, Parser>> = {
   ...resourceFields('nginx'),
   'nginx.upstreamKeepalive': whole(1, 10_000),
   'nginx.resolver': pattern(/^[A-Za-z0-9.\-:[\]]+$/, 'a DNS server name or address'),
+  'nginx.resolveUpstreams': bool,
   ...resourceFields('rpcGateway'),
   'rpcGateway.balancer': oneOf(GATEWAY_BALANCERS),
   'ingressNginx.enabled': bool,

@@ -20,6 +20,12 @@ export interface NginxBalancerProps {
   readonly upstream: string;
   /** DNS server that re-resolves `upstream` (the cluster DNS). */
   readonly resolver: string;
+  /**
+   * Re-resolve `upstream` while running, so a replaced pod joins (nginx 1.27.3 or newer). Older
+   * nginx resolves it once at start: it needs a ready hello pod to start and keeps those addresses.
+   * @default true
+   */
+  readonly resolveUpstreams?: boolean;
   /** @default 128 */
   readonly upstreamKeepalive?: number;
   /** @default one per CPU of the limit, rounded up: nginx's `auto` would count the node's CPUs */
@@ -40,6 +46,7 @@ export class NginxBalancer extends Construct {
   constructor(scope: Construct, id: string, props: NginxBalancerProps) {
     super(scope, id);
     const name = props.name ?? 'nginx';
+    const resolveUpstreams = props.resolveUpstreams ?? true;
     const workerProcesses = props.workerProcesses ?? Math.ceil(parseCpuMillis('cpu', props.resources.cpu) / 1000);
     const config = renderNginxConfig({
       listen: String(NGINX_HTTP.number),
@@ -49,7 +56,7 @@ export class NginxBalancer extends Construct {
       upstreamKeepalive: props.upstreamKeepalive,
       // Pods come and go (failover deletes one): re-resolve the headless Service every few seconds.
       extraHttpLines: [`resolver ${props.resolver} valid=5s ipv6=off;`],
-      resolveUpstreams: true,
+      resolveUpstreams,
     });
     this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { name: `${name}-config` }, data: { 'nginx.conf': config } });
     this.workload = new RestrictedDeployment(this, 'Balancer', {

@@ -195,6 +195,12 @@ describe('charts: topologies', () => {
     expect(checksum(deployment)).not.toBe(checksum(find(synth().objects, 'Deployment', 'nginx')));
   });
 
+  it('nginx before 1.27.3 (nginx.resolveUpstreams=false): the headless name, resolved at start', () => {
+    const conf = find(synth(['nginx.resolveUpstreams=false']).objects, 'ConfigMap', 'nginx-config').data['nginx.conf'];
+    expect(conf).toContain('server hello-headless.clusterbench.svc.cluster.local:8080 max_fails=1 fail_timeout=2s;');
+    expect(conf).not.toMatch(/zone hello|resolve;/);
+  });
+
   it('rpc-gateway: re-resolves the headless Service on the RPC port', () => {
     const { objects } = synth(['rpcGateway.balancer=round-robin']);
     expect(containersOf(find(objects, 'Deployment', 'rpc-gateway'))[0].args).toEqual([
