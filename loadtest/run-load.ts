@@ -142,7 +142,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       keepAlive: options.keepAlive ?? true,
       topology: options.topology ?? '',
-      trial: options.trial ?? 0,
+      trial: options.trial ?? 1,
       runner: options.runner ?? 0,
       progress,
       progressSlot: slot,

@@ -1,0 +1,81 @@
+import type { LatencySummary, LoadProgress, LoadResult } from './types.js';
+
+/** Microseconds as a short human figure: 850us, 12.3ms, 1.20s. */
+export function formatMicros(us: number): string {
+  if (us < 1000) return `${Math.round(us)}us`;
+  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
+  return `${(us / 1_000_000).toFixed(2)}s`;
+}
+
+function formatLatency(s: LatencySummary): string {
+  return [
+    `mean ${formatMicros(s.mean)}`,
+    `p50 ${formatMicros(s.p50)}`,
+    `p90 ${formatMicros(s.p90)}`,
+    `p99 ${formatMicros(s.p99)}`,
+    `p99.9 ${formatMicros(s.p999)}`,
+    `max ${formatMicros(s.max)}`,
+  ].join('  ');
+}
+
+/** The readable summary of a result (several lines, no trailing newline). */
+export function formatSummary(result: LoadResult): string {
+  const loop = result.mode === 'open' ? `open loop at ${result.rate} req/s` : 'closed loop';
+  const labels = [result.topology && `topology ${result.topology}`, result.trial && `trial ${result.trial}`]
+    .filter(Boolean)
+    .join(', ');
+  const e = result.errors;
+  const errorTotal = e.connect + e.timeout + e.reset + e.status4xx + e.status5xx;
+  const lines = [
+    `${result.target}  ${loop}, ${result.connections} connections, ${result.durationMs / 1000}s (+${result.warmupMs / 1000}s warmup)${labels ? `, ${labels}` : ''}`,
+    `  requests      ${result.requests}  (${result.throughputRps} req/s)`,
+    `  latency       ${formatLatency(result.latencyUs)}${result.mode === 'open' ? '  (from the intended send time)' : ''}`,
+  ];
+  if (result.serviceTimeUs !== undefined) lines.push(`  service time  ${formatLatency(result.serviceTimeUs)}`);
+  if (result.lateSends !== undefined) lines.push(`  late sends    ${result.lateSends}`);
+  lines.push(
+    `  errors        ${errorTotal}  (connect ${e.connect}, timeout ${e.timeout}, reset ${e.reset}, 4xx ${e.status4xx}, 5xx ${e.status5xx})`,
+  );
+  const backends = Object.entries(result.backends).sort(([a], [b]) => a.localeCompare(b));
+  if (backends.length > 0) {
+    const served = backends.reduce((n, [, count]) => n + count, 0);
+    const shares = backends.map(([name, count]) => `${name} ${((100 * count) / served).toFixed(1)}%`);
+    lines.push(`  backends      ${shares.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** How often a progress line is printed when stderr is not a terminal. */
+const PROGRESS_LINE_EVERY_MS = 5000;
+
+/**
+ * Progress on `stream`: a bar redrawn in place on a terminal, otherwise a line every few seconds.
+ * Returns the onProgress callback and `done`, which ends the bar's line.
+ */
+export function progressPrinter(
+  stream: NodeJS.WriteStream,
+  totalMs: number,
+): { onProgress: (p: LoadProgress) => void; done: () => void } {
+  const tty = stream.isTTY === true;
+  let lastLineAt = 0;
+  let drawn = false;
+  const describe = (p: LoadProgress) =>
+    `${(p.elapsedMs / 1000).toFixed(0)}s/${(totalMs / 1000).toFixed(0)}s${p.warmup ? ' warmup' : ''}  ` +
+    `${Math.round(p.rps)} req/s  ${p.requests} requests  ${p.errors} errors`;
+  return {
+    onProgress: (p) => {
+      if (tty) {
+        const width = 30;
+        const filled = Math.min(width, Math.round((width * p.elapsedMs) / totalMs));
+        stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${describe(p)}\x1b[K`);
+        drawn = true;
+      } else if (p.elapsedMs - lastLineAt >= PROGRESS_LINE_EVERY_MS) {
+        lastLineAt = p.elapsedMs;
+        stream.write(`load: ${describe(p)}\n`);
+      }
+    },
+    done: () => {
+      if (drawn) stream.write('\r\x1b[K');
+    },
+  };
+}

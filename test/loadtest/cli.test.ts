@@ -1,0 +1,119 @@
+/** `clusterbench load` and `clusterbench merge` as users run them: the built CLI (make test builds it). */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLoadFlags } from '../../loadtest/cli.js';
+import { decodeHistogram, type LoadResult } from '../../loadtest/index.js';
+import { UsageError } from '../../src/util/usage-error.js';
+import { CLI, type FixtureServer, refusedPort, response, ROOT, startFixtureServer } from './servers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'clusterbench-load-'));
+let server: FixtureServer;
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (make test does) first`);
+  server = await startFixtureServer((socket) => socket.write(response(200, 'Hello, World!', 'X-Served-By: fixture\r\n')));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs the CLI without blocking this process (the fixture server answers from it). */
+function clusterbench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const FLAGS = { connections: '64', duration: '10s', warmup: '2s', timeout: '5s', keepalive: true };
+
+describe('clusterbench load', () => {
+  it.each([
+    ['not-a-url', {}, 'url'],
+    ['https://127.0.0.1/', {}, 'url'],
+    ['http://127.0.0.1:1/', { connections: '0' }, '--connections'],
+    ['http://127.0.0.1:1/', { connections: '-3' }, '--connections'],
+    ['http://127.0.0.1:1/', { duration: '0' }, '--duration'],
+    ['http://127.0.0.1:1/', { duration: '-1s' }, '--duration'],
+    ['http://127.0.0.1:1/', { duration: '10 parsecs' }, '--duration'],
+    ['http://127.0.0.1:1/', { rate: '0' }, '--rate'],
+    ['http://127.0.0.1:1/', { rate: '-100' }, '--rate'],
+    ['http://127.0.0.1:1/', { workers: '0' }, '--workers'],
+    ['http://127.0.0.1:1/', { warmup: 'soon' }, '--warmup'],
+    ['http://127.0.0.1:1/', { timeout: '0s' }, '--timeout'],
+    ['http://127.0.0.1:1/', { startAt: 'tomorrow' }, '--start-at'],
+  ])('%s %j: a UsageError naming %s', (url, flags, option) => {
+    expect(() => parseLoadFlags(url, { ...FLAGS, ...flags })).toThrow(UsageError);
+    expect(() => parseLoadFlags(url, { ...FLAGS, ...flags })).toThrow(new RegExp(`^${option}: `));
+  });
+
+  it.each([
+    [['URL', '--connections', '-3'], '--connections'],
+    [['URL', '--bogus'], '--bogus'],
+  ])('%j: exit 2, one error line naming %s, nothing written', async (args, option) => {
+    const out = join(work, 'never.json');
+    const r = await clusterbench('load', ...args.map((a) => (a === 'URL' ? server.url : a)), '--out', out);
+    expect(r.code, r.stderr).toBe(2);
+    const errorLines = r.stderr.split('\n').filter((line) => /error|clusterbench:/.test(line));
+    expect(errorLines, r.stderr).toHaveLength(1);
+    expect(errorLines[0]).toContain(option);
+    expect(r.stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('writes the result JSON (--out and --json), a summary on stderr, labels included', async () => {
+    const out = join(work, 'one.json');
+    const r = await clusterbench('load', server.url, '-c', '3', '-d', '600ms', '-w', '200ms', '--workers', '1', '--json', '--out', out, '--topology', 'single', '--trial', '2', '--runner', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const printed = JSON.parse(r.stdout) as LoadResult;
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(printed);
+    expect(printed).toMatchObject({ schema: 'clusterbench/load-result@1', topology: 'single', trial: 2, runner: 1, mode: 'closed', connections: 3, durationMs: 600, warmupMs: 200 });
+    expect(printed.requests).toBeGreaterThan(0);
+    expect(printed.backends).toEqual({ fixture: printed.requests });
+    expect(r.stderr).toContain(`requests      ${printed.requests}`);
+    expect(r.stderr).toMatch(/latency\s+mean \S+\s+p50/);
+  });
+});
+
+describe('clusterbench merge', () => {
+  it('merges result files exactly; a target that is down gives a result of connect errors, not a crash', async () => {
+    const [up, down] = [join(work, 'up.json'), join(work, 'down.json')];
+    const runs = await Promise.all([
+      clusterbench('load', server.url, '-c', '2', '-d', '400ms', '-w', '0', '--workers', '1', '--out', up),
+      clusterbench('load', `http://127.0.0.1:${await refusedPort()}/`, '-c', '2', '-d', '400ms', '-w', '0', '--workers', '1', '--out', down),
+    ]);
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const [upResult, downResult] = [up, down].map((f) => JSON.parse(readFileSync(f, 'utf8')) as LoadResult);
+    expect(upResult.requests).toBeGreaterThan(0);
+    expect(downResult.requests).toBe(0);
+    expect(downResult.errors.connect).toBeGreaterThan(2);
+
+    const [json, summary, bad] = await Promise.all([
+      clusterbench('merge', up, down, '--json'),
+      clusterbench('merge', up, down),
+      clusterbench('merge', up, join(ROOT, 'package.json')),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const merged = JSON.parse(json.stdout) as LoadResult;
+    expect(merged.requests).toBe(upResult.requests);
+    expect(merged.errors.connect).toBe(downResult.errors.connect);
+    expect(decodeHistogram(merged.histogram).totalCount).toBe(merged.requests);
+    expect(merged.latencyUs).toEqual(upResult.latencyUs);
+    expect(merged.connections).toBe(4);
+    expect(summary.stdout).toContain(`requests      ${merged.requests}`);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('package.json: not a clusterbench/load-result@1 result');
+  });
+});
