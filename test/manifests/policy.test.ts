@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { find, podSpecOf, synth } from './manifests.js';
+import { resolveBenchmarkSpec } from '../../src/api/validate.js';
+import { runnerJob } from '../../src/controller/runner-job.js';
+import { find, podSpecOf, selects, synth } from './manifests.js';
 import { restrictedViolations, roleViolations } from './pod-security.js';
 
 const variants = [[], ['cluster=minikube'], ['cluster=generic'], ['hello.work=200us', 'hello.replicas=5']];
@@ -13,6 +15,25 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
       for (const o of pods) expect(restrictedViolations(podSpecOf(o)), `${o.kind}/${o.metadata.name}`).toEqual([]);
     });
   }
+
+  it('admits the load runner pods the controller creates, and the hello NetworkPolicy lets them in', () => {
+    const resolved = resolveBenchmarkSpec({ topologies: ['single', 'nginx'], scenario: 'quick' });
+    if (!('plan' in resolved)) throw new Error(JSON.stringify(resolved.problem));
+    const job = runnerJob({
+      benchmark: { name: 'b', uid: 'u' },
+      namespace: 'clusterbench',
+      image: 'clusterbench/bench:test1',
+      controllerUrl: 'ws://clusterbench-controller.clusterbench.svc:8080/runners',
+      plan: resolved.plan,
+      run: { topology: 'nginx', trial: 1 },
+      attempt: 1,
+    });
+    expect(restrictedViolations(job.spec!.template.spec)).toEqual([]);
+    const policy = find(synth().objects, 'NetworkPolicy', 'hello');
+    const labels = job.spec!.template.metadata!.labels!;
+    const admitted = policy.spec.ingress.filter((rule: any) => rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels)));
+    expect(admitted.flatMap((rule: any) => rule.ports.map((p: any) => p.port))).toEqual([8080]);
+  });
 
   it('enforces restricted on the namespace, so the API server rejects what this suite would', () => {
     const ns = find(synth().objects, 'Namespace', 'clusterbench');
