@@ -1,8 +1,9 @@
-import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig, ServiceTypeName } from '../config/config.js';
-import { parseCpuMillis, parseMemoryMiB } from '../config/quantities.js';
+import { parseCpuMillis } from '../config/quantities.js';
+import { containerResources } from './restricted-deployment.js';
 
 /** The namespace, names and labels upstream ingress-nginx uses (and minikube's addon too). */
 export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
@@ -165,10 +166,7 @@ export class IngressNginxController extends Construct {
         { name: 'http', number: 80, hostPort: hostPorts ? 80 : undefined },
         { name: 'https', number: 443, hostPort: hostPorts ? 443 : undefined },
       ],
-      resources: {
-        cpu: { request: kplus.Cpu.millis(parseCpuMillis('cpuRequest', props.resources.cpuRequest)), limit: kplus.Cpu.millis(parseCpuMillis('cpu', props.resources.cpu)) },
-        memory: { request: Size.mebibytes(parseMemoryMiB('memoryRequest', props.resources.memoryRequest)), limit: Size.mebibytes(parseMemoryMiB('memory', props.resources.memory)) },
-      },
+      resources: containerResources(props.resources),
       readiness: healthz(2, 3),
       liveness: healthz(10, 5),
       startup: healthz(2, 60),

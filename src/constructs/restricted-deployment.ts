@@ -7,6 +7,20 @@ import { parseCpuMillis, parseMemoryMiB } from '../config/quantities.js';
 /** The user every clusterbench image runs as (distroless `nonroot`). */
 export const NONROOT_UID = 65532;
 
+/** Requests and limits of a container, from the configuration's quantities. */
+export function containerResources(resources: ResourceConfig): kplus.ContainerResources {
+  return {
+    cpu: {
+      request: kplus.Cpu.millis(parseCpuMillis('cpuRequest', resources.cpuRequest)),
+      limit: kplus.Cpu.millis(parseCpuMillis('cpu', resources.cpu)),
+    },
+    memory: {
+      request: Size.mebibytes(parseMemoryMiB('memoryRequest', resources.memoryRequest)),
+      limit: Size.mebibytes(parseMemoryMiB('memory', resources.memory)),
+    },
+  };
+}
+
 /** A container port the Deployment exposes. */
 export interface NamedPort {
   readonly name: string;
@@ -113,16 +127,7 @@ export class RestrictedDeployment extends Construct {
         ...Object.fromEntries(Object.entries(props.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
         ...Object.fromEntries(Object.entries(props.fieldEnv ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromFieldRef(v)])),
       },
-      resources: {
-        cpu: {
-          request: kplus.Cpu.millis(parseCpuMillis('cpuRequest', props.resources.cpuRequest)),
-          limit: kplus.Cpu.millis(parseCpuMillis('cpu', props.resources.cpu)),
-        },
-        memory: {
-          request: Size.mebibytes(parseMemoryMiB('memoryRequest', props.resources.memoryRequest)),
-          limit: Size.mebibytes(parseMemoryMiB('memory', props.resources.memory)),
-        },
-      },
+      resources: containerResources(props.resources),
       readiness: kplus.Probe.fromHttpGet(props.readiness.path, { port: props.readiness.port, periodSeconds: Duration.seconds(2), failureThreshold: 2 }),
       liveness: kplus.Probe.fromHttpGet(liveness.path, { port: liveness.port, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
       // Startup: allow slow first starts on a loaded node before liveness may restart the pod.
