@@ -1,0 +1,227 @@
+/**
+ * Integration tests against a real Kubernetes API server (KUBECONFIG; skipped with the reason
+ * when there is none). The controller runs in this process with that kubeconfig, as it does out
+ * of the cluster; without a kubelet, the "fake kubelet" runs each runner pod's real runner code.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
+import { BenchmarkController } from '../../src/controller/controller.js';
+import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName, runsConfigMapName } from '../../src/controller/names.js';
+import { RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { parseRuns } from '../../src/controller/controller.js';
+import { buildReport, renderMarkdown, type Report } from '../../src/report/index.js';
+import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
+import { result } from './fixtures.js';
+
+const found = await findApiServer();
+const skip = 'skip' in found ? found.skip : undefined;
+if (skip) process.stderr.write(`test/controller/apiserver.test.ts skipped: ${skip}\n`);
+
+const quickLoad = { connections: 4, duration: '1s', warmup: '300ms', timeout: '2s' };
+
+describe.skipIf(skip !== undefined)('real API server', () => {
+  const kc = (found as { kc: KubeConfig }).kc;
+  const namespace = `cb-it-${Date.now().toString(36)}`;
+  let custom: CustomObjectsApi;
+  let core: CoreV1Api;
+  let batch: BatchV1Api;
+  let target: Server;
+  let targetUrl: string;
+
+  beforeAll(async () => {
+    custom = kc.makeApiClient(CustomObjectsApi);
+    core = kc.makeApiClient(CoreV1Api);
+    batch = kc.makeApiClient(BatchV1Api);
+    await installCrd(kc);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // Only the Services matter to the controller (it checks a topology is deployed); pods are not needed.
+    for (const name of ['hello-single', 'nginx']) {
+      await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } } });
+    }
+    target = createServer((_req, res) => res.writeHead(200, { 'x-served-by': 'hello-local' }).end('Hello, World!'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(async () => {
+    target?.closeAllConnections();
+    await new Promise((r) => target?.close(r));
+    await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
+
+  async function startController(port = 0): Promise<{ controller: BenchmarkController; port: number }> {
+    // Runners dial the controller on loopback here; in the cluster, its Service.
+    let actualPort = port;
+    const controller = new BenchmarkController({
+      kc,
+      namespace,
+      image: 'clusterbench/bench:test',
+      port,
+      get controllerUrl() {
+        return `ws://127.0.0.1:${actualPort}${RUNNERS_PATH}`;
+      },
+      resyncMs: 500,
+      log: () => undefined,
+    });
+    actualPort = (await controller.start()).port;
+    return { controller, port: actualPort };
+  }
+
+  function createBenchmark(name: string, spec: unknown) {
+    const body = { apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, metadata: { name, namespace }, spec };
+    return custom.createNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, body });
+  }
+
+  function getBenchmark(name: string): Promise<Benchmark> {
+    return custom.getNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name }) as Promise<Benchmark>;
+  }
+
+  function finished(name: string, timeoutMs = 150_000): Promise<Benchmark> {
+    return until(`benchmark ${name} to finish`, async () => {
+      const b = await getBenchmark(name);
+      return b.status?.phase === 'Succeeded' || b.status?.phase === 'Failed' ? b : undefined;
+    }, timeoutMs);
+  }
+
+  async function jobNames(benchmark: string): Promise<string[]> {
+    const jobs = await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=${benchmark}` });
+    return jobs.items.map((j) => j.metadata?.name ?? '').sort();
+  }
+
+  async function reportOf(benchmark: string): Promise<{ markdown: string; report: Report }> {
+    const cm = await core.readNamespacedConfigMap({ name: reportConfigMapName(benchmark), namespace });
+    return { markdown: cm.data?.['report.md'] ?? '', report: JSON.parse(cm.data?.['report.json'] ?? '{}') as Report };
+  }
+
+  it('rejects bad Benchmarks by the CRD schema: out-of-range runners, unknown topology, unknown scenario', async () => {
+    const cases: [unknown, string][] = [
+      [{ topologies: ['single'], runners: 50 }, 'spec.runners'],
+      [{ topologies: ['single', 'haproxy'] }, 'spec.topologies[1]'],
+      [{ topologies: ['nginx'], scenario: 'fast' }, 'spec.scenario'],
+      [{ scenario: 'quick' }, 'spec.topologies'],
+    ];
+    for (const [spec, field] of cases) {
+      const err = await createBenchmark('bad', spec).then(() => undefined, (e: unknown) => e as { code: number; body: string });
+      expect(err?.code, JSON.stringify(spec)).toBe(422);
+      expect(err?.body).toContain(field);
+    }
+    // What the schema defaults, the API server fills in.
+    await createBenchmark('defaults', { topologies: ['single'] });
+    const stored = await getBenchmark('defaults');
+    await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'defaults' });
+    expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'standard', runners: 1 });
+  });
+
+  it('sets an InvalidSpec condition naming the field when a spec passes the schema but not the cross-field rules', async () => {
+    const { controller } = await startController();
+    try {
+      await createBenchmark('open-no-rate', { topologies: ['single'], load: { mode: 'open' } });
+      const b = await finished('open-no-rate', 30_000);
+      expect(b.status?.phase).toBe('Failed');
+      const invalid = b.status?.conditions?.find((c) => c.type === 'InvalidSpec');
+      expect(invalid?.message).toBe('spec.load.rate: is required when spec.load.mode is open');
+      expect(await jobNames('open-no-rate')).toEqual([]);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  it('fake kubelet: Jobs appear in rotating order, runners start together, the ConfigMap report appears with the local report\'s shape', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      const spec: BenchmarkSpec = { topologies: ['single', 'ingress-nginx', 'nginx'], scenario: 'quick', load: quickLoad, runners: 2, trials: 2 };
+      await createBenchmark('full', spec);
+      const b = await finished('full');
+      expect(b.status?.phase).toBe('Succeeded');
+      expect(await jobNames('full')).toEqual(['full-nginx-t1-a1', 'full-nginx-t2-a1', 'full-single-t1-a1', 'full-single-t2-a1']);
+      // Two runners per Job, each a pod run once.
+      expect(kubelet.ran).toHaveLength(8);
+      expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toContain('ingress-nginx');
+      expect(b.status?.reportConfigMap).toBe('full-report');
+      expect(b.status?.progress).toMatchObject({ completedRuns: 4, totalRuns: 4 });
+
+      const { markdown, report } = await reportOf('full');
+      expect(report.topologies.map((t) => [t.name, t.trials, t.runners])).toEqual([['single', 2, 2], ['nginx', 2, 2]]);
+      // Runners of one run started within a quarter second of the agreed time, even on a loaded machine.
+      for (const r of b.status?.results ?? []) expect(r.maxStartSkewMs).toBeLessThan(250);
+      expect(b.status?.results?.map((r) => r.topology)).toEqual(['single', 'nginx']);
+      // Same renderer, same shape as a local report.
+      expect(markdown).toBe(renderMarkdown(report));
+      const local = buildReport({ scenario: report.scenario, environment: { where: 'local', cpus: { model: 'x', count: 1 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } }, results: [result('single', 1, 0, [100])] });
+      expect(Object.keys(report).sort()).toEqual(Object.keys(local).sort());
+      expect(Object.keys(report.topologies[0]).sort()).toEqual(Object.keys(local.topologies[0]).sort());
+
+      // The report ConfigMap and the Jobs are owned by the Benchmark (garbage-collected with it).
+      const cm = await core.readNamespacedConfigMap({ name: 'full-report', namespace });
+      expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', name: 'full', uid: b.metadata.uid });
+      const job = await batch.readNamespacedJob({ name: 'full-single-t1-a1', namespace });
+      expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
+      expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', uid: b.metadata.uid });
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  });
+
+  it('fake kubelet: a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
+    kubelet.start();
+    const first = await startController();
+    let second: Awaited<ReturnType<typeof startController>> | undefined;
+    try {
+      await createBenchmark('restart', { topologies: ['single', 'nginx'], scenario: 'quick', load: { ...quickLoad, duration: '2s' }, runners: 2, trials: 2 });
+      // Stop the controller while the second run's runners are loading.
+      await until('the second run to be under way', async () => {
+        const b = await getBenchmark('restart');
+        return (b.status?.progress?.completedRuns ?? 0) >= 1 && b.status?.progress?.topology ? true : undefined;
+      });
+      await first.controller.stop();
+      await new Promise((r) => setTimeout(r, 1_500));
+      second = await startController(first.port);
+      const b = await finished('restart');
+      expect(b.status?.phase).toBe('Succeeded');
+      // Nothing was rerun: one attempt per run.
+      expect(await jobNames('restart')).toEqual(['restart-nginx-t1-a1', 'restart-nginx-t2-a1', 'restart-single-t1-a1', 'restart-single-t2-a1']);
+      const runs = parseRuns((await core.readNamespacedConfigMap({ name: runsConfigMapName('restart'), namespace })).data ?? {});
+      expect([...runs.records.keys()].sort()).toEqual(['nginx.t1', 'nginx.t2', 'single.t1', 'single.t2']);
+      const { report } = await reportOf('restart');
+      for (const t of report.topologies) {
+        const recorded = [...runs.records.values()].filter((r) => r.run.topology === t.name).flatMap((r) => r.results ?? []);
+        expect(t.trials).toBe(2);
+        expect(recorded).toHaveLength(4);
+        // Every runner's requests counted exactly once.
+        expect(t.requests).toBe(recorded.reduce((s, r) => s + r.requests, 0));
+      }
+    } finally {
+      await (second ?? first).controller.stop();
+      await kubelet.stop();
+    }
+  });
+
+  it('fake kubelet: a failing runner is retried once, then its trial is failed and a partial report is still written', async () => {
+    const failsNginx = (pod: V1Pod) => pod.metadata?.labels?.[LABEL_TOPOLOGY] === 'nginx';
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl }, fails: failsNginx });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      await createBenchmark('flaky', { topologies: ['nginx', 'single'], scenario: 'quick', load: quickLoad, runners: 1, trials: 1 });
+      const b = await finished('flaky');
+      expect(b.status?.phase).toBe('Failed');
+      expect(await jobNames('flaky')).toEqual(['flaky-nginx-t1-a1', 'flaky-nginx-t1-a2', 'flaky-single-t1-a1']);
+      const failed = b.status?.conditions?.find((c) => c.type === 'TrialFailed');
+      expect(failed?.message).toContain('nginx trial 1');
+      expect(failed?.message).toContain('fails on purpose');
+      const { report } = await reportOf('flaky');
+      expect(report.topologies.map((t) => t.name)).toEqual(['single']);
+      expect(report.environment.notes?.join('\n')).toContain('nginx trial 1 failed after 2 attempt(s)');
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  });
+});
