@@ -107,3 +107,14 @@ undeploy: build-ts ## Delete what make deploy applied (the cluster stays).
 .PHONY: kind-down
 kind-down: ## Delete the kind cluster make deploy created.
 	$(DEPLOY) kind-down
+
+##@ Cluster
+
+# make bench SCENARIO=quick TOPOLOGIES=single,nginx TRIALS=3 RUNNERS=2 KILL_AFTER=3s ARGS="--connections 128"
+TRIALS ?=
+RUNNERS ?=
+KILL_AFTER ?=
+
+.PHONY: bench
+bench: build-ts ## Run a Benchmark in the deployed cluster (SCENARIO, TOPOLOGIES, TRIALS, RUNNERS, KILL_AFTER, ARGS); prints the report, saves it in reports/<name>/.
+	$(CLI) bench $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RUNNERS),--runners $(RUNNERS)) $(if $(KILL_AFTER),--kill-after $(KILL_AFTER)) $(ARGS)
