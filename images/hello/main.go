@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 }
 
 func main() {
+	serve.TuneGC()
 	ctx, stop := serve.SignalContext()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
 	stop()

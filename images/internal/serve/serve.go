@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -162,6 +163,15 @@ func (h *Health) Register(mux *http.ServeMux) {
 		}
 		io.WriteString(w, "ok\n")
 	})
+}
+
+// TuneGC makes the garbage collector run less often unless GOGC is set: these servers keep a
+// heap of a few MiB and allocate per request, so the default (GOGC=100) collects many times a
+// second; 400 trades a few MiB for a few percent of CPU.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }
 
 // SignalContext is cancelled by SIGTERM or SIGINT; a second signal kills the process as usual.

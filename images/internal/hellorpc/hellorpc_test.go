@@ -1,0 +1,130 @@
+package hellorpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/rpc"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serve starts a Server on a loopback port and returns its address; it is shut down at cleanup.
+func serve(t *testing.T, handle Handler) (string, *Server) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(handle)
+	go s.Serve(l)
+	t.Cleanup(func() {
+		l.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return l.Addr().String(), s
+}
+
+func TestConcurrentCallsCarryBodiesOfEverySize(t *testing.T) {
+	for _, size := range []int{0, 13, readBufferSize + 1, 300 << 10} {
+		body := bytes.Repeat([]byte("x"), size)
+		addr, _ := serve(t, func() ([]byte, string) { return body, "backend-1" })
+		c, err := Dial(t.Context(), addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					var reply HelloReply
+					if err := c.Call(Method, HelloArgs{}, &reply); err != nil {
+						t.Errorf("size %d: %v", size, err)
+						return
+					}
+					if !bytes.Equal(reply.Text, body) || reply.ServedBy != "backend-1" {
+						t.Errorf("size %d: got %d bytes from %q", size, len(reply.Text), reply.ServedBy)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		c.Close()
+	}
+}
+
+func TestUnknownMethodIsAServerError(t *testing.T) {
+	addr, _ := serve(t, func() ([]byte, string) { return nil, "" })
+	c, err := Dial(t.Context(), addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Call("Server.Nope", HelloArgs{}, &HelloReply{})
+	var se rpc.ServerError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want an rpc.ServerError", err)
+	}
+	// The connection stays usable after an error answer.
+	if err := c.Call(Method, HelloArgs{}, &HelloReply{}); err != nil {
+		t.Errorf("call after the error: %v", err)
+	}
+}
+
+func TestShutdownAnswersCallsInFlightThenClosesAndTheClientHears(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	addr, s := serve(t, func() ([]byte, string) {
+		started <- struct{}{}
+		<-release
+		return []byte("late"), "b"
+	})
+	readErr := make(chan error, 1)
+	c, err := Dial(t.Context(), addr, func(err error) { readErr <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var reply HelloReply
+	call := c.Go(Method, HelloArgs{}, &reply, nil)
+	<-started
+	shutdownDone := make(chan error, 1)
+	go func() { shutdownDone <- s.Shutdown(context.Background()) }()
+	select {
+	case <-shutdownDone:
+		t.Fatal("Shutdown returned while a call was in flight")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-call.Done
+	if call.Error != nil || string(reply.Text) != "late" {
+		t.Errorf("call in flight during Shutdown: %q, %v", reply.Text, call.Error)
+	}
+	if err := <-shutdownDone; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	select {
+	case <-readErr:
+	case <-time.After(5 * time.Second):
+		t.Error("the client's onReadError was not called after the server closed")
+	}
+	if err := c.Call(Method, HelloArgs{}, &HelloReply{}); err == nil {
+		t.Error("a call on the closed connection succeeded")
+	}
+}
+
+func TestMalformedReplyIsRejected(t *testing.T) {
+	var r HelloReply
+	for _, p := range [][]byte{nil, {0x80}, {5, 'a'}} {
+		if err := r.UnmarshalBinary(p); err == nil {
+			t.Errorf("UnmarshalBinary(%q) = nil, want an error", p)
+		}
+	}
+}
