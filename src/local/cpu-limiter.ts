@@ -17,6 +17,8 @@ export interface CpuLimiter {
   readonly mechanism: string;
   /** Moves `pid` (all its threads) into a new cgroup named `name` with the quota. */
   limit(name: string, pid: number): Promise<void>;
+  /** CPU-limit periods so far and how many of them throttled the group `name`; null if unknown. */
+  throttling(name: string): { periods: number; throttled: number } | null;
   /** Removes the cgroups; call after the limited processes exited. */
   remove(): Promise<void>;
 }
@@ -56,6 +58,17 @@ export async function createCpuLimiter(cpus: number): Promise<CpuLimiterResult> 
         await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
       }
       await writeFile(join(dir, 'cgroup.procs'), String(pid));
+    },
+    throttling(name) {
+      try {
+        const stat = readFileSync(join(base, name, 'cpu.stat'), 'utf8');
+        const field = (key: string) => Number(stat.match(new RegExp(`^${key} (\\d+)`, 'm'))?.[1]);
+        const periods = field('nr_periods');
+        const throttled = field('nr_throttled');
+        return Number.isFinite(periods) && Number.isFinite(throttled) ? { periods, throttled } : null;
+      } catch {
+        return null;
+      }
     },
     async remove() {
       for (const dir of [...created.reverse(), base]) await removeGroup(dir);

@@ -10,10 +10,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad } from '../../loadtest/index.js';
 import type { LoadResult } from '../../loadtest/types.js';
-import { buildReport, renderMarkdown, writeReportFiles, type FailoverEvent, type Report, type ReportFiles } from '../report/index.js';
+import {
+  buildReport,
+  renderMarkdown,
+  writeReportFiles,
+  type CpuUseSample,
+  type FailoverEvent,
+  type Report,
+  type ReportFiles,
+} from '../report/index.js';
 import type { Scenario } from '../scenarios.js';
 import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
+import { CpuUseMeter } from './cpu-use.js';
 import { autogroupEnabled, cpuModel, loadAverage, programVersions } from './environment.js';
 import { ProcessGroup } from './process-group.js';
 import { startGateway, startHello, startNginx, waitForBackends, waitUntilServing, type HelloServer, type HelloSettings } from './servers.js';
@@ -111,6 +120,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
     const results: LoadResult[] = [];
     const failovers: FailoverEvent[] = [];
+    const cpuUse: CpuUseSample[] = [];
+    /** The processes that serve `topology`: its hello servers and its balancer. */
+    const watchedProcesses = (topology: LocalTopology): Map<string, number> => {
+      const ids = topology === 'single' ? ['single'] : [...BALANCED_IDS];
+      const watched = new Map(ids.map((id) => [id, (servers.get(id) as HelloServer).pid]));
+      if (topology !== 'single') watched.set(topology, targets.get(topology)?.pid as number);
+      return watched;
+    };
     const workers = loadWorkers();
     for (let trial = 1; trial <= scenario.trials; trial++) {
       const shift = (trial - 1) % topologies.length;
@@ -119,13 +136,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         const withFailover = options.failover && topology !== 'single' && trial === scenario.trials;
         log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${withFailover ? `, killing ${FAILOVER_VICTIM} halfway` : ''}`);
         const startAt = Date.now() + START_LEAD_MS;
+        const measuredStart = startAt + scenario.warmupMs;
+        const measuredEnd = measuredStart + scenario.durationMs;
+        const meter = new CpuUseMeter(watchedProcesses(topology), limiter);
+        let cpuSample: CpuUseSample | null = null;
+        const meterTimers = [
+          setTimeout(() => meter.begin(), measuredStart - Date.now()),
+          setTimeout(() => (cpuSample = meter.end(topology, trial)), measuredEnd - Date.now()),
+        ];
         const disruption = withFailover
-          ? killAndRestart(
-              startAt + scenario.warmupMs + scenario.durationMs / 2,
-              failoverDownMs(scenario),
-              startAt + scenario.warmupMs + scenario.durationMs,
-              stop.signal,
-            ).catch(
+          ? killAndRestart(measuredStart + scenario.durationMs / 2, failoverDownMs(scenario), measuredEnd, stop.signal).catch(
               (err: Error) => (abortRun(new Error(`failover: ${err.message}`)), null),
             )
           : null;
@@ -143,8 +163,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           signal: stop.signal,
         });
         const times = await disruption;
+        for (const timer of meterTimers) clearTimeout(timer);
         throwIfStopped(stop.signal);
         results.push(result);
+        if (cpuSample) cpuUse.push(cpuSample);
         log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
         if (times) {
           const measuredStart = Date.parse(result.startedAt);
@@ -194,6 +216,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       },
       results,
       failover: failovers,
+      cpuUse,
     });
     const dir = join(options.outDir, report.createdAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z'));
     const files = await writeReportFiles(dir, report);

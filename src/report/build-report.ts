@@ -4,6 +4,8 @@ import { BASELINE_TOPOLOGY, TOPOLOGIES } from '../topologies.js';
 import { confidenceInterval95, median } from './statistics.js';
 import {
   REPORT_SCHEMA,
+  type CpuUse,
+  type CpuUseSample,
   type FailoverEvent,
   type FailoverSummary,
   type Report,
@@ -24,14 +26,15 @@ const RECOVERED_FRACTION = 0.9;
  * latency percentiles from the histogram merged over all trials and runners.
  */
 export function buildReport(input: ReportInput): Report {
-  const { scenario, environment, results, failover = [], createdAt = new Date() } = input;
+  const { scenario, environment, results, failover = [], cpuUse = [], createdAt = new Date() } = input;
   if (results.length === 0) throw new Error('buildReport: no load results');
 
   const byTopology = groupBy(results, (r) => r.topology);
   const names = [...byTopology.keys()].sort((a, b) => topologyRank(a) - topologyRank(b) || a.localeCompare(b));
-  const drafts = names.map((name) =>
-    summarizeTopology(name, byTopology.get(name) ?? [], failover.find((f) => f.topology === name)),
-  );
+  const drafts = names.map((name) => ({
+    ...summarizeTopology(name, byTopology.get(name) ?? [], failover.find((f) => f.topology === name)),
+    ...summarizeCpuUse(cpuUse.filter((c) => c.topology === name)),
+  }));
   const baseline = drafts.find((t) => t.name === BASELINE_TOPOLOGY);
   const topologies = drafts.map((t) => ({
     ...t,
@@ -95,6 +98,21 @@ export function summarizeFailover(event: FailoverEvent, trial: LoadResult): Fail
     errors: totalErrors(trial.errors),
     recoveryMs: recovered ? Math.round(recovered.t * 1000 - event.killedAtMs) : null,
   };
+}
+
+/** Mean over trials of each process's CPU use and throttling; nothing when not measured. */
+function summarizeCpuUse(samples: readonly CpuUseSample[]): { cpuUse?: Record<string, CpuUse> } {
+  if (samples.length === 0) return {};
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.cpus)))];
+  const cpuUse = Object.fromEntries(
+    names.map((name) => {
+      const cpus = samples.flatMap((s) => (name in s.cpus ? [s.cpus[name]] : []));
+      const throttled = samples.flatMap((s) => (s.throttled && name in s.throttled ? [s.throttled[name]] : []));
+      return [name, { cpus: mean(cpus), ...(throttled.length > 0 ? { throttled: mean(throttled) } : {}) }];
+    }),
+  );
+  return { cpuUse };
 }
 
 function spectrum(encoded: string): SpectrumPoint[] {

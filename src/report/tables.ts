@@ -66,6 +66,25 @@ export function detailTables(report: Report): ReportTable[] {
       rows: t.map((x) => [x.name, Object.entries(x.backends).map(([id, share]) => `${id} ${percent(share)}`).join(', ') || 'none']),
     },
   ];
+  const measured = t.filter((x) => x.cpuUse);
+  if (measured.length > 0) {
+    const limit = report.environment.cpuLimits.perServer;
+    tables.push({
+      id: 'cpu',
+      title: 'CPU used',
+      note: `CPUs each process used on average while measured (mean over trials)${limit === null ? '' : `; each hello server limited to ${limit} CPU, with the share of limit periods in which it was throttled`}. A server below its limit and unthrottled was not the bottleneck.`,
+      headers: ['topology', 'process', 'CPUs used', 'throttled'],
+      numeric: [false, false, true, true],
+      rows: measured.flatMap((x) =>
+        Object.entries(x.cpuUse ?? {}).map(([process, use]) => [
+          x.name,
+          process,
+          use.cpus.toFixed(2),
+          use.throttled === undefined ? '' : percent(use.throttled),
+        ]),
+      ),
+    });
+  }
   const failovers = t.flatMap((x) => (x.failover ? [{ name: x.name, f: x.failover }] : []));
   if (failovers.length > 0) {
     tables.push({

@@ -66,6 +66,24 @@ export interface FailoverEvent {
   readonly servingAgainAtMs?: number | null;
 }
 
+/** CPU the processes of one run used during its measured part (input to `buildReport`). */
+export interface CpuUseSample {
+  readonly topology: string;
+  readonly trial: number;
+  /** CPUs used on average, per process: `single`, `hello-1`, `nginx`, `load generator`, … */
+  readonly cpus: Readonly<Record<string, number>>;
+  /** Share of CPU-limit periods in which a limited server was throttled (cgroups only). */
+  readonly throttled?: Readonly<Record<string, number>>;
+}
+
+/** One process's CPU use over a topology's trials. */
+export interface CpuUse {
+  /** CPUs used on average during the measured parts, mean over trials. */
+  readonly cpus: number;
+  /** Share of CPU-limit periods throttled, mean over trials; absent without a limit. */
+  readonly throttled?: number;
+}
+
 /** What happened to a topology when one of its backends was killed. */
 export interface FailoverSummary {
   readonly trial: number;
@@ -118,6 +136,8 @@ export interface TopologyReport {
   /** Per-second throughput of each trial (runners summed). */
   readonly timelines: readonly { readonly trial: number; readonly points: readonly TimelinePoint[] }[];
   readonly failover?: FailoverSummary;
+  /** CPU used per process (servers, balancer, load generator), when the runner measured it. */
+  readonly cpuUse?: Readonly<Record<string, CpuUse>>;
 }
 
 export interface Report {
@@ -136,6 +156,7 @@ export interface ReportInput {
   /** Every load result of the run: any topologies, trials and runners, in any order. */
   readonly results: readonly LoadResult[];
   readonly failover?: readonly FailoverEvent[];
+  readonly cpuUse?: readonly CpuUseSample[];
   /** @default now */
   readonly createdAt?: Date;
 }

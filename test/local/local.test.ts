@@ -142,6 +142,10 @@ describe('clusterbench local: runs', () => {
       expect(t.throughputRps.median, t.name).toBeGreaterThan(0);
       expect(t.errors.total, t.name).toBe(0);
       expect(Object.keys(t.backends).sort(), t.name).toEqual(t.name === 'single' ? ['single'] : ['hello-1', 'hello-2', 'hello-3']);
+      // CPU measured for the servers, the balancer and the load generator.
+      const watched = t.name === 'single' ? ['single'] : ['hello-1', 'hello-2', 'hello-3', t.name];
+      expect(Object.keys(t.cpuUse ?? {}).sort(), t.name).toEqual([...watched, 'load generator'].sort());
+      for (const id of watched) expect(t.cpuUse?.[id].cpus, `${t.name} ${id}`).toBeGreaterThan(0);
     }
     expect(report.scenario).toMatchObject({ name: 'quick', connections: 16, durationMs: 1500, serverSettings: { work: '20us' } });
     if (report.environment.cpuLimits.perServer === null) {

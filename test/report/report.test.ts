@@ -105,6 +105,23 @@ describe('buildReport', () => {
     expect(one.topologies[0].throughputRps).toEqual({ median: 500, ciLow: null, ciHigh: null });
   });
 
+  it('averages CPU use over trials and shows it', () => {
+    const input = threeTopologies();
+    const withCpu = buildReport({
+      ...input,
+      cpuUse: [
+        { topology: 'single', trial: 1, cpus: { single: 0.2, 'load generator': 0.1 }, throttled: { single: 0.5 } },
+        { topology: 'single', trial: 2, cpus: { single: 0.3, 'load generator': 0.3 }, throttled: { single: 0.7 } },
+      ],
+    });
+    const single = withCpu.topologies.find((t) => t.name === 'single');
+    expect(single?.cpuUse?.single.cpus).toBeCloseTo(0.25, 6);
+    expect(single?.cpuUse?.single.throttled).toBeCloseTo(0.6, 6);
+    expect(single?.cpuUse?.['load generator']).toEqual({ cpus: 0.2 });
+    expect(withCpu.topologies.find((t) => t.name === 'nginx')?.cpuUse).toBeUndefined();
+    expect(renderMarkdown(withCpu)).toMatch(/\| single \| single \| 0\.25 \| 60\.0% \|/);
+  });
+
   it('finds the errors and time to recover of a failover trial', () => {
     const rps = [1000, 1000, 1000, 1000, 500, 700, 980, 1000, 1000, 1000];
     const timeline = rps.map((r, i) => ({ t: i + 1, rps: r, p99Us: 1000, errors: i === 4 ? 3 : 0 }));
