@@ -1,6 +1,7 @@
-// The cdk8s app (cdk8s.yaml): `cdk8s synth` writes dist/ with the default configuration.
-// `make synth` runs `clusterbench synth`, which takes --config and --set and swaps dist/ atomically.
+// The cdk8s app (cdk8s.yaml: `cdk8s synth` runs it): the default configuration into dist/, or into
+// CDK8S_OUTDIR when the cdk8s CLI sets it. `make synth` runs `clusterbench synth` instead, which
+// takes --config and --set and swaps dist/ in as a whole.
 import { resolveConfig } from '../src/config/config.js';
 import { createApp } from './clusterbench-app.js';
 
-createApp(resolveConfig(undefined, []), 'dist').synth();
+createApp(resolveConfig(undefined, []), process.env.CDK8S_OUTDIR ?? 'dist').synth();

@@ -78,7 +78,7 @@ function deploy(fake: { bin: string; state: string; dist: string }, command: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls };
 }
 
-describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, kubectl)', () => {
+describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, kubectl)', { timeout: 180_000 }, () => {
   beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (make test does) first`);
   });
@@ -118,7 +118,7 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     const second = deploy(fake, 'deploy', { CLUSTER: 'kind', SYNTH_ARGS: '--set cluster=kind --set images.tag=t1' });
     expect(second.code, second.stderr).toBe(0);
     expect(second.calls.filter((c) => c.startsWith('kind create') || c.startsWith('docker build'))).toEqual([]);
-  }, 180_000);
+  });
 
   it('gives up with exit 1 when the Ingress never applies', () => {
     const fake = setup('stuck');

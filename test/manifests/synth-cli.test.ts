@@ -19,7 +19,7 @@ function snapshot(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
-describe('clusterbench synth', () => {
+describe('clusterbench synth', { timeout: 180_000 }, () => {
   beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (make test does) first`);
   });
@@ -42,6 +42,15 @@ describe('clusterbench synth', () => {
     expect(printed.map(([name]) => name)).toEqual(['hello', 'rpc-gateway', 'bench']);
     expect(files['0001-hello.k8s.yaml']).toContain(`image: ${printed[0][1]}`);
     expect(printed[0][1]).toMatch(/^clusterbench\/hello:h[0-9a-f]{16}$/);
+  });
+
+  it('the cdk8s app of cdk8s.yaml (`cdk8s synth`) writes the same files as `clusterbench synth`', () => {
+    const viaCli = join(work, 'via-cli');
+    const viaApp = join(work, 'via-app');
+    expect(clusterbench('synth', '--out', viaCli).code).toBe(0);
+    const app = spawnSync(process.execPath, [join(process.cwd(), 'build/charts/main.js')], { encoding: 'utf8', env: { ...process.env, CDK8S_OUTDIR: viaApp } });
+    expect(app.status, app.stderr).toBe(0);
+    expect(snapshot(viaApp)).toEqual(snapshot(viaCli));
   });
 
   it('a bad --set exits 2 with one line naming the key, and leaves dist/ untouched', () => {
