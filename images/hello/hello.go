@@ -28,6 +28,7 @@ type hello struct {
 
 	httpRequests atomic.Uint64
 	rpcCalls     atomic.Uint64
+	inFlight     atomic.Int64
 }
 
 func newHello(id string, payload, rounds int, delay time.Duration) *hello {
@@ -45,6 +46,8 @@ func newHello(id string, payload, rounds int, delay time.Duration) *hello {
 
 // handle does the configured work and wait; ctx ends the wait early when the caller has gone.
 func (h *hello) handle(ctx context.Context) {
+	h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
 	if h.rounds > 0 {
 		spin(h.rounds)
 	}
@@ -86,6 +89,7 @@ func (h *hello) mux(health *serve.Health) *http.ServeMux {
 	mux.Handle("GET /metrics", metrics.Handler(func(m metrics.Writer) {
 		m.Counter("hello_http_requests_total", "GET / responses served.", h.httpRequests.Load())
 		m.Counter("hello_rpc_calls_total", "Server.Hello calls answered.", h.rpcCalls.Load())
+		m.Gauge("hello_requests_in_flight", "HTTP requests and RPC calls being handled.", float64(h.inFlight.Load()))
 		m.Gauge("hello_work_rounds", "Hash rounds per request (--work, calibrated at start-up).", float64(h.rounds))
 		m.Gauge("hello_delay_seconds", "Simulated I/O wait per request (--delay).", h.delay.Seconds())
 		m.Gauge("hello_payload_bytes", "Response body size.", float64(len(h.body)))

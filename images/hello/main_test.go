@@ -330,7 +330,7 @@ func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
 }
 
 func TestSIGTERMDrains(t *testing.T) {
-	p := startHello(t, nil, "--delay", "1s", "--drain-delay", "300ms")
+	p := startHello(t, nil, "--delay", "2s", "--drain-delay", "700ms")
 	base := "http://" + p.Addrs["http"]
 	rpcClient, err := hellorpc.Dial(t.Context(), p.Addrs["rpc"], nil)
 	if err != nil {
@@ -356,20 +356,18 @@ func TestSIGTERMDrains(t *testing.T) {
 	}()
 	var reply hellorpc.HelloReply
 	rpcCall := rpcClient.Go(hellorpc.Method, hellorpc.HelloArgs{}, &reply, nil)
-	// Both calls are in flight once the server counts... wait until the handlers run.
-	time.Sleep(200 * time.Millisecond)
+	testproc.WaitFor(t, func() bool { return metric(t, base, "hello_requests_in_flight") == 2 })
 	p.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
-
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/readyz while draining = %d, want 503", resp.StatusCode)
-	}
+	// Within --drain-delay the listener is still open and /readyz must turn 503.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	testproc.WaitFor(t, func() bool {
+		resp, err := fresh.Get(base + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz while draining: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
 	if r := <-httpDone; r.err != nil || r.status != 200 || r.body != "Hello, World!" {
 		t.Errorf("in-flight HTTP request: %d %q %v", r.status, r.body, r.err)
 	}

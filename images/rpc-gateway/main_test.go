@@ -61,13 +61,7 @@ func startGateway(t *testing.T, waitReady bool, args ...string) (*testproc.Proc,
 	p := testproc.Start(t, gatewayBin, nil, append([]string{"--http", "127.0.0.1:0"}, args...)...)
 	base := "http://" + p.Addrs["http"]
 	if waitReady {
-		deadline := time.Now().Add(10 * time.Second)
-		for status(t, base+"/readyz") != 200 {
-			if time.Now().After(deadline) {
-				t.Fatalf("gateway not ready after 10s:\n%s", p.Stderr())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testproc.WaitFor(t, func() bool { return status(t, base+"/readyz") == 200 })
 	}
 	return p, base
 }
@@ -378,8 +372,8 @@ func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
 }
 
 func TestSIGTERMDrains(t *testing.T) {
-	_, addrs := startHellos(t, 2, "--delay", "1s")
-	gw, base := startGateway(t, true, "--backends", strings.Join(addrs, ","), "--drain-delay", "300ms", "--call-timeout", "5s")
+	_, addrs := startHellos(t, 2, "--delay", "2s")
+	gw, base := startGateway(t, true, "--backends", strings.Join(addrs, ","), "--drain-delay", "700ms", "--call-timeout", "5s")
 	type result struct {
 		code int
 		body string
@@ -390,18 +384,22 @@ func TestSIGTERMDrains(t *testing.T) {
 		code, body, _, err := hello(base)
 		done <- result{code, body, err}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Signal once the call is at a backend.
+	testproc.WaitFor(t, func() bool {
+		return metric(t, base, `rpc_gateway_backend_outstanding_calls{backend="`+addrs[0]+`"}`)+
+			metric(t, base, `rpc_gateway_backend_outstanding_calls{backend="`+addrs[1]+`"}`) == 1
+	})
 	gw.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
+	// Within --drain-delay the listener is still open and /readyz must turn 503.
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := fresh.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 503 {
-		t.Errorf("/readyz while draining = %d, want 503", resp.StatusCode)
-	}
+	testproc.WaitFor(t, func() bool {
+		resp, err := fresh.Get(base + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz while draining: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
 	if r := <-done; r.err != nil || r.code != 200 || r.body != "Hello, World!" {
 		t.Errorf("in-flight request: %d %q %v", r.code, r.body, r.err)
 	}

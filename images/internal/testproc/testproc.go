@@ -148,3 +148,13 @@ func Run(bin string, env []string, args ...string) (int, string) {
 	cmd.Wait()
 	return cmd.ProcessState.ExitCode(), stderr.String()
 }
+
+// WaitFor polls cond every 10 ms until it holds, and fails the test if it does not within 10 s.
+func WaitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+	}
+}
