@@ -126,9 +126,12 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
   for (;;) {
     benchmark = await talk(kc, () => custom.getNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name }) as Promise<Benchmark>);
     const line = progressLine(benchmark.status);
+    const p = benchmark.status?.progress;
+    // Off a terminal, one line per run (and per phase change), not one per poll.
+    const step = `${benchmark.status?.phase}|${p?.completedRuns}|${p?.topology}|${p?.trial}`;
     if (io.tty) io.err(`\r${line}\x1b[K`);
-    else if (line.replace(/ · .*$/, '') !== last.replace(/ · .*$/, '') || (line.includes('trial') && !last.includes(line.split(' · ')[1] ?? ''))) io.err(`${line}\n`);
-    last = line;
+    else if (step !== last) io.err(`${line}\n`);
+    last = step;
     const phase = benchmark.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') break;
     if (!benchmark.status && !hinted && Date.now() - startedAt > 60_000) {

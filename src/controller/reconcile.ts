@@ -143,8 +143,10 @@ function failoverOf(input: ReconcileInput, run: RunId, results: readonly LoadRes
   const kill = input.kills.get(runKey(run));
   if (!kill || results.length === 0) return {};
   const measuredStart = Math.min(...results.map((r) => Date.parse(r.startedAt)));
+  // Pod timestamps have whole-second resolution: a replacement may carry the kill's second.
+  const killSecond = Math.floor(kill.atEpochMs / 1000) * 1000;
   const replacement = input.helloPods
-    .filter((p) => p.name !== kill.pod && p.createdAtMs >= kill.atEpochMs && p.readyAtMs !== null)
+    .filter((p) => p.name !== kill.pod && p.createdAtMs >= killSecond && p.readyAtMs !== null)
     .reduce<number | null>((first, p) => (first === null || (p.readyAtMs as number) < first ? p.readyAtMs : first), null);
   return {
     failover: {
@@ -152,7 +154,7 @@ function failoverOf(input: ReconcileInput, run: RunId, results: readonly LoadRes
       trial: run.trial,
       backend: kill.pod,
       killedAtMs: Math.max(0, kill.atEpochMs - measuredStart),
-      restartedAtMs: replacement === null ? null : Math.max(0, replacement - measuredStart),
+      restartedAtMs: replacement === null ? null : Math.max(kill.atEpochMs, replacement) - measuredStart,
     },
   };
 }

@@ -6,13 +6,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName, runsConfigMapName } from '../../src/controller/names.js';
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { parseRuns } from '../../src/controller/controller.js';
 import { buildReport, renderMarkdown, type Report } from '../../src/report/index.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkRequest, fetchReport, runBench } from '../../src/bench/bench.js';
+import { benchRequest } from '../../src/bench/command.js';
 import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
 import { result } from './fixtures.js';
 
@@ -219,6 +224,78 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const { report } = await reportOf('flaky');
       expect(report.topologies.map((t) => t.name)).toEqual(['single']);
       expect(report.environment.notes?.join('\n')).toContain('nginx trial 1 failed after 2 attempt(s)');
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  });
+
+  it('fake kubelet: clusterbench bench creates the Benchmark, shows progress, prints and saves the report; clusterbench report prints it again', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    const out = mkdtempSync(join(tmpdir(), 'cb-bench-'));
+    try {
+      const request = benchRequest({ name: 'via-cli', namespace, scenario: 'quick', topologies: 'single', trials: '2', duration: '1s', warmup: '300ms', connections: '4', out });
+      const printed: string[] = [];
+      const progress: string[] = [];
+      const code = await runBench(kc, request, checkRequest(request), out, { out: (t) => printed.push(t), err: (t) => progress.push(t), tty: false, pollMs: 200 });
+      expect(code).toBe(0);
+      expect(progress.join('')).toMatch(/Running \[[#-]+\] 1\/2 runs · single trial 2/);
+      expect(progress.join('')).toContain('Succeeded [########################] 2/2 runs');
+      const markdown = printed.join('');
+      expect(markdown).toBe(readFileSync(join(out, 'via-cli', 'report.md'), 'utf8'));
+      expect(readFileSync(join(out, 'via-cli', 'report.html'), 'utf8')).toContain('<html');
+      expect((await fetchReport(kc, namespace, 'via-cli')).markdown).toBe(markdown);
+      await expect(fetchReport(kc, namespace, 'no-such-benchmark')).rejects.toThrow('no report for benchmark no-such-benchmark');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      await controller.stop();
+      await kubelet.stop();
+    }
+  });
+
+  it('fake kubelet: failover deletes one ready hello pod killAfter into the last trial and the report gives kill and recovery times', async () => {
+    const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
+    const readyPod = async (name: string) => {
+      await core.createNamespacedPod({ namespace, body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } } });
+      const now = new Date();
+      await core.patchNamespacedPodStatus(
+        { name, namespace, body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    };
+    for (const name of ['hello-a', 'hello-b', 'hello-c']) await readyPod(name);
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      await createBenchmark('failover', { topologies: ['nginx'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1, failover: { killAfter: '1s' } });
+      // Stand in for the ReplicaSet and the kubelet: replace the deleted pod with a ready one.
+      await until('a hello pod to be deleted', async () => {
+        const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
+        return pods.items.length < 3 ? true : undefined;
+      }, 60_000, 100);
+      await readyPod('hello-d');
+      // Meanwhile the runners' live progress shows in the status.
+      const live = await until('live progress in the status', async () => {
+        const p = (await getBenchmark('failover')).status?.progress;
+        return p?.rps && p.rps > 0 ? p : undefined;
+      }, 30_000, 200);
+      expect(live).toMatchObject({ topology: 'nginx', trial: 1, runners: 1, runnersReady: 1, warmup: false });
+      expect(live.requests).toBeGreaterThan(0);
+      const b = await finished('failover');
+      expect(b.status?.phase).toBe('Succeeded');
+      const { report } = await reportOf('failover');
+      const failover = report.topologies[0].failover;
+      expect(failover?.backend).toBe('hello-a');
+      // Deleted about 1 s into the measured part: scheduled from the agreed start (a runner that
+      // began its measurement late sees it a little earlier), checked every 0.5 s here.
+      expect(failover?.killedAtMs).toBeGreaterThanOrEqual(750);
+      expect(failover?.killedAtMs).toBeLessThan(2_500);
+      expect(failover?.restartedAtMs).toBeGreaterThanOrEqual(failover?.killedAtMs ?? Infinity);
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
+      expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual(['hello-b', 'hello-c', 'hello-d']);
     } finally {
       await controller.stop();
       await kubelet.stop();

@@ -210,6 +210,13 @@ describe('decide: failover', () => {
     expect(done.actions).toEqual([]);
   });
 
+  it('kills only in the last trial, as make local --failover does', () => {
+    const two = { ...p, trials: 2 };
+    const at = (trial: number) => decide(input({ plan: two, jobs: [job({ topology: 'nginx', trial }, 1, 'active')], helloPods, startTimes: new Map([[jobName('demo', { topology: 'nginx', trial }, 1), startAt]]), now: startAt + 60_000 }));
+    expect(at(1).actions).toEqual([]);
+    expect(at(2).actions).toEqual([{ kind: 'killPod', run: { topology: 'nginx', trial: 2 }, pod: 'hello-a' }]);
+  });
+
   it('never kills during the single topology', () => {
     const single: RunId = { topology: 'single', trial: 1 };
     const d = decide(input({ plan: { ...p, topologies: ['single', 'nginx'] }, jobs: [job(single, 1, 'active')], helloPods, startTimes: new Map([[jobName('demo', single, 1), startAt]]), now: startAt + 60_000 }));
