@@ -1,0 +1,3 @@
+module clusterbench.dev/test/cluster/tools
+
+go 1.24
