@@ -71,6 +71,26 @@ export interface ControllerOptions {
 }
 
 const FINAL_PHASES = new Set(['Succeeded', 'Failed']);
+/** Live progress goes into the status about this often. */
+export const PROGRESS_EVERY_MS = 2_000;
+
+/** JSON with object keys sorted and undefined fields dropped: the API server returns keys sorted. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+/** What differs between two statuses: nothing, only the live progress numbers, or more. */
+export function statusChange(current: BenchmarkStatus, next: BenchmarkStatus): 'none' | 'progress' | 'more' {
+  const { progress: a, ...restA } = current;
+  const { progress: b, ...restB } = next;
+  if (canonical(restA) !== canonical(restB)) return 'more';
+  const steady = (p: BenchmarkStatus['progress']) => p && canonical([p.completedRuns, p.totalRuns, p.topology, p.trial]);
+  if (steady(a) !== steady(b)) return 'more';
+  return canonical({ ...a, updatedAt: undefined }) === canonical({ ...b, updatedAt: undefined }) ? 'none' : 'progress';
+}
+
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 function isApiCode(err: unknown, code: number): boolean {
@@ -128,6 +148,7 @@ export class BenchmarkController {
   private pass?: Promise<void>;
   private again = false;
   private environmentCache?: Promise<ReportEnvironment>;
+  private readonly progressPatchedAt = new Map<string, number>();
 
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
@@ -287,7 +308,14 @@ export class BenchmarkController {
     const extra: BenchmarkStatus = {};
     for (const action of decision.actions) Object.assign(extra, await this.execute(benchmark, plan, decision, action));
     for (const action of decision.actions) if (action.kind === 'recordRun') this.coordinator.forget(action.record.job);
-    await this.patchStatus(name, this.nextStatus(benchmark, plan, decision, extra));
+    const next = this.nextStatus(benchmark, plan, decision, extra);
+    const change = statusChange(status, next);
+    // Every patch comes back as a watch event and another pass: patch only what changed, and
+    // live progress alone at most every PROGRESS_EVERY_MS.
+    const lastAt = this.progressPatchedAt.get(name) ?? 0;
+    if (change === 'none' || (change === 'progress' && Date.now() - lastAt < PROGRESS_EVERY_MS)) return;
+    await this.patchStatus(name, next);
+    this.progressPatchedAt.set(name, Date.now());
   }
 
   private nextStatus(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, extra: BenchmarkStatus): BenchmarkStatus {

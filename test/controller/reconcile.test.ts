@@ -4,7 +4,7 @@ import { jobName, runKey, type RunId } from '../../src/controller/names.js';
 import { decide, runOrder, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
 import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
 import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
-import { parseRuns } from '../../src/controller/controller.js';
+import { mergeConditions, parseRuns, statusChange } from '../../src/controller/controller.js';
 import type { Topology } from '../../src/topologies.js';
 import { plan, result } from './fixtures.js';
 
@@ -267,5 +267,27 @@ describe('synchronized start', () => {
       { elapsedMs: 2900, warmup: false, requests: 20, rps: 7, errors: 0 },
     ]);
     expect(s).toEqual({ runnersReady: 2, warmup: false, elapsedMs: 2900, requests: 30, rps: 12, errors: 1 });
+  });
+});
+
+describe('status patches', () => {
+  const now = new Date('2026-11-26T07:00:00Z');
+  const conditions = mergeConditions([], [{ type: 'TopologyNotDeployed', status: 'True', reason: 'Skipped', message: 'x' }], 1, now);
+  const status = { phase: 'Running' as const, conditions, progress: { completedRuns: 1, totalRuns: 4, topology: 'nginx', trial: 1, rps: 100, updatedAt: 'a' } };
+
+  it('patches nothing when only the time stamp moved, even with keys in the API server\'s (sorted) order', () => {
+    const fromServer = JSON.parse(JSON.stringify({ progress: { updatedAt: 'b', trial: 1, totalRuns: 4, topology: 'nginx', rps: 100, completedRuns: 1 }, phase: 'Running', conditions: conditions.map((c) => Object.fromEntries(Object.entries(c).sort())) }));
+    expect(statusChange(fromServer, status)).toBe('none');
+  });
+
+  it('tells live numbers (throttled) from steps (patched at once)', () => {
+    expect(statusChange(status, { ...status, progress: { ...status.progress, rps: 120 } })).toBe('progress');
+    expect(statusChange(status, { ...status, progress: { ...status.progress, completedRuns: 2 } })).toBe('more');
+    expect(statusChange(status, { ...status, phase: 'Succeeded' })).toBe('more');
+  });
+
+  it('keeps a condition\'s transition time while its status stays', () => {
+    const later = mergeConditions(conditions, [{ type: 'TopologyNotDeployed', status: 'True', reason: 'Skipped', message: 'x' }], 1, new Date('2026-11-26T08:00:00Z'));
+    expect(later[0].lastTransitionTime).toBe(now.toISOString());
   });
 });
