@@ -4,11 +4,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"clusterbench.dev/images/internal/hellorpc"
@@ -22,8 +20,7 @@ type config struct {
 	httpAddr, rpcAddr, id string
 	work, delay           time.Duration
 	payload               int
-	drainDelay            time.Duration
-	drainTimeout          time.Duration
+	drain                 serve.Drain
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -36,8 +33,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.work, "work", 0, "CPU work per request, calibrated at start-up to a fixed count of hash rounds")
 	fs.DurationVar(&c.delay, "delay", 0, "simulated I/O wait per request")
 	fs.IntVar(&c.payload, "payload", 0, "response body size in bytes (0: the seed's \"Hello, World!\")")
-	fs.DurationVar(&c.drainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing listeners")
-	fs.DurationVar(&c.drainTimeout, "drain-timeout", 20*time.Second, "on SIGTERM, how long requests in flight may take to finish")
+	c.drain.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hello [flags]; each flag can also be set as HELLO_<NAME>, e.g. HELLO_WORK=200us\n")
 		fs.PrintDefaults()
@@ -45,13 +41,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := serve.ParseFlags(fs, "HELLO", args, getenv); err != nil {
 		return c, err
 	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"work", c.work}, {"delay", c.delay}, {"drain-delay", c.drainDelay}, {"drain-timeout", c.drainTimeout}} {
-		if d.v < 0 {
-			return c, serve.Usagef("invalid value %s for flag --%s: must be >= 0", d.v, d.name)
-		}
+	if err := serve.CheckDurations(serve.DurationCheck{Flag: "work", Value: c.work}, serve.DurationCheck{Flag: "delay", Value: c.delay}); err != nil {
+		return c, err
+	}
+	if err := c.drain.Check(); err != nil {
+		return c, err
 	}
 	if c.payload < 0 || c.payload > maxPayload {
 		return c, serve.Usagef("invalid value %d for flag --payload: must be 0 to %d bytes", c.payload, maxPayload)
@@ -89,36 +83,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fmt.Fprintf(stderr, "hello: listening http=%s rpc=%s id=%s work-rounds=%d\n",
 		httpLn.Addr(), rpcLn.Addr(), c.id, h.rounds)
 
-	errc := make(chan error, 2)
-	go func() { errc <- httpServer.Serve(httpLn) }()
-	go func() { errc <- rpcServer.Serve(rpcLn) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-
-	health.Drain()
-	time.Sleep(c.drainDelay)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.drainTimeout)
-	defer cancel()
-	rpcLn.Close()
-	rpcDone := make(chan error, 1)
-	go func() { rpcDone <- rpcServer.Shutdown(shutdownCtx) }()
-	err = errors.Join(httpServer.Shutdown(shutdownCtx), <-rpcDone)
-	if err != nil {
-		return fmt.Errorf("draining: %w", err)
-	}
-	return nil
+	return c.drain.Run(ctx, health,
+		serve.HTTPService(httpServer, httpLn),
+		serve.Service{
+			Serve: func() error { return rpcServer.Serve(rpcLn) },
+			Shutdown: func(ctx context.Context) error {
+				rpcLn.Close()
+				return rpcServer.Shutdown(ctx)
+			},
+		})
 }
 
-func main() {
-	serve.TuneGC()
-	ctx, stop := serve.SignalContext()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	os.Exit(serve.Exit("hello", os.Stderr, err))
-}
+func main() { serve.Main("hello", run) }

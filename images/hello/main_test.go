@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/rpc"
-	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,53 +18,12 @@ import (
 var helloBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hello-test-")
-	if err != nil {
-		panic(err)
-	}
-	bins, err := testproc.Build(dir, "clusterbench.dev/images/hello")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	helloBin = bins[0]
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testproc.Main(m, []string{"clusterbench.dev/images/hello"}, &helloBin)
 }
 
 func startHello(t *testing.T, env []string, args ...string) *testproc.Proc {
 	t.Helper()
 	return testproc.Start(t, helloBin, env, append([]string{"--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"}, args...)...)
-}
-
-func get(t *testing.T, url string) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
-}
-
-// metric reads one unlabelled sample from /metrics.
-func metric(t *testing.T, base, name string) float64 {
-	t.Helper()
-	_, body := get(t, base+"/metrics")
-	m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no %s in /metrics:\n%s", name, body)
-	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
 
 func TestHelloAnswersLikeTheSeed(t *testing.T) {
@@ -90,7 +44,7 @@ func TestHelloAnswersLikeTheSeed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := startHello(t, tt.env, tt.args...)
-			resp, body := get(t, "http://"+p.Addrs["http"]+"/")
+			resp, body := testproc.Get(t, "http://"+p.Addrs["http"]+"/")
 			wantID := tt.wantID
 			if wantID == "" {
 				wantID = p.Addrs["http"]
@@ -114,7 +68,7 @@ func TestHelloAnswersLikeTheSeed(t *testing.T) {
 func TestHealthEndpoints(t *testing.T) {
 	p := startHello(t, nil)
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
-		if resp, _ := get(t, "http://"+p.Addrs["http"]+path); resp.StatusCode != 200 {
+		if resp, _ := testproc.Get(t, "http://"+p.Addrs["http"]+path); resp.StatusCode != 200 {
 			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
 		}
 	}
@@ -143,9 +97,9 @@ func TestRequestCounterIsExact(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	get(t, base+"/healthz")
-	get(t, base+"/nope")
-	if got := metric(t, base, "hello_http_requests_total"); got != clients*each {
+	testproc.Get(t, base+"/healthz")
+	testproc.Get(t, base+"/nope")
+	if got := testproc.Metric(t, base, "hello_http_requests_total"); got != clients*each {
 		t.Errorf("hello_http_requests_total = %v, want %d", got, clients*each)
 	}
 }
@@ -186,7 +140,7 @@ func TestRPC(t *testing.T) {
 			}
 		})
 	}
-	if got := metric(t, "http://"+p.Addrs["http"], "hello_rpc_calls_total"); got != 3 {
+	if got := testproc.Metric(t, "http://"+p.Addrs["http"], "hello_rpc_calls_total"); got != 3 {
 		t.Errorf("hello_rpc_calls_total = %v, want 3", got)
 	}
 }
@@ -206,7 +160,7 @@ func TestWorkAndDelayKnobs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := startHello(t, nil, tt.args...)
 			start := time.Now()
-			resp, body := get(t, "http://"+p.Addrs["http"]+"/")
+			resp, body := testproc.Get(t, "http://"+p.Addrs["http"]+"/")
 			if el := time.Since(start); el < tt.atLeast {
 				t.Errorf("GET / took %v, want >= %v", el, tt.atLeast)
 			}
@@ -216,7 +170,7 @@ func TestWorkAndDelayKnobs(t *testing.T) {
 		})
 	}
 	p := startHello(t, nil, "--work", "1ms")
-	if rounds := metric(t, "http://"+p.Addrs["http"], "hello_work_rounds"); rounds < 1 {
+	if rounds := testproc.Metric(t, "http://"+p.Addrs["http"], "hello_work_rounds"); rounds < 1 {
 		t.Errorf("hello_work_rounds = %v with --work 1ms", rounds)
 	}
 }
@@ -241,13 +195,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"}, tt.args...)
-			code, stderr := testproc.Run(helloBin, tt.env, args...)
-			if code != 2 {
-				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
-			}
-			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.wantName) {
-				t.Errorf("stderr = %q, want one line naming %s", stderr, tt.wantName)
-			}
+			testproc.ExpectUsageError(t, helloBin, tt.env, args, tt.wantName)
 		})
 	}
 	t.Run("address in use", func(t *testing.T) {
@@ -263,51 +211,10 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	})
 }
 
-// rawStatus sends a raw request and returns the status code of the answer.
-func rawStatus(t *testing.T, addr, request string) int {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	go io.WriteString(conn, request) // may block on a huge request the server refuses to read
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading answer: %v", err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
 	p := startHello(t, nil)
 	addr := p.Addrs["http"]
-	tests := []struct {
-		name    string
-		request string
-		want    int
-	}{
-		{"garbage request line", "HELLO THERE\r\n\r\n", 400},
-		{"bad header", "GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400},
-		{"huge header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1<<20) + "\r\n\r\n", 431},
-		{"huge URL", "GET /?" + strings.Repeat("a", 1<<20) + " HTTP/1.1\r\nHost: x\r\n\r\n", 431},
-		{"huge body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("a", 1<<20), 413},
-		{"wrong method", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405},
-		{"unknown path", "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n", 404},
-		{"small body is fine", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 200},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := rawStatus(t, addr, tt.request); got != tt.want {
-				t.Errorf("status %d, want %d", got, tt.want)
-			}
-		})
-	}
-	if resp, _ := get(t, "http://"+addr+"/"); resp.StatusCode != 200 {
-		t.Errorf("after bad requests: GET / = %d", resp.StatusCode)
-	}
+	testproc.ExpectBadRequestsRejected(t, addr)
 	// Garbage on the RPC port closes that connection only.
 	conn, err := net.Dial("tcp", p.Addrs["rpc"])
 	if err != nil {
@@ -338,38 +245,14 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 	defer rpcClient.Close()
 
-	type result struct {
-		status int
-		body   string
-		err    error
-	}
-	httpDone := make(chan result, 1)
-	go func() {
-		resp, err := http.Get(base + "/")
-		if err != nil {
-			httpDone <- result{err: err}
-			return
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		httpDone <- result{resp.StatusCode, string(b), err}
-	}()
+	httpDone := testproc.HelloAsync(base)
 	var reply hellorpc.HelloReply
 	rpcCall := rpcClient.Go(hellorpc.Method, hellorpc.HelloArgs{}, &reply, nil)
-	testproc.WaitFor(t, func() bool { return metric(t, base, "hello_requests_in_flight") == 2 })
+	testproc.WaitFor(t, func() bool { return testproc.Metric(t, base, "hello_requests_in_flight") == 2 })
 	p.Signal(syscall.SIGTERM)
-	// Within --drain-delay the listener is still open and /readyz must turn 503.
-	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	testproc.WaitFor(t, func() bool {
-		resp, err := fresh.Get(base + "/readyz")
-		if err != nil {
-			t.Fatalf("/readyz while draining: %v", err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusServiceUnavailable
-	})
-	if r := <-httpDone; r.err != nil || r.status != 200 || r.body != "Hello, World!" {
-		t.Errorf("in-flight HTTP request: %d %q %v", r.status, r.body, r.err)
+	testproc.ExpectDraining(t, base)
+	if a := <-httpDone; !a.OK() {
+		t.Errorf("in-flight HTTP request: %+v", a)
 	}
 	<-rpcCall.Done
 	if rpcCall.Error != nil || string(reply.Text) != "Hello, World!" {

@@ -5,13 +5,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,8 +29,7 @@ type config struct {
 	callTimeout     time.Duration
 	retry           bool
 	resolveInterval time.Duration
-	drainDelay      time.Duration
-	drainTimeout    time.Duration
+	drain           serve.Drain
 }
 
 // defaultConns is the connections per backend. One is cheapest: the codec batches the frames of
@@ -61,8 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.callTimeout, "call-timeout", 2*time.Second, "deadline of one request, retry included")
 	fs.BoolVar(&c.retry, "retry", true, "retry once on another backend when a connection fails")
 	fs.DurationVar(&c.resolveInterval, "resolve-interval", 5*time.Second, "how often --backends-dns is resolved again")
-	fs.DurationVar(&c.drainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing the listener")
-	fs.DurationVar(&c.drainTimeout, "drain-timeout", 20*time.Second, "on SIGTERM, how long requests in flight may take to finish")
+	c.drain.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: rpc-gateway --backends host:port,... | --backends-dns name:port [flags]\nEach flag can also be set as RPC_GATEWAY_<NAME>, e.g. RPC_GATEWAY_BALANCER=round-robin\n")
 		fs.PrintDefaults()
@@ -95,19 +91,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.conns < 1 || c.conns > 64 {
 		return c, serve.Usagef("invalid value %d for flag --conns-per-backend: want 1 to 64", c.conns)
 	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-		min  time.Duration
-	}{
-		{"call-timeout", c.callTimeout, time.Millisecond},
-		{"resolve-interval", c.resolveInterval, 100 * time.Millisecond},
-		{"drain-delay", c.drainDelay, 0},
-		{"drain-timeout", c.drainTimeout, 0},
-	} {
-		if d.v < d.min {
-			return c, serve.Usagef("invalid value %s for flag --%s: must be >= %s", d.v, d.name, d.min)
-		}
+	if err := serve.CheckDurations(
+		serve.DurationCheck{Flag: "call-timeout", Value: c.callTimeout, Min: time.Millisecond},
+		serve.DurationCheck{Flag: "resolve-interval", Value: c.resolveInterval, Min: 100 * time.Millisecond},
+	); err != nil {
+		return c, err
+	}
+	if err := c.drain.Check(); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -183,21 +174,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fmt.Fprintf(stderr, "rpc-gateway: listening http=%s backends=%s balancer=%s conns-per-backend=%d call-timeout=%s\n",
 		ln.Addr(), backendsDesc, c.balancer, c.conns, c.callTimeout)
 
-	errc := make(chan error, 1)
-	go func() { errc <- httpServer.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	health.Drain()
-	time.Sleep(c.drainDelay)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.drainTimeout)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("draining: %w", err)
-	}
-	return nil
+	return c.drain.Run(ctx, health, serve.HTTPService(httpServer, ln))
 }
 
 func (g *gateway) writeMetrics(m metrics.Writer) {
@@ -225,13 +202,4 @@ func (g *gateway) writeMetrics(m metrics.Writer) {
 	}
 }
 
-func main() {
-	serve.TuneGC()
-	ctx, stop := serve.SignalContext()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	os.Exit(serve.Exit("rpc-gateway", os.Stderr, err))
-}
+func main() { serve.Main("rpc-gateway", run) }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,19 +17,7 @@ import (
 var helloBin, gatewayBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rpc-gateway-test-")
-	if err != nil {
-		panic(err)
-	}
-	bins, err := testproc.Build(dir, "clusterbench.dev/images/hello", "clusterbench.dev/images/rpc-gateway")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	helloBin, gatewayBin = bins[0], bins[1]
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testproc.Main(m, []string{"clusterbench.dev/images/hello", "clusterbench.dev/images/rpc-gateway"}, &helloBin, &gatewayBin)
 }
 
 // startHellos starts n hello servers with ids hello-1..n and returns them and their RPC addresses.
@@ -66,28 +49,10 @@ func startGateway(t *testing.T, waitReady bool, args ...string) (*testproc.Proc,
 	return p, base
 }
 
-var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 20 * time.Second}
-
 func status(t *testing.T, url string) int {
 	t.Helper()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	resp, _ := testproc.Get(t, url)
 	return resp.StatusCode
-}
-
-// hello sends GET / and returns status, body and X-Served-By.
-func hello(url string) (int, string, string, error) {
-	resp, err := client.Get(url + "/")
-	if err != nil {
-		return 0, "", "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header.Get("X-Served-By"), err
 }
 
 func freeAddr(t *testing.T) string {
@@ -114,13 +79,13 @@ func TestThreeBackendsEachServeAboutAThird(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for range each {
-						code, body, by, err := hello(base)
-						if err != nil || code != 200 || body != "Hello, World!" {
-							t.Errorf("GET / = %d %q %v", code, body, err)
+						a := testproc.Hello(base)
+						if !a.OK() {
+							t.Errorf("GET / = %+v", a)
 							return
 						}
 						mu.Lock()
-						served[by]++
+						served[a.ServedBy]++
 						mu.Unlock()
 					}
 				}()
@@ -131,27 +96,11 @@ func TestThreeBackendsEachServeAboutAThird(t *testing.T) {
 					t.Errorf("%s served %.0f%% of the requests, want about a third (%v)", id, 100*share, served)
 				}
 			}
-			if got := metric(t, base, `rpc_gateway_http_responses_total{code="200"}`); got != clients*each {
+			if got := testproc.Metric(t, base, `rpc_gateway_http_responses_total{code="200"}`); got != clients*each {
 				t.Errorf(`rpc_gateway_http_responses_total{code="200"} = %v, want %d`, got, clients*each)
 			}
 		})
 	}
-}
-
-func metric(t *testing.T, base, sample string) float64 {
-	t.Helper()
-	resp, err := client.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatalf("no %s in /metrics:\n%s", sample, b)
-	}
-	v, _ := strconv.ParseFloat(m[1], 64)
-	return v
 }
 
 func TestKillingABackendFailsNoRequestAndItsReturnIsUsed(t *testing.T) {
@@ -172,10 +121,9 @@ func TestKillingABackendFailsNoRequestAndItsReturnIsUsed(t *testing.T) {
 					return
 				default:
 				}
-				code, _, _, err := hello(base)
-				if err != nil || code != 200 {
+				if a := testproc.Hello(base); !a.OK() {
 					failed.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("status %d, error %v", code, err))
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%+v", a))
 				} else {
 					ok.Add(1)
 				}
@@ -190,8 +138,7 @@ func TestKillingABackendFailsNoRequestAndItsReturnIsUsed(t *testing.T) {
 	startHello(t, "hello-2-again", addrs[1])
 	returned := time.Now()
 	for {
-		_, _, by, err := hello(base)
-		if err == nil && by == "hello-2-again" {
+		if a := testproc.Hello(base); a.OK() && a.ServedBy == "hello-2-again" {
 			break
 		}
 		if time.Since(returned) > 3*time.Second {
@@ -316,92 +263,30 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--http", "127.0.0.1:0"}, tt.args...)
-			code, stderr := testproc.Run(gatewayBin, tt.env, args...)
-			if code != 2 {
-				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
-			}
-			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.wantName) {
-				t.Errorf("stderr = %q, want one line naming %s", stderr, tt.wantName)
-			}
+			testproc.ExpectUsageError(t, gatewayBin, tt.env, args, tt.wantName)
 		})
 	}
-}
-
-func rawStatus(t *testing.T, addr, request string) int {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	go io.WriteString(conn, request)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading answer: %v", err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
 	_, addrs := startHellos(t, 1)
-	gw, base := startGateway(t, true, "--backends", addrs[0])
-	addr := gw.Addrs["http"]
-	tests := []struct {
-		name    string
-		request string
-		want    int
-	}{
-		{"garbage", "\x00\x01\x02 nonsense\r\n\r\n", 400},
-		{"huge header", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1<<20) + "\r\n\r\n", 431},
-		{"huge body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("a", 1<<20), 413},
-		{"bad content length", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\n", 400},
-		{"wrong method", "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 405},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := rawStatus(t, addr, tt.request); got != tt.want {
-				t.Errorf("status %d, want %d", got, tt.want)
-			}
-		})
-	}
-	if code, body, _, err := hello(base); err != nil || code != 200 || body != "Hello, World!" {
-		t.Errorf("after bad requests: GET / = %d %q %v", code, body, err)
-	}
+	gw, _ := startGateway(t, true, "--backends", addrs[0])
+	testproc.ExpectBadRequestsRejected(t, gw.Addrs["http"])
 }
 
 func TestSIGTERMDrains(t *testing.T) {
 	_, addrs := startHellos(t, 2, "--delay", "2s")
 	gw, base := startGateway(t, true, "--backends", strings.Join(addrs, ","), "--drain-delay", "700ms", "--call-timeout", "5s")
-	type result struct {
-		code int
-		body string
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, body, _, err := hello(base)
-		done <- result{code, body, err}
-	}()
+	done := testproc.HelloAsync(base)
 	// Signal once the call is at a backend.
 	testproc.WaitFor(t, func() bool {
-		return metric(t, base, `rpc_gateway_backend_outstanding_calls{backend="`+addrs[0]+`"}`)+
-			metric(t, base, `rpc_gateway_backend_outstanding_calls{backend="`+addrs[1]+`"}`) == 1
+		return testproc.Metric(t, base, `rpc_gateway_backend_outstanding_calls{backend="`+addrs[0]+`"}`)+
+			testproc.Metric(t, base, `rpc_gateway_backend_outstanding_calls{backend="`+addrs[1]+`"}`) == 1
 	})
 	gw.Signal(syscall.SIGTERM)
-	// Within --drain-delay the listener is still open and /readyz must turn 503.
-	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	testproc.WaitFor(t, func() bool {
-		resp, err := fresh.Get(base + "/readyz")
-		if err != nil {
-			t.Fatalf("/readyz while draining: %v", err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusServiceUnavailable
-	})
-	if r := <-done; r.err != nil || r.code != 200 || r.body != "Hello, World!" {
-		t.Errorf("in-flight request: %d %q %v", r.code, r.body, r.err)
+	testproc.ExpectDraining(t, base)
+	if a := <-done; !a.OK() {
+		t.Errorf("in-flight request: %+v", a)
 	}
 	if code := gw.Wait(10 * time.Second); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0\n%s", code, gw.Stderr())
@@ -413,7 +298,7 @@ func TestBackendsFromDNS(t *testing.T) {
 	_, port, _ := net.SplitHostPort(hellos[0].Addrs["rpc"])
 	// localhost may resolve to ::1 too, where nothing listens: that backend stays down.
 	_, base := startGateway(t, true, "--backends-dns", "localhost:"+port, "--resolve-interval", "200ms")
-	if code, body, by, err := hello(base); err != nil || code != 200 || by != "hello-1" {
-		t.Errorf("GET / = %d %q from %q, %v", code, body, by, err)
+	if a := testproc.Hello(base); !a.OK() || a.ServedBy != "hello-1" {
+		t.Errorf("GET / = %+v", a)
 	}
 }

@@ -183,3 +183,96 @@ func SignalContext() (context.Context, context.CancelFunc) {
 	}()
 	return ctx, cancel
 }
+
+// Main runs a server program's run function with a context that SIGTERM or SIGINT cancels, and
+// exits with its status: 0, 1, 2 for a UsageError, 0 for -h.
+func Main(prog string, run func(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error) {
+	TuneGC()
+	ctx, stop := SignalContext()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	os.Exit(Exit(prog, os.Stderr, err))
+}
+
+// DurationCheck is a lower bound for a duration flag.
+type DurationCheck struct {
+	Flag       string
+	Value, Min time.Duration
+}
+
+// CheckDurations returns a UsageError for the first check whose value is below its minimum.
+func CheckDurations(checks ...DurationCheck) error {
+	for _, c := range checks {
+		if c.Value < c.Min {
+			return Usagef("invalid value %s for flag --%s: must be >= %s", c.Value, c.Flag, c.Min)
+		}
+	}
+	return nil
+}
+
+// Drain is how a server stops on SIGTERM: --drain-delay and --drain-timeout.
+type Drain struct{ Delay, Timeout time.Duration }
+
+// RegisterFlags adds --drain-delay and --drain-timeout to fs.
+func (d *Drain) RegisterFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&d.Delay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing listeners (time for endpoints to update)")
+	fs.DurationVar(&d.Timeout, "drain-timeout", 20*time.Second, "on SIGTERM, how long requests in flight may take to finish")
+}
+
+// Check validates the flags.
+func (d *Drain) Check() error {
+	return CheckDurations(DurationCheck{"drain-delay", d.Delay, 0}, DurationCheck{"drain-timeout", d.Timeout, 0})
+}
+
+// Service is one thing a program serves: Serve blocks until Shutdown, which closes the listener,
+// lets what is in flight finish, and returns when it has (or ctx ends).
+type Service struct {
+	Serve    func() error
+	Shutdown func(ctx context.Context) error
+}
+
+// Run serves every service until ctx ends (or one fails), then drains: /readyz fails, after Delay
+// every service shuts down at once, all within Timeout.
+func (d Drain) Run(ctx context.Context, health *Health, services ...Service) error {
+	errc := make(chan error, len(services))
+	for _, s := range services {
+		go func() { errc <- s.Serve() }()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	health.Drain()
+	time.Sleep(d.Delay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+	defer cancel()
+	done := make(chan error, len(services))
+	for _, s := range services {
+		go func() { done <- s.Shutdown(shutdownCtx) }()
+	}
+	var errs []error
+	for range services {
+		errs = append(errs, <-done)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("draining: %w", err)
+	}
+	return nil
+}
+
+// HTTPService serves srv on l.
+func HTTPService(srv *http.Server, l net.Listener) Service {
+	return Service{
+		Serve: func() error {
+			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		Shutdown: srv.Shutdown,
+	}
+}
