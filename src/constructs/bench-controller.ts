@@ -1,3 +1,4 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PolicyRule } from '../api/benchmark.js';
@@ -44,7 +45,10 @@ export class BenchController extends Construct {
         resources: rule.apiGroups.flatMap((apiGroup) => rule.resources.map((resourceType) => kplus.ApiResource.custom({ apiGroup, resourceType }))),
       })),
     });
-    new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name }, role: this.role }).addSubjects(this.serviceAccount);
+    const binding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name }, role: this.role });
+    binding.addSubjects(this.serviceAccount);
+    // The API server drops a ServiceAccount subject's empty apiGroup; so does this, for a quiet re-apply.
+    ApiObject.of(binding).addJsonPatch(JsonPatch.remove('/subjects/0/apiGroup'));
 
     this.workload = new RestrictedDeployment(this, 'Controller', {
       name,

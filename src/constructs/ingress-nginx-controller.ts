@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig, ServiceTypeName } from '../config/config.js';
 import { parseCpuMillis } from '../config/quantities.js';
-import { containerResources } from './restricted-deployment.js';
+import { serviceWithoutEmptyFields, setContainerResources, withoutServerDefaults } from './restricted-deployment.js';
 
 /** The namespace, names and labels upstream ingress-nginx uses (and minikube's addon too). */
 export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
@@ -166,7 +166,6 @@ export class IngressNginxController extends Construct {
         { name: 'http', number: 80, hostPort: hostPorts ? 80 : undefined },
         { name: 'https', number: 443, hostPort: hostPorts ? 443 : undefined },
       ],
-      resources: containerResources(props.resources),
       readiness: healthz(2, 3),
       liveness: healthz(10, 5),
       startup: healthz(2, 60),
@@ -196,8 +195,10 @@ export class IngressNginxController extends Construct {
       }),
       JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
     );
+    withoutServerDefaults(this.deployment);
+    setContainerResources(this.deployment, props.resources);
 
-    this.service = new kplus.Service(this, 'Service', {
+    this.service = serviceWithoutEmptyFields(new kplus.Service(this, 'Service', {
       metadata: meta(NAME),
       type: (props.serviceType ?? 'NodePort') as kplus.ServiceType,
       selector: kplus.Pods.select(this, 'Pods', { labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } }),
@@ -205,7 +206,7 @@ export class IngressNginxController extends Construct {
         { name: 'http', port: 80, targetPort: 80 },
         { name: 'https', port: 443, targetPort: 443 },
       ],
-    });
+    }));
     // The namespace first, so `kubectl apply -f` creates it before what lives in it.
     for (const child of this.node.children) {
       if (child !== namespace) child.node.addDependency(namespace);

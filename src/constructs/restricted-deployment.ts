@@ -7,18 +7,44 @@ import { parseCpuMillis, parseMemoryMiB } from '../config/quantities.js';
 /** The user every clusterbench image runs as (distroless `nonroot`). */
 export const NONROOT_UID = 65532;
 
-/** Requests and limits of a container, from the configuration's quantities. */
-export function containerResources(resources: ResourceConfig): kplus.ContainerResources {
-  return {
-    cpu: {
-      request: kplus.Cpu.millis(parseCpuMillis('cpuRequest', resources.cpuRequest)),
-      limit: kplus.Cpu.millis(parseCpuMillis('cpu', resources.cpu)),
-    },
-    memory: {
-      request: Size.mebibytes(parseMemoryMiB('memoryRequest', resources.memoryRequest)),
-      limit: Size.mebibytes(parseMemoryMiB('memory', resources.memory)),
-    },
-  };
+// Quantities in the API server's canonical form (`1`, not `1000m`; `1Gi`, not `1024Mi`), so a
+// second `kubectl apply` finds nothing to change.
+const cpu = (millis: number) => (millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`);
+const memory = (mib: number) => (mib % 1024 === 0 ? `${mib / 1024}Gi` : Number.isInteger(mib) ? `${mib}Mi` : `${mib * 1024}Ki`);
+
+/**
+ * Sets a Deployment's first container's requests and limits from the configuration's quantities,
+ * replacing what cdk8s-plus wrote (it renders memory in Mi only, and its defaults are 1-1.5 CPU).
+ */
+export function setContainerResources(deployment: kplus.Deployment, resources: ResourceConfig): void {
+  // KubeDeployment serializes after patches are applied and reads each quantity's `.value`.
+  const quantity = (value: string) => ({ value });
+  ApiObject.of(deployment).addJsonPatch(
+    JsonPatch.replace('/spec/template/spec/containers/0/resources', {
+      requests: {
+        cpu: quantity(cpu(parseCpuMillis('cpuRequest', resources.cpuRequest))),
+        memory: quantity(memory(parseMemoryMiB('memoryRequest', resources.memoryRequest))),
+      },
+      limits: {
+        cpu: quantity(cpu(parseCpuMillis('cpu', resources.cpu))),
+        memory: quantity(memory(parseMemoryMiB('memory', resources.memory))),
+      },
+    }),
+  );
+}
+
+/**
+ * Fields cdk8s-plus writes with the value the API server omits (`minReadySeconds: 0`,
+ * `hostNetwork: false`): removed, so re-applying reports `unchanged`.
+ */
+export function withoutServerDefaults(deployment: kplus.Deployment): void {
+  ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/minReadySeconds'), JsonPatch.remove('/spec/template/spec/hostNetwork'));
+}
+
+/** A Service as the API server stores it: without cdk8s-plus's empty `externalIPs`. */
+export function serviceWithoutEmptyFields(service: kplus.Service): kplus.Service {
+  ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
+  return service;
 }
 
 /** A container port the Deployment exposes. */
@@ -127,7 +153,6 @@ export class RestrictedDeployment extends Construct {
         ...Object.fromEntries(Object.entries(props.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
         ...Object.fromEntries(Object.entries(props.fieldEnv ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromFieldRef(v)])),
       },
-      resources: containerResources(props.resources),
       readiness: kplus.Probe.fromHttpGet(props.readiness.path, { port: props.readiness.port, periodSeconds: Duration.seconds(2), failureThreshold: 2 }),
       liveness: kplus.Probe.fromHttpGet(liveness.path, { port: liveness.port, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
       // Startup: allow slow first starts on a loaded node before liveness may restart the pod.
@@ -163,15 +188,19 @@ export class RestrictedDeployment extends Construct {
       // Pods carry only the labels above, not cdk8s-plus's hashed address label.
       JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
     );
+    withoutServerDefaults(this.deployment);
+    setContainerResources(this.deployment, props.resources);
   }
 
   /** A Service in front of these pods, selecting them by their labels. */
   public addService(id: string, props: { readonly name: string; readonly ports: readonly NamedPort[]; readonly headless?: boolean }): kplus.Service {
-    return new kplus.Service(this, id, {
-      metadata: { name: props.name, labels: this.selectorLabels },
-      selector: this.pods,
-      clusterIP: props.headless ? 'None' : undefined,
-      ports: props.ports.map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
-    });
+    return serviceWithoutEmptyFields(
+      new kplus.Service(this, id, {
+        metadata: { name: props.name, labels: this.selectorLabels },
+        selector: this.pods,
+        clusterIP: props.headless ? 'None' : undefined,
+        ports: props.ports.map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
+      }),
+    );
   }
 }

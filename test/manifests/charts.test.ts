@@ -43,6 +43,44 @@ describe('charts: objects and names', () => {
   });
 });
 
+describe('charts: written as the API server stores them (a second kubectl apply reports unchanged)', () => {
+  // Checked against a real kube-apiserver: these were the fields that made every re-apply patch.
+  const emptyOrZero: string[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (Array.isArray(value)) {
+      if (value.length === 0) emptyOrZero.push(path);
+      value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+    } else if (value === '' && !path.endsWith('.apiGroups[0]')) {
+      emptyOrZero.push(path);
+    }
+  };
+  for (const sets of [[], ['hello.cpu=2', 'hello.memory=1Gi', 'hello.memoryRequest=1024Mi']]) {
+    const { objects } = synth(sets);
+
+    it(`no empty lists or strings, no zero values the server omits (${sets.join(' ') || 'defaults'})`, () => {
+      for (const o of objects) walk(o, `${o.kind}/${o.metadata.name}`);
+      expect(emptyOrZero).toEqual([]);
+      for (const o of objects.filter((x) => x.kind === 'Deployment')) {
+        expect(o.spec.minReadySeconds, o.metadata.name).toBeUndefined();
+        expect(o.spec.template.spec.hostNetwork, o.metadata.name).toBeUndefined();
+      }
+    });
+
+    it(`quantities in canonical form (${sets.join(' ') || 'defaults'})`, () => {
+      for (const o of objects.filter((x) => podSpecOf(x))) {
+        for (const c of containersOf(o)) {
+          for (const q of [c.resources.requests.cpu, c.resources.limits.cpu]) expect(q, c.name).toMatch(/^([1-9]\d*|\d*[1-9]\d{0,2}m)$/);
+          for (const q of [c.resources.requests.memory, c.resources.limits.memory]) expect(q, c.name).toMatch(/^(\d+Gi|\d*[1-9]\d*Mi)$/);
+          if (/Mi$/.test(c.resources.limits.memory)) expect(parseInt(c.resources.limits.memory, 10) % 1024, c.name).not.toBe(0);
+          if (/m$/.test(c.resources.limits.cpu)) expect(parseInt(c.resources.limits.cpu, 10) % 1000, c.name).not.toBe(0);
+        }
+      }
+    });
+  }
+});
+
 describe('charts: every pod is set deliberately', () => {
   const { objects } = synth();
 
