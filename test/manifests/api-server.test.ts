@@ -1,0 +1,152 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// dist/ against a real kube-apiserver: its own validation, admission and PodSecurity (the
+// namespace's `warn: restricted` label) on every object, RBAC as the controller's account sees
+// it, and a second `kubectl apply` that changes nothing. The API server is the one KUBECONFIG names
+// (dry run only: that cluster may be someone's), or else a private etcd + kube-apiserver on loopback
+// ports from test/cluster's build cache (real applies), or the suite says why it skips.
+
+const CLI = join(process.cwd(), 'build/src/cli.js');
+const cacheBin = join(process.env.CLUSTERBENCH_CACHE ?? join(homedir(), '.cache/clusterbench'), 'bin');
+const KUBECTL = existsSync(join(cacheBin, 'kubectl')) ? join(cacheBin, 'kubectl') : 'kubectl';
+const work = mkdtempSync(join(tmpdir(), 'clusterbench-apiserver-'));
+const children: ChildProcess[] = [];
+let kubeconfig = process.env.KUBECONFIG ?? '';
+const privateServer = !process.env.KUBECONFIG;
+
+const kubectl = (...args: string[]) =>
+  spawnSync(KUBECTL, ['--request-timeout=20s', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: kubeconfig } });
+const onPath = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
+
+function why(): string | undefined {
+  if (process.env.KUBECONFIG) return kubectl('get', '--raw', '/readyz').status === 0 ? undefined : `KUBECONFIG=${process.env.KUBECONFIG}: API server not ready`;
+  if (!onPath('etcd')) return 'no KUBECONFIG, and no etcd to start a private API server with (Debian etcd-server)';
+  if (!existsSync(join(cacheBin, 'kube-apiserver'))) return `no KUBECONFIG, and no ${cacheBin}/kube-apiserver (test/cluster/build.sh builds it)`;
+  if (!onPath(KUBECTL)) return 'no kubectl';
+  return undefined;
+}
+const skip = why();
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startPrivateApiServer(): Promise<void> {
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const token = randomBytes(16).toString('hex');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(work, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(join(work, 'tokens.csv'), `${token},admin,1,system:masters\n`);
+  const run = (program: string, args: string[]) => {
+    const child = spawn(program, args, { stdio: 'ignore' });
+    children.push(child);
+  };
+  run('etcd', [
+    '--name', 'manifests', '--data-dir', join(work, 'etcd'), '--log-level', 'warn', '--listen-metrics-urls', '',
+    '--listen-client-urls', `http://127.0.0.1:${etcdClient}`, '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
+    '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
+    '--initial-cluster', `manifests=http://127.0.0.1:${etcdPeer}`,
+  ]);
+  run(join(cacheBin, 'kube-apiserver'), [
+    '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, `--cert-dir=${join(work, 'certs')}`,
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`, `--token-auth-file=${join(work, 'tokens.csv')}`, '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${join(work, 'sa.key')}`,
+    `--service-account-signing-key-file=${join(work, 'sa.key')}`, '--service-cluster-ip-range=10.252.0.0/24',
+  ]);
+  kubeconfig = join(work, 'kubeconfig');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: private, cluster: {server: "https://127.0.0.1:${apiPort}", insecure-skip-tls-verify: true}}]`,
+    `users: [{name: admin, user: {token: ${token}}}]`,
+    'contexts: [{name: private, context: {cluster: private, user: admin}}]',
+    'current-context: private',
+    '',
+  ].join('\n'));
+  const deadline = Date.now() + 90_000;
+  while (kubectl('get', '--raw', '/readyz').status !== 0) {
+    if (Date.now() > deadline) throw new Error('the private kube-apiserver was not ready within 90 s');
+    if (children.some((c) => c.exitCode !== null)) throw new Error('etcd or kube-apiserver exited');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** SIGTERM, then SIGKILL after 5 s (kube-apiserver drains for a while): the API server before etcd. */
+async function stopAll(): Promise<void> {
+  for (const c of [...children].reverse()) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+afterAll(async () => {
+  await stopAll();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function synth(name: string, ...sets: string[]): string[] {
+  const dist = join(work, name);
+  const r = spawnSync(process.execPath, [CLI, 'synth', '--out', dist, ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return readdirSync(dist).sort().map((f) => join(dist, f));
+}
+
+describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 180_000 }, () => {
+  beforeAll(async () => {
+    if (privateServer) await startPrivateApiServer();
+  }, 120_000);
+
+  it('every object passes the server, without a PodSecurity warning', () => {
+    // On a shared cluster: create only the namespace (make deploy's first step) and dry-run the rest.
+    const files = synth('generic', 'cluster=generic', 'ingressNginx.enabled=false');
+    expect(kubectl('apply', '-f', files[0]).status).toBe(0);
+    for (const file of files) {
+      const r = kubectl('apply', ...(privateServer ? [] : ['--dry-run=server']), '-f', file);
+      expect(r.status, `${file}: ${r.stderr}`).toBe(0);
+      expect(r.stderr, file).not.toMatch(/PodSecurity|Warning/);
+    }
+  });
+
+  it.skipIf(!privateServer)('kubectl apply -f dist/ (kind, with ingress-nginx) creates everything; a second apply changes nothing', () => {
+    const files = synth('kind', 'cluster=kind', 'hello.memory=1Gi', 'nginx.cpu=1.5');
+    const dist = join(files[0], '..');
+    const first = kubectl('apply', '-f', dist);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).not.toMatch(/Warning/);
+    const second = kubectl('apply', '-f', dist);
+    expect(second.status, second.stderr).toBe(0);
+    const changed = second.stdout.trim().split('\n').filter((line) => !line.endsWith(' unchanged'));
+    expect(changed).toEqual([]);
+  });
+
+  it.skipIf(!privateServer)("the controller's account can do what it calls and nothing else", () => {
+    const as = ['--as', 'system:serviceaccount:clusterbench:clusterbench-controller', '-n', 'clusterbench'];
+    const can = (verb: string, resource: string, ...more: string[]) => kubectl('auth', 'can-i', verb, resource, ...more, ...as).stdout.trim();
+    expect(can('create', 'jobs.batch')).toBe('yes');
+    expect(can('patch', 'benchmarks.clusterbench.dev', '--subresource=status')).toBe('yes');
+    expect(can('update', 'benchmarks.clusterbench.dev')).toBe('no');
+    expect(can('delete', 'pods')).toBe('yes');
+    expect(can('get', 'secrets')).toBe('no');
+    expect(can('create', 'pods')).toBe('no');
+    expect(kubectl('auth', 'can-i', 'list', 'pods', '--as', 'system:serviceaccount:clusterbench:clusterbench-controller', '-n', 'default').stdout.trim()).toBe('no');
+  });
+
+  it.skipIf(!privateServer)('stops the API server and etcd it started', async () => {
+    await stopAll();
+    expect(children.filter((c) => c.exitCode === null && c.signalCode === null)).toEqual([]);
+  });
+});
