@@ -53,7 +53,7 @@ import {
   runsConfigMapName,
 } from './names.js';
 import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
-import { decodeResult, resultFromLog } from './result-codec.js';
+import { decodeResult, isTrimmed, resultFromLog } from './result-codec.js';
 import { runnerJob } from './runner-job.js';
 
 export interface ControllerOptions {
@@ -432,21 +432,28 @@ export class BenchmarkController {
     return parseRuns(data);
   }
 
-  /** A runner pod's result: its termination message, else its log's last result line. */
+  /**
+   * A runner pod's result: the full one from its termination message, else from its log's last
+   * result line, else the trimmed one from its termination message.
+   */
   private async resultOfPod(pod: V1Pod): Promise<LoadResult | undefined> {
     const message = pod.status?.containerStatuses?.find((c) => c.name === 'runner')?.state?.terminated?.message;
+    let trimmed: LoadResult | undefined;
     if (message) {
       try {
-        return decodeResult(message);
+        const result = decodeResult(message);
+        if (!isTrimmed(message)) return result;
+        trimmed = result;
       } catch {
         // not a result (a log tail kept on error): try the log
       }
     }
     try {
       const log = await this.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: this.options.namespace, container: 'runner', tailLines: 5 });
-      return resultFromLog(String(log));
+      return resultFromLog(String(log)) ?? trimmed;
     } catch (err) {
-      if (isApiCode(err, 404) || isApiCode(err, 400)) return undefined;
+      // No log to be had (pod or node gone, no kubelet): the trimmed result is what is left.
+      if (trimmed || isApiCode(err, 404) || isApiCode(err, 400)) return trimmed;
       throw err;
     }
   }

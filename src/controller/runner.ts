@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import type { LoadOptions, LoadResult } from '../../loadtest/types.js';
 import type { ControllerMessage, RunnerMessage } from './protocol.js';
-import { RESULT_LOG_PREFIX, encodeResult, fitsTerminationMessage } from './result-codec.js';
+import { RESULT_LOG_PREFIX, encodeResult, terminationMessageFor } from './result-codec.js';
 import { START_DEADLINE_MS } from './runner-job.js';
 
 export interface RunnerOptions {
@@ -132,7 +132,8 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
     });
     const encoded = encodeResult(result);
     // Both copies go out before the socket: they survive this pod's exit and a controller restart.
-    if (fitsTerminationMessage(encoded)) await writeFile(options.terminationLogPath ?? '/dev/termination-log', encoded);
+    const message = terminationMessageFor(result);
+    if (message !== undefined) await writeFile(options.terminationLogPath ?? '/dev/termination-log', message);
     (options.print ?? ((line: string) => process.stdout.write(line)))(`${RESULT_LOG_PREFIX}${encoded}\n`);
     await link.deliver({ type: 'result', job, index, result: encoded });
     log(`${job}/${index}: ${result.requests} requests, ${result.throughputRps.toFixed(0)} req/s, start skew ${result.startSkewMs.toFixed(2)} ms`);

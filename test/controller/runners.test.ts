@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../loadtest/index.js';
 import { Coordinator } from '../../src/controller/coordinator.js';
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
-import { RESULT_LOG_PREFIX, decodeResult, resultFromLog } from '../../src/controller/result-codec.js';
+import { RESULT_LOG_PREFIX, decodeResult, encodeResult, isTrimmed, resultFromLog, terminationMessageFor, trimResult } from '../../src/controller/result-codec.js';
 import { runRunner, shareOf } from '../../src/controller/runner.js';
+import { result } from './fixtures.js';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -75,11 +76,14 @@ describe('runners and the coordinator, over real sockets with the real load gene
         expect(result.requests).toBeGreaterThan(0);
         // Both began their warmup at the agreed time, give or take scheduling on a loaded machine.
         expect(Math.abs(result.startSkewMs)).toBeLessThan(250);
-        // The same result survives in the "pod": termination message file and log line.
-        expect(decodeResult(readFileSync(join(dir, `termination-${index}`), 'utf8'))).toEqual(result);
+        // The result survives in the "pod": in the termination message (trimmed if the full one is
+        // over 4096 bytes) and whole in the log line.
+        const message = readFileSync(join(dir, `termination-${index}`), 'utf8');
+        expect(Buffer.byteLength(message)).toBeLessThanOrEqual(4096);
+        expect(decodeResult(message)).toEqual(isTrimmed(message) ? trimResult(result) : result);
       }
       expect(printed.every((l) => l.startsWith(RESULT_LOG_PREFIX))).toBe(true);
-      expect(printed.map((l) => resultFromLog(`noise\n${l}`)?.runner).sort()).toEqual([0, 1]);
+      expect(printed.map((l) => resultFromLog(`noise\n${l}`)).sort((a, b) => (a?.runner ?? 0) - (b?.runner ?? 0))).toEqual([results?.get(0), results?.get(1)]);
     } finally {
       coordinator.close();
       await close(controller);
@@ -115,5 +119,30 @@ describe('runners and the coordinator, over real sockets with the real load gene
 
   it('splits connections over runners, the first ones taking the remainder', () => {
     expect([0, 1, 2].map((i) => shareOf(10, 3, i))).toEqual([4, 3, 3]);
+  });
+});
+
+describe('result encoding', () => {
+  it('puts a small result whole into the termination message', () => {
+    const small = result('single', 1, 0, [100, 200, 300]);
+    const message = terminationMessageFor(small) ?? '';
+    expect(isTrimmed(message)).toBe(false);
+    expect(decodeResult(message)).toEqual(small);
+  });
+
+  it('trims the per-second histograms of a result too large for 4096 bytes, and keeps it whole for the log', () => {
+    // Sixty seconds, each with its own histogram of spread-out latencies, as a long run has.
+    const spread = (seed: number) => Array.from({ length: 3000 }, (_, i) => 50 + ((i * 7919 + seed * 104729) % 200_000));
+    const base = result('nginx', 2, 1, spread(0));
+    const big = { ...base, timeline: Array.from({ length: 60 }, (_, i) => ({ t: i + 1, rps: 1000, p99Us: 900, errors: 0, histogram: result('nginx', 2, 1, spread(i + 1)).histogram })) };
+    expect(Buffer.byteLength(encodeResult(big))).toBeGreaterThan(4096);
+    const message = terminationMessageFor(big) ?? '';
+    expect(isTrimmed(message)).toBe(true);
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(4096);
+    const decoded = decodeResult(message);
+    expect(decoded.histogram).toBe(big.histogram);
+    expect(decoded.timeline.every((p) => p.histogram === undefined && p.rps === 1000)).toBe(true);
+    expect(resultFromLog(`${RESULT_LOG_PREFIX}${encodeResult(big)}\n`)).toEqual(big);
+    expect(() => decodeResult('fake kubelet: this runner fails on purpose')).toThrow('not an encoded load result');
   });
 });
