@@ -155,7 +155,7 @@ clusterbench is deployed (context ${KUBECTL[2]}, namespace $NAMESPACE). Each top
   nginx         ${KUBECTL[*]} -n $NAMESPACE port-forward service/nginx 8082:8080          then curl http://127.0.0.1:8082/
   rpc-gateway   ${KUBECTL[*]} -n $NAMESPACE port-forward service/rpc-gateway 8083:8080    then curl http://127.0.0.1:8083/
   ingress-nginx $ingress_url
-Benchmark from inside the cluster: make bench CLUSTER=$CLUSTER (creates a Benchmark resource).
+Benchmark from inside the cluster: make bench (it uses the current context: kubectl config use-context ${KUBECTL[2]}).
 EOF
 }
 
