@@ -60,9 +60,29 @@ export function summarizeHistogram(histogram: Histogram): LatencySummary {
   };
 }
 
-/** Adds every encoded histogram into one JS histogram (HdrHistogram add is lossless). */
-export function mergeEncodedHistograms(encoded: readonly string[]): Histogram {
-  const merged = createHistogram();
-  for (const one of encoded) merged.add(decodeHistogram(one));
-  return merged;
+/**
+ * Adds every encoded histogram into one (HdrHistogram add is lossless), hands it to `read`, and
+ * frees it. WebAssembly again: its percentile reads are ~30x faster than the JS build's, which
+ * matters when a 60 s timeline merges a histogram per second.
+ */
+export function readMergedHistograms<T>(encoded: readonly string[], read: (merged: Histogram) => T): T {
+  const merged = createRecordingHistogram();
+  try {
+    for (const one of encoded) {
+      let part: Histogram;
+      try {
+        part = hdr.decodeFromCompressedBase64(one, 32, true);
+      } catch (err) {
+        throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`);
+      }
+      try {
+        merged.add(part);
+      } finally {
+        part.destroy();
+      }
+    }
+    return read(merged);
+  } finally {
+    merged.destroy();
+  }
 }

@@ -1,4 +1,4 @@
-import { encodeHistogram, mergeEncodedHistograms, summarizeHistogram } from './histogram.js';
+import { encodeHistogram, readMergedHistograms, summarizeHistogram } from './histogram.js';
 import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LoadResult, type TimelinePoint } from './types.js';
 
 /** The one value all results share, or every distinct value joined with commas. */
@@ -52,8 +52,10 @@ function mergeTimelines(results: readonly LoadResult[]): TimelinePoint[] {
       const withSamples = points.filter((p) => p.rps > 0);
       if (withSamples.every((p) => p.histogram !== undefined)) {
         if (withSamples.length === 0) return { t, rps, p99Us: 0, errors };
-        const merged = mergeEncodedHistograms(withSamples.map((p) => p.histogram as string));
-        return { t, rps, p99Us: merged.getValueAtPercentile(99), errors, histogram: encodeHistogram(merged) };
+        return readMergedHistograms(
+          withSamples.map((p) => p.histogram as string),
+          (merged) => ({ t, rps, p99Us: merged.getValueAtPercentile(99), errors, histogram: encodeHistogram(merged) }),
+        );
       }
       return { t, rps, p99Us: Math.max(...points.map((p) => p.p99Us)), errors };
     });
@@ -73,9 +75,13 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
   }
   const mode = results[0].mode;
   if (results.some((r) => r.mode !== mode)) throw new Error('mergeResults: cannot merge closed-loop and open-loop results');
-  const latency = mergeEncodedHistograms(results.map((r) => r.histogram));
+  if (results.length === 1) return results[0];
+  const latency = readMergedHistograms(results.map((r) => r.histogram), (h) => ({ summary: summarizeHistogram(h), encoded: encodeHistogram(h) }));
   const serviceHistograms = results.map((r) => r.serviceHistogram).filter((h): h is string => h !== undefined);
-  const service = serviceHistograms.length === results.length ? mergeEncodedHistograms(serviceHistograms) : null;
+  const service =
+    serviceHistograms.length === results.length
+      ? readMergedHistograms(serviceHistograms, (h) => ({ summary: summarizeHistogram(h), encoded: encodeHistogram(h) }))
+      : null;
   const rates = results.map((r) => r.rate).filter((r): r is number => r !== null);
   const lateSends = results.map((r) => r.lateSends).filter((n): n is number => n !== undefined);
   return {
@@ -93,12 +99,12 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
     startSkewMs: Math.max(...results.map((r) => r.startSkewMs)),
     requests: results.reduce((n, r) => n + r.requests, 0),
     throughputRps: Math.round(results.reduce((n, r) => n + r.throughputRps, 0) * 10) / 10,
-    latencyUs: summarizeHistogram(latency),
-    ...(service === null ? {} : { serviceTimeUs: summarizeHistogram(service), serviceHistogram: encodeHistogram(service) }),
+    latencyUs: latency.summary,
+    ...(service === null ? {} : { serviceTimeUs: service.summary, serviceHistogram: service.encoded }),
     errors: sumErrors(results),
     backends: sumBackends(results),
     timeline: mergeTimelines(results),
-    histogram: encodeHistogram(latency),
+    histogram: latency.encoded,
     ...(lateSends.length === 0 ? {} : { lateSends: lateSends.reduce((a, b) => a + b, 0) }),
   };
 }

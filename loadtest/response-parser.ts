@@ -7,7 +7,6 @@
 
 const CR = 0x0d;
 const LF = 0x0a;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** A response head larger than this is treated as a protocol error. */
 const MAX_HEAD_BYTES = 64 * 1024;
 
@@ -94,11 +93,6 @@ export class ResponseParser {
   backend = -1;
   /** The server will close the connection after this response (Connection: close, HTTP/1.0). */
   closeAfter = false;
-  /** The current response's body ends when the connection closes. */
-  get readsUntilClose(): boolean {
-    return this.state === BODY_UNTIL_CLOSE;
-  }
-
   private state = HEAD;
   private remaining = 0;
   private chunkDigits = 0;
@@ -131,19 +125,18 @@ export class ResponseParser {
       switch (this.state) {
         case HEAD: {
           if (this.headLength === 0) {
-            const headEnd = buf.indexOf(HEAD_END, pos);
-            if (headEnd >= 0 && headEnd + 4 <= end) {
-              // The whole head is in this read: parse it in place.
-              const next = this.parseHead(buf, pos, headEnd);
-              if (next < 0) return PROTOCOL_ERROR;
-              pos = headEnd + 4;
+            // Usually the whole head is in this read: parse it in place.
+            const bodyStart = this.parseHead(buf, pos, end);
+            if (bodyStart === PROTOCOL_ERROR) return PROTOCOL_ERROR;
+            if (bodyStart >= 0) {
+              pos = bodyStart;
               if (this.status < 200) continue; // an interim 1xx head: the response follows
               if (this.bodyIsEmpty()) return pos;
               continue;
             }
           }
           pos = this.appendHead(buf, pos, end);
-          if (pos < 0) return PROTOCOL_ERROR;
+          if (pos === PROTOCOL_ERROR) return PROTOCOL_ERROR;
           if (this.headLength > 0) return NEED_MORE;
           if (this.status < 200) continue;
           if (this.bodyIsEmpty()) return pos;
@@ -249,77 +242,95 @@ export class ResponseParser {
     return false;
   }
 
-  /** Copies a partial head aside; once it is complete, parses it. Returns the new offset or -1. */
+  /**
+   * Copies a partial head aside; once it is complete, parses it. Returns the offset in buf where
+   * the body starts, `end` while the head is still incomplete, or PROTOCOL_ERROR.
+   */
   private appendHead(buf: Buffer, pos: number, end: number): number {
     const length = end - pos;
-    if (this.headLength + length > MAX_HEAD_BYTES) return -1;
+    if (this.headLength + length > MAX_HEAD_BYTES) return PROTOCOL_ERROR;
     if (this.head === null || this.head.length < this.headLength + length) {
       const grown = Buffer.allocUnsafe(Math.min(MAX_HEAD_BYTES, Math.max(1024, (this.headLength + length) * 2)));
       if (this.head !== null) this.head.copy(grown, 0, 0, this.headLength);
       this.head = grown;
     }
-    const searchFrom = Math.max(0, this.headLength - 3);
     buf.copy(this.head, this.headLength, pos, end);
     const total = this.headLength + length;
-    const headEnd = this.head.indexOf(HEAD_END, searchFrom);
-    if (headEnd < 0 || headEnd + 4 > total) {
+    const bodyStart = this.parseHead(this.head, 0, total);
+    if (bodyStart === PROTOCOL_ERROR) return PROTOCOL_ERROR;
+    if (bodyStart === NEED_MORE) {
       this.headLength = total;
       return end;
     }
     this.headLength = 0;
-    if (this.parseHead(this.head, 0, headEnd) < 0) return -1;
-    // Bytes after the head that were copied belong to the body: resume from them in buf.
-    return end - (total - (headEnd + 4));
+    // Bytes copied after the head belong to the body: resume from them in buf.
+    return end - (total - bodyStart);
   }
 
-  /** Parses a head in buf[start, headEnd) (headEnd is the blank line's CR). Returns 0 or -1. */
-  private parseHead(buf: Buffer, start: number, headEnd: number): number {
+  /**
+   * Parses a head at buf[start, end) in one pass over its bytes (no native calls: for a head of
+   * a few lines that is cheaper than indexOf per line). Returns the offset just past the blank
+   * line, NEED_MORE if the head goes on beyond `end`, or PROTOCOL_ERROR.
+   */
+  private parseHead(buf: Buffer, start: number, end: number): number {
     // "HTTP/1.x SSS"
-    if (headEnd - start < 12 || buf[start] !== 0x48 || buf[start + 4] !== 0x2f || buf[start + 5] !== 0x31) return -1;
+    if (end - start < 12) return NEED_MORE;
+    if (buf[start] !== 0x48 || buf[start + 4] !== 0x2f || buf[start + 5] !== 0x31 || buf[start + 8] !== 0x20) return PROTOCOL_ERROR;
     const s0 = buf[start + 9] - 0x30;
     const s1 = buf[start + 10] - 0x30;
     const s2 = buf[start + 11] - 0x30;
-    if (s0 < 1 || s0 > 5 || s1 < 0 || s1 > 9 || s2 < 0 || s2 > 9) return -1;
-    const status = s0 * 100 + s1 * 10 + s2;
+    if (s0 < 1 || s0 > 5 || s1 < 0 || s1 > 9 || s2 < 0 || s2 > 9) return PROTOCOL_ERROR;
     let contentLength = -1;
     let chunked = false;
     let close = buf[start + 7] === 0x30; // HTTP/1.0 closes unless it says keep-alive
     let backend = -1;
-    let line = buf.indexOf(LF, start) + 1;
-    while (line > 0 && line < headEnd) {
-      let lineEnd = buf.indexOf(CR, line);
-      if (lineEnd < 0 || lineEnd > headEnd) lineEnd = headEnd;
-      const first = buf[line] | 0x20;
-      if (first === 0x63 /* c */) {
-        if (matchName(buf, line, lineEnd, NAME_CONTENT_LENGTH)) {
-          const v = skipSpaces(buf, line + NAME_CONTENT_LENGTH.length, lineEnd);
-          const vEnd = trimEnd(buf, v, lineEnd);
-          if (vEnd === v || vEnd - v > 15) return -1;
+    let line = start + 12;
+    while (line < end && buf[line] !== LF) line++;
+    line++;
+    for (;;) {
+      if (line >= end) return NEED_MORE;
+      const first = buf[line];
+      if (first === CR || first === LF) {
+        // The blank line that ends the head.
+        if (first === CR) {
+          if (line + 1 >= end) return NEED_MORE;
+          if (buf[line + 1] !== LF) return PROTOCOL_ERROR;
+          line++;
+        }
+        line++;
+        break;
+      }
+      let lineEnd = line;
+      while (lineEnd < end && buf[lineEnd] !== LF) lineEnd++;
+      if (lineEnd >= end) return NEED_MORE;
+      const valueEnd = trimEnd(buf, line, buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd);
+      const lower = first | 0x20;
+      if (lower === 0x63 /* c */) {
+        if (matchName(buf, line, valueEnd, NAME_CONTENT_LENGTH)) {
+          const v = skipSpaces(buf, line + NAME_CONTENT_LENGTH.length, valueEnd);
+          if (valueEnd === v || valueEnd - v > 15) return PROTOCOL_ERROR;
           let n = 0;
-          for (let i = v; i < vEnd; i++) {
+          for (let i = v; i < valueEnd; i++) {
             const d = buf[i] - 0x30;
-            if (d < 0 || d > 9) return -1;
+            if (d < 0 || d > 9) return PROTOCOL_ERROR;
             n = n * 10 + d;
           }
           contentLength = n;
-        } else if (matchName(buf, line, lineEnd, NAME_CONNECTION)) {
-          const v = skipSpaces(buf, line + NAME_CONNECTION.length, lineEnd);
-          const vEnd = trimEnd(buf, v, lineEnd);
-          if (isClose(buf, v, vEnd)) close = true;
-          else if (vEnd - v === 10 && (buf[v] | 0x20) === 0x6b /* keep-alive */) close = false;
+        } else if (matchName(buf, line, valueEnd, NAME_CONNECTION)) {
+          const v = skipSpaces(buf, line + NAME_CONNECTION.length, valueEnd);
+          if (isClose(buf, v, valueEnd)) close = true;
+          else if (valueEnd - v === 10 && (buf[v] | 0x20) === 0x6b /* keep-alive */) close = false;
         }
-      } else if (first === 0x74 /* t */) {
-        if (matchName(buf, line, lineEnd, NAME_TRANSFER_ENCODING)) {
-          chunked = endsWithChunked(buf, line, trimEnd(buf, line, lineEnd));
-        }
-      } else if (first === 0x78 /* x */) {
-        if (matchName(buf, line, lineEnd, NAME_SERVED_BY)) {
-          const v = skipSpaces(buf, line + NAME_SERVED_BY.length, lineEnd);
-          backend = this.internBackend(buf, v, trimEnd(buf, v, lineEnd));
+      } else if (lower === 0x74 /* t */) {
+        if (matchName(buf, line, valueEnd, NAME_TRANSFER_ENCODING)) chunked = endsWithChunked(buf, line, valueEnd);
+      } else if (lower === 0x78 /* x */) {
+        if (matchName(buf, line, valueEnd, NAME_SERVED_BY)) {
+          backend = this.internBackend(buf, skipSpaces(buf, line + NAME_SERVED_BY.length, valueEnd), valueEnd);
         }
       }
-      line = lineEnd + 2;
+      line = lineEnd + 1;
     }
+    const status = s0 * 100 + s1 * 10 + s2;
     this.status = status;
     this.backend = backend;
     this.closeAfter = close;
@@ -333,12 +344,16 @@ export class ResponseParser {
     } else {
       this.state = BODY_UNTIL_CLOSE;
     }
-    return 0;
+    return line;
   }
 
   private internBackend(buf: Buffer, start: number, end: number): number {
     const last = this.lastBackendBytes;
-    if (last !== null && last.length === end - start && last.compare(buf, start, end) === 0) return this.lastBackend;
+    if (last !== null && last.length === end - start) {
+      let i = 0;
+      while (i < last.length && last[i] === buf[start + i]) i++;
+      if (i === last.length) return this.lastBackend;
+    }
     const name = buf.toString('latin1', start, end);
     this.lastBackendBytes = Buffer.from(name, 'latin1');
     this.lastBackend = this.backends.intern(name);

@@ -1,0 +1,195 @@
+/**
+ * `make bench-loadgen`: the load generator against wrk and autocannon, side by side in one run,
+ * on one hello server (bin/hello) at 100 connections, one thread each. Prints requests/s and CPU
+ * time per request of each tool, and the ratios to wrk per round (the tools alternate, so each
+ * ratio compares runs a few seconds apart), with their medians.
+ *
+ * CPU time per request: wrk's whole process (bash `time`); ours and autocannon's measured with
+ * process.cpuUsage() around the run in a fresh Node process (all threads: GC, libuv), so Node's
+ * start-up is left out as wrk's is negligible. Settings (environment): ROUNDS (3), DURATION (10s),
+ * CONNECTIONS (100).
+ *
+ * Also `node build/loadtest/bench/bench-loadgen.js --memory URL`: 60 s at 1000 connections,
+ * sampling the RSS every second (`make bench-loadgen-memory`).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { runLoad } from '../run-load.js';
+import { parseDurationMs, parseInteger } from '../../src/util/parse.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+const SELF = fileURLToPath(import.meta.url);
+
+/** One tool's run: what it counted and the CPU its process used while loading. */
+interface Measurement {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly cpuUs: number;
+}
+
+const TOOLS = ['wrk', 'clusterbench', 'autocannon'] as const;
+type Tool = (typeof TOOLS)[number];
+
+/** Targets of issue 3, with one worker: at least 0.9x wrk's req/s, at most 1.35x its CPU/request. */
+const TARGET_RPS_RATIO = 0.9;
+const TARGET_CPU_RATIO = 1.35;
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function run(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolvePromise(output) : reject(new Error(`${command} exited ${code}: ${output}`))));
+  });
+}
+
+async function measure(tool: Tool, url: string, connections: number, seconds: number): Promise<Measurement> {
+  if (tool === 'wrk') {
+    const out = await run('bash', ['-c', `TIMEFORMAT='%U %S'; time wrk -t1 -c${connections} -d${seconds}s ${url}`]);
+    const requests = Number(/(\d+) requests in ([\d.]+)s/.exec(out)?.[1]);
+    const wrkSeconds = Number(/requests in ([\d.]+)s/.exec(out)?.[1]);
+    const cpu = /^([\d.]+) ([\d.]+)$/m.exec(out);
+    if (!requests || !cpu) throw new Error(`cannot read wrk's output:\n${out}`);
+    return { requests, seconds: wrkSeconds, cpuUs: (Number(cpu[1]) + Number(cpu[2])) * 1e6 };
+  }
+  const out = await run(process.execPath, [SELF, '--measure', tool, url, String(connections), String(seconds)]);
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as Measurement;
+}
+
+/** In a fresh process: one run of `tool` in this thread, with the CPU it took. */
+async function measureHere(tool: Tool, url: string, connections: number, seconds: number): Promise<Measurement> {
+  if (tool === 'clusterbench') {
+    const cpu = process.cpuUsage();
+    const result = await runLoad({ url, connections, durationMs: seconds * 1000, warmupMs: 0, workers: 1 });
+    const used = process.cpuUsage(cpu);
+    return { requests: result.requests, seconds: result.durationMs / 1000, cpuUs: used.user + used.system };
+  }
+  // autocannon has no type declarations; it is a dev dependency, here for the comparison only.
+  const autocannon = (await import('autocannon' as string)).default as (opts: object) => Promise<{
+    requests: { total: number };
+    duration: number;
+  }>;
+  const cpu = process.cpuUsage();
+  const result = await autocannon({ url, connections, duration: seconds });
+  const used = process.cpuUsage(cpu);
+  return { requests: result.requests.total, seconds: result.duration, cpuUs: used.user + used.system };
+}
+
+async function startHello(): Promise<{ url: string; child: ChildProcess }> {
+  const bin = join(ROOT, 'bin/hello');
+  const child = spawn(bin, ['--http', '127.0.0.1:0', '--rpc', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  for await (const chunk of child.stderr as NodeJS.ReadableStream) {
+    stderr += String(chunk);
+    const http = /listening http=(\S+)/.exec(stderr);
+    if (http) return { url: `http://${http[1]}/`, child };
+  }
+  throw new Error(`bin/hello did not start: ${stderr}`);
+}
+
+function format(tool: Tool, m: Measurement): string {
+  const rps = m.requests / m.seconds;
+  return `${tool.padEnd(12)} ${Math.round(rps).toString().padStart(7)} req/s  ${(m.cpuUs / m.requests).toFixed(2).padStart(6)} us CPU/request`;
+}
+
+async function compare(): Promise<void> {
+  const rounds = parseInteger('ROUNDS', process.env.ROUNDS ?? '3', 1, 100);
+  const seconds = parseDurationMs('DURATION', process.env.DURATION ?? '10s') / 1000;
+  const connections = parseInteger('CONNECTIONS', process.env.CONNECTIONS ?? '100', 1, 100_000);
+  if (!Number.isInteger(seconds)) throw new Error(`DURATION: want whole seconds (wrk takes seconds), not ${seconds}s`);
+  try {
+    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('wrk is not installed (apt-get install wrk)');
+  }
+  const hello = await startHello();
+  try {
+    console.log(`bench-loadgen: ${connections} connections, one thread each, ${seconds}s x ${rounds} rounds, bin/hello at ${hello.url}`);
+    console.log(`load average before: ${loadAverage()}`);
+    await measure('wrk', hello.url, connections, 1); // warm the server up
+    const ratios: Record<'clusterbench' | 'autocannon', { rps: number[]; cpu: number[] }> = {
+      clusterbench: { rps: [], cpu: [] },
+      autocannon: { rps: [], cpu: [] },
+    };
+    for (let round = 0; round < rounds; round++) {
+      const order = TOOLS.map((_, k) => TOOLS[(round + k) % TOOLS.length]);
+      const got = {} as Record<Tool, Measurement>;
+      for (const tool of order) {
+        got[tool] = await measure(tool, hello.url, connections, seconds);
+        console.log(`  round ${round + 1}  ${format(tool, got[tool])}`);
+      }
+      const wrkRps = got.wrk.requests / got.wrk.seconds;
+      const wrkCpu = got.wrk.cpuUs / got.wrk.requests;
+      for (const tool of ['clusterbench', 'autocannon'] as const) {
+        ratios[tool].rps.push(got[tool].requests / got[tool].seconds / wrkRps);
+        ratios[tool].cpu.push(got[tool].cpuUs / got[tool].requests / wrkCpu);
+      }
+    }
+    console.log(`load average after: ${loadAverage()}`);
+    console.log('\nratios to wrk -t1 (median of the rounds; per round in brackets):');
+    for (const tool of ['clusterbench', 'autocannon'] as const) {
+      const r = ratios[tool];
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+      console.log(
+        `  ${tool.padEnd(12)} req/s ${median(r.rps).toFixed(2)}x [${list(r.rps)}]   CPU/request ${median(r.cpu).toFixed(2)}x [${list(r.cpu)}]`,
+      );
+    }
+    const ours = ratios.clusterbench;
+    const met = median(ours.rps) >= TARGET_RPS_RATIO && median(ours.cpu) <= TARGET_CPU_RATIO;
+    console.log(`\ntarget (>= ${TARGET_RPS_RATIO}x wrk's req/s, <= ${TARGET_CPU_RATIO}x its CPU/request): ${met ? 'met' : 'MISSED'}`);
+  } finally {
+    hello.child.kill('SIGKILL');
+    if (hello.child.exitCode === null && hello.child.signalCode === null) await once(hello.child, 'exit');
+  }
+}
+
+/** 60 s at 1000 connections against `url` (or a bin/hello of its own); RSS every second. */
+async function memory(url: string | undefined): Promise<void> {
+  const seconds = parseDurationMs('DURATION', process.env.DURATION ?? '60s') / 1000;
+  const connections = parseInteger('CONNECTIONS', process.env.CONNECTIONS ?? '1000', 1, 100_000);
+  const hello = url === undefined ? await startHello() : null;
+  const target = url ?? (hello?.url as string);
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(process.memoryUsage.rss()), 1000);
+  try {
+    console.log(`bench-loadgen memory: ${connections} connections for ${seconds}s against ${target}, load average ${loadAverage()}`);
+    const result = await runLoad({ url: target, connections, durationMs: seconds * 1000, warmupMs: 0, workers: 1 });
+    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+    const tenth = Math.max(1, Math.floor(samples.length / 10));
+    console.log(`requests ${result.requests} (${result.throughputRps} req/s), errors ${JSON.stringify(result.errors)}`);
+    console.log(`RSS MB: first 10% of the run ${mb(Math.max(...samples.slice(0, tenth)))}, last 10% ${mb(Math.max(...samples.slice(-tenth)))}, peak ${mb(Math.max(...samples))}`);
+    console.log(`RSS every 5 s: ${samples.filter((_, i) => i % 5 === 4).map(mb).join(' ')}`);
+    console.log(`peak RSS (getrusage maxrss): ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB; load average ${loadAverage()}`);
+  } finally {
+    clearInterval(sampler);
+    if (hello !== null) {
+      hello.child.kill('SIGKILL');
+      if (hello.child.exitCode === null && hello.child.signalCode === null) await once(hello.child, 'exit');
+    }
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--measure') {
+  const [, tool, url, connections, seconds] = args;
+  console.log(JSON.stringify(await measureHere(tool as Tool, url, Number(connections), Number(seconds))));
+} else if (args[0] === '--memory') {
+  await memory(args[1]);
+} else {
+  await compare();
+}
