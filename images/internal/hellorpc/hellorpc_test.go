@@ -128,3 +128,32 @@ func TestMalformedReplyIsRejected(t *testing.T) {
 		}
 	}
 }
+
+// The worker pool must not serialise calls on one connection: a slow handler (--delay) would
+// then limit a backend to one call at a time per gateway connection.
+func TestSlowCallsOnOneConnectionRunInParallel(t *testing.T) {
+	const calls, each = 20, 300 * time.Millisecond
+	addr, _ := serve(t, func() ([]byte, string) {
+		time.Sleep(each)
+		return []byte("slow"), "b"
+	})
+	c, err := Dial(t.Context(), addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	var pending []*rpc.Call
+	for range calls {
+		pending = append(pending, c.Go(Method, HelloArgs{}, &HelloReply{}, nil))
+	}
+	for _, call := range pending {
+		if <-call.Done; call.Error != nil {
+			t.Fatal(call.Error)
+		}
+	}
+	// In sequence they would take calls*each = 6s.
+	if el := time.Since(start); el > calls*each/3 {
+		t.Errorf("%d calls of %v took %v: not run in parallel", calls, each, el)
+	}
+}

@@ -116,11 +116,13 @@ func (s *Server) serveConn(conn net.Conn) {
 	if err != nil {
 		return
 	}
-	rpcServer, codec := s.gob, rpc.ServerCodec(nil)
+	var codec rpc.ServerCodec
+	var pool *workerPool
 	switch {
 	case string(head) == Preface:
 		br.Discard(len(Preface))
-		rpcServer, codec = s.fast, NewServerCodec(br, conn)
+		pool = &workerPool{ServerCodec: NewServerCodec(br, conn)}
+		codec = pool
 	case bytes.HasPrefix(head, []byte("CONNECT ")):
 		if !acceptConnect(br, conn) {
 			return
@@ -133,7 +135,63 @@ func (s *Server) serveConn(conn net.Conn) {
 	if !s.track(conn, codec) {
 		return
 	}
-	rpcServer.ServeCodec(codec)
+	if pool != nil {
+		pool.serve(s.fast, codec)
+	} else {
+		s.gob.ServeCodec(codec)
+	}
+}
+
+// workerPool serves a fast-codec connection with goroutines that each read one request and
+// answer it, in turn. rpc.Server.ServeCodec starts a goroutine per call instead, which costs a
+// goroutine start, its stack growth and often an OS thread wake-up per call. The pool grows
+// whenever its last idle worker takes a request, so calls never wait for a worker.
+type workerPool struct {
+	*ServerCodec
+	reading sync.Mutex // held from a request's header to its body: one reader at a time
+	idle    atomic.Int32
+	failed  atomic.Bool // reading failed: the connection is done
+	wg      sync.WaitGroup
+	start   func()
+}
+
+func (p *workerPool) serve(server *rpc.Server, codec rpc.ServerCodec) {
+	p.start = func() {
+		p.idle.Add(1)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for {
+				server.ServeRequest(codec) // an error is either answered or a read failure
+				if p.failed.Load() {
+					return
+				}
+				p.idle.Add(1)
+			}
+		}()
+	}
+	p.start()
+	p.wg.Wait()
+	codec.Close()
+}
+
+func (p *workerPool) ReadRequestHeader(r *rpc.Request) error {
+	p.reading.Lock()
+	if err := p.ServerCodec.ReadRequestHeader(r); err != nil {
+		p.failed.Store(true)
+		p.reading.Unlock()
+		return err
+	}
+	if p.idle.Add(-1) == 0 {
+		p.start()
+	}
+	return nil
+}
+
+// ReadRequestBody is called once after every successful ReadRequestHeader.
+func (p *workerPool) ReadRequestBody(body any) error {
+	defer p.reading.Unlock()
+	return p.ServerCodec.ReadRequestBody(body)
 }
 
 // acceptConnect answers the HTTP CONNECT handshake of rpc.DialHTTP.
