@@ -145,6 +145,26 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
     expect(kubectl('auth', 'can-i', 'list', 'pods', '--as', 'system:serviceaccount:clusterbench:clusterbench-controller', '-n', 'default').stdout.trim()).toBe('no');
   });
 
+  it.skipIf(!privateServer)('the Benchmark CRD enforces its schema: enums, bounds, required fields', () => {
+    const benchmark = (name: string, spec: object) =>
+      JSON.stringify({ apiVersion: 'clusterbench.dev/v1alpha1', kind: 'Benchmark', metadata: { name, namespace: 'clusterbench' }, spec });
+    const create = (body: string) => spawnSync(KUBECTL, ['create', '--dry-run=server', '-f', '-'], { input: body, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const ok = create(benchmark('ok', { topologies: ['single', 'nginx'], scenario: 'quick', runners: 2, load: { duration: '5s' } }));
+    expect(ok.status, ok.stderr).toBe(0);
+    const rejected: [object, RegExp][] = [
+      [{ topologies: ['haproxy'] }, /spec\.topologies\[0\]: Unsupported value: "haproxy"/],
+      [{ topologies: ['single'], runners: 11 }, /spec\.runners: Invalid value: 11/],
+      [{ topologies: ['single'], scenario: 'huge' }, /spec\.scenario: Unsupported value: "huge"/],
+      [{ scenario: 'quick' }, /spec\.topologies: Required value/],
+      [{ topologies: ['single'], load: { duration: 'soon' } }, /spec\.load\.duration/],
+    ];
+    for (const [spec, message] of rejected) {
+      const r = create(benchmark('bad', spec));
+      expect(r.status, JSON.stringify(spec)).not.toBe(0);
+      expect(r.stderr, JSON.stringify(spec)).toMatch(message);
+    }
+  });
+
   it.skipIf(!privateServer)('stops the API server and etcd it started', async () => {
     await stopAll();
     expect(children.filter((c) => c.exitCode === null && c.signalCode === null)).toEqual([]);
