@@ -56,7 +56,7 @@ func (g *gateway) serveHello(w http.ResponseWriter, r *http.Request) {
 	}
 	st := callStates.Get().(*callState)
 	st.timer.Reset(g.callTimeout)
-	status, b := g.call(r, st)
+	status, b := g.call(st)
 	g.responses[status].Add(1)
 	if status != status200 {
 		if status != status504 { // a timed-out call may still write into st
@@ -77,7 +77,8 @@ func (g *gateway) serveHello(w http.ResponseWriter, r *http.Request) {
 
 // call runs Server.Hello on a backend, and once more on another after a connection failure,
 // all within the call timeout. It returns the status and, on success, the backend.
-func (g *gateway) call(r *http.Request, st *callState) (int, *backend) {
+// A client that goes away meanwhile is not watched for: the call ends within the timeout anyway.
+func (g *gateway) call(st *callState) (int, *backend) {
 	var tried *backend
 	for range g.attempts {
 		b := g.pool.pick(tried)
@@ -99,7 +100,9 @@ func (g *gateway) call(r *http.Request, st *callState) (int, *backend) {
 			b.outstanding.Add(-1)
 			if call.Error == nil {
 				b.calls[resultOK].Add(1)
-				c.useful.Store(true)
+				if !c.useful.Load() { // a load first: no write to a shared cache line per call
+					c.useful.Store(true)
+				}
 				return status200, b
 			}
 			b.calls[resultError].Add(1)
@@ -112,9 +115,6 @@ func (g *gateway) call(r *http.Request, st *callState) (int, *backend) {
 			b.outstanding.Add(-1)
 			b.calls[resultTimeout].Add(1)
 			c.kill()
-			return status504, nil
-		case <-r.Context().Done(): // the client has gone; nobody reads the answer
-			b.outstanding.Add(-1)
 			return status504, nil
 		}
 	}
