@@ -78,6 +78,14 @@ local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard
 bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC gateway over three hellos, with wrk; medians and ratios (ROUNDS, DURATION, CONNECTIONS).
 	scripts/bench-servers.sh
 
+.PHONY: bench-loadgen
+bench-loadgen: build-go build-ts ## The load generator against wrk -t1 and autocannon on one hello server, one thread each: req/s and CPU/request ratios (ROUNDS, DURATION, CONNECTIONS).
+	node build/loadtest/bench/bench-loadgen.js
+
+.PHONY: bench-loadgen-memory
+bench-loadgen-memory: build-go build-ts ## The load generator's RSS over 60 s at 1000 connections (DURATION, CONNECTIONS).
+	node build/loadtest/bench/bench-loadgen.js --memory
+
 ##@ Build
 
 # make synth SET="hello.cpu=250m images.tag=v1" CONFIG=settings.yaml (keys: src/config/config.ts).
