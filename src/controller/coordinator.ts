@@ -8,8 +8,11 @@ import type { LoadProgress, LoadResult } from '../../loadtest/types.js';
 import { decodeResult } from './result-codec.js';
 import { RUNNERS_PATH, parseRunnerMessage, type ControllerMessage } from './protocol.js';
 
-/** Time between sending the start and the start itself: enough for every runner to get it. */
-export const START_LEAD_MS = 2_000;
+/**
+ * Time between sending the start and the start itself: enough for every runner to get it and
+ * spawn its load workers (which took over 2 s on a loaded 2-CPU node).
+ */
+export const START_LEAD_MS = 3_000;
 
 /**
  * When a run's runners start: the time already agreed if there is one (a runner reconnecting

@@ -23,6 +23,12 @@ export const RUNNER_UID = 65532;
 export const JOB_TTL_SECONDS = 3600;
 /** How long a runner waits for the start time, from its own start (image pull, scheduling). */
 export const START_DEADLINE_MS = 180_000;
+/**
+ * What each runner pod requests: without a request it would be BestEffort and the first to starve
+ * when the node is busy (measured: up to 750 ms late starts on a loaded 2-CPU node). No CPU limit:
+ * a load generator that is throttled measures itself, not the servers.
+ */
+export const RUNNER_RESOURCES = { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } } as const;
 
 /** Where each topology answers inside the cluster (DESIGN.md, "Kubernetes objects"). */
 export function topologyUrl(topology: Topology, namespace: string): string {
@@ -110,6 +116,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
               image: props.image,
               imagePullPolicy: 'IfNotPresent',
               command: ['node', 'build/src/cli.js', 'runner', ...runnerArgs({ ...props, job: name })],
+              resources: { requests: { ...RUNNER_RESOURCES.requests }, limits: { ...RUNNER_RESOURCES.limits } },
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'FallbackToLogsOnError',
               securityContext: {
