@@ -126,3 +126,16 @@ KILL_AFTER ?=
 .PHONY: bench
 bench: build-ts ## Run a Benchmark in the deployed cluster (SCENARIO, TOPOLOGIES, TRIALS, RUNNERS, KILL_AFTER, ARGS); prints the report, saves it in reports/<name>/.
 	$(CLI) bench $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RUNNERS),--runners $(RUNNERS)) $(if $(KILL_AFTER),--kill-after $(KILL_AFTER)) $(ARGS)
+
+# A real single-node cluster built offline on this machine (test/cluster/README.md); needs root.
+.PHONY: e2e
+e2e: ## Cluster up (built offline, cached in ~/.cache/clusterbench), images, deploy CLUSTER=generic, bench SCENARIO=quick, check the report, tear down.
+	test/cluster/e2e.sh
+
+.PHONY: cluster-up
+cluster-up: ## Start the single-node cluster of make e2e and leave it up (ARGS=--control-plane-only for the API server alone); prints export KUBECONFIG=...
+	test/cluster/cluster-up.sh $(ARGS)
+
+.PHONY: cluster-down
+cluster-down: ## Stop the cluster of make cluster-up and remove its state.
+	test/cluster/cluster-down.sh

@@ -3,6 +3,7 @@
 # Kubernetes (k8s/go.mod), CoreDNS (coredns/go.mod) and the image tools (tools/). A module is
 # rebuilt only when its go.mod, go.sum or sources change. Cold, Kubernetes takes most of the time.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$BIN_DIR"
 
@@ -17,6 +18,7 @@ build_module() {
   fi
   log "$1: building (cold Kubernetes builds take a long while on 2 cores)"
   local started=$SECONDS
+  # shellcheck disable=SC2086 # patterns is a list
   (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$BIN_DIR/" $patterns)
   echo "$key" > "$stamp"
   log "$1: built in $((SECONDS - started))s"

@@ -2,6 +2,7 @@
 # Stops the cluster that cluster-up.sh started and removes its state: containers, mounts, the
 # bridge, kube-proxy's iptables rules and the run folder. Safe to run twice or after a failed up.
 set -uo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 [[ -d $RUN_DIR ]] || { log "nothing to stop"; exit 0; }
 

@@ -6,7 +6,9 @@
 #
 #   test/cluster/cluster-up.sh [--control-plane-only]     (as root; test/cluster/cluster-down.sh stops it)
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/pki.sh
 source "$CLUSTER_DIR/pki.sh"
 
 control_plane_only=false
@@ -75,6 +77,7 @@ start kube-scheduler "$BIN_DIR/kube-scheduler" \
 wait_for kube-controller-manager 60 kubectl_ get serviceaccount default -n default
 
 if ! $control_plane_only; then
+  # shellcheck source=SCRIPTDIR/node.sh
   source "$CLUSTER_DIR/node.sh"
   start_node
 fi

@@ -6,6 +6,7 @@
 #   images.sh system                  pause and CoreDNS (cluster-up.sh runs this)
 #   images.sh app TAG NGINX_REF       clusterbench/{hello,rpc-gateway,bench}:TAG and Debian's nginx as NGINX_REF
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 IMAGE_CACHE=$CACHE_DIR/images
@@ -17,6 +18,7 @@ PATH_ENV=PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 # (dynamic loader included) to the same paths under ROOTFS.
 stage_with_libs() {
   local root=$1 file lib; shift
+  mkdir -p "$root"
   for file in "$@"; do
     cp -L --parents "$file" "$root"
     for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
@@ -62,6 +64,8 @@ system_images() {
 
 app_images() {
   local tag=$1 nginx_ref=$2 ref
+  # Each source change gives a new tag: keep only this tag's archives.
+  find "$IMAGE_CACHE" -maxdepth 1 -name 'clusterbench_*' ! -name "*_$tag.tar" -delete 2>/dev/null || true
   # The Go servers: static binaries from `make build-go`, as images/*/Dockerfile build them.
   for name in hello rpc-gateway; do
     ref=clusterbench/$name:$tag
@@ -82,10 +86,10 @@ app_images() {
     stage_with_libs "$STAGE/bench" "$(readlink -f "$(command -v node)")"
     [[ -e $STAGE/bench/usr/bin/node ]] || ln -s "$(readlink -f "$(command -v node)")" "$STAGE/bench/usr/bin/node"
     cp -a "$REPO_DIR/build" "$REPO_DIR/package.json" "$REPO_DIR/package-lock.json" "$REPO_DIR/node_modules" "$app/"
-    (cd "$app" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null)
+    (cd "$app" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1) || die "npm prune --omit=dev failed in $app"
     passwd_files "$STAGE/bench" 65532 nonroot
   fi
-  image bench "$ref" -workdir /app -env "$PATH_ENV" -env NODE_ENV=production -entrypoint '["node"]' -cmd '["build/src/cli.js"]'
+  image bench "$ref" -workdir /app -env "$PATH_ENV" -env NODE_ENV=production -entrypoint '["node", "build/src/cli.js"]' -cmd '["--help"]'
 
   # nginx from Debian's package: the binary, its libraries and mime.types; run as a numeric
   # non-root user (101, as the nginx-unprivileged images), on 8080, with the config mounted.

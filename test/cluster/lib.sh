@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are used by the scripts that source this
 # Shared settings of the test/cluster scripts (sourced, not run). Every path and address of the
 # single-node cluster lives here, so up, down, images and e2e agree.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The node half of cluster-up.sh (sourced): containerd with runc and the CNI bridge, the kubelet,
 # kube-proxy in iptables mode, then CoreDNS as a Deployment behind the kube-dns Service.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Certificates and kubeconfigs of the cluster (sourced by cluster-up.sh). One CA signs every
 # certificate; each component gets its own identity, so RBAC and the Node authorizer apply as
 # they do on a kubeadm cluster.
