@@ -17,6 +17,12 @@ export interface CpuLimiter {
   readonly mechanism: string;
   /** Moves `pid` (all its threads) into a new cgroup named `name` with the quota. */
   limit(name: string, pid: number): Promise<void>;
+  /**
+   * Moves `pids` into a new cgroup named `name` without a quota but with the same scheduling
+   * weight as each server (a pod without a limit): the balancers and the load generator, so that
+   * other sessions on the machine cannot starve them more than the servers.
+   */
+  weigh(name: string, pids: readonly number[]): Promise<void>;
   /** CPU-limit periods so far and how many of them throttled the group `name`; null if unknown. */
   throttling(name: string): { periods: number; throttled: number } | null;
   /** Removes the cgroups; call after the limited processes exited. */
@@ -41,24 +47,37 @@ export async function createCpuLimiter(cpus: number): Promise<CpuLimiterResult> 
     return { unavailable: `cgroups at ${hierarchy.root} are not writable (${errorCode(err)})` };
   }
   const created: string[] = [];
+  const ownCgroup = ownCgroupPath(hierarchy.version);
+  let movedSelf = false;
+  /** A child group of `base` holding `pids`; the parent weighs as one session per child. */
+  const place = async (name: string, pids: readonly number[], quota: boolean) => {
+    const dir = join(base, name);
+    await mkdir(dir, { recursive: true });
+    if (!created.includes(dir)) created.push(dir);
+    // The parent competes with other sessions as one entity (Linux autogroup gives each session
+    // one weight): give it one session's weight per child, so three servers get three times the
+    // CPU of one under contention too, as pods do.
+    if (hierarchy.version === 1) await writeFile(join(base, 'cpu.shares'), String(1024 * created.length));
+    else await writeFile(join(base, 'cpu.weight'), String(100 * created.length));
+    if (quota && hierarchy.version === 1) {
+      await writeFile(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+      await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
+    } else if (quota) {
+      await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
+    }
+    for (const pid of pids) {
+      await writeFile(join(dir, 'cgroup.procs'), String(pid));
+      if (pid === process.pid) movedSelf = true;
+    }
+  };
   const limiter: CpuLimiter = {
     cpus,
     mechanism:
       hierarchy.version === 1
         ? `cgroup v1 cpu.cfs_quota_us ${quotaUs} per ${PERIOD_US} us`
         : `cgroup v2 cpu.max "${quotaUs} ${PERIOD_US}"`,
-    async limit(name, pid) {
-      const dir = join(base, name);
-      await mkdir(dir, { recursive: true });
-      if (!created.includes(dir)) created.push(dir);
-      if (hierarchy.version === 1) {
-        await writeFile(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
-        await writeFile(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
-      } else {
-        await writeFile(join(dir, 'cpu.max'), `${quotaUs} ${PERIOD_US}`);
-      }
-      await writeFile(join(dir, 'cgroup.procs'), String(pid));
-    },
+    limit: (name, pid) => place(name, [pid], true),
+    weigh: (name, pids) => place(name, pids, false),
     throttling(name) {
       try {
         const stat = readFileSync(join(base, name, 'cpu.stat'), 'utf8');
@@ -71,6 +90,10 @@ export async function createCpuLimiter(cpus: number): Promise<CpuLimiterResult> 
       }
     },
     async remove() {
+      // This process may be in one of the groups (the load generator): back where it was first.
+      if (movedSelf && ownCgroup !== null) {
+        await writeFile(join(hierarchy.root, ownCgroup, 'cgroup.procs'), String(process.pid)).catch(() => {});
+      }
       for (const dir of [...created.reverse(), base]) await removeGroup(dir);
     },
   };
@@ -86,6 +109,16 @@ function findCpuHierarchy(): { version: 1 | 2; root: string } | null {
   }
   const v1 = mounts.find(([, , type, options]) => type === 'cgroup' && (options ?? '').split(',').includes('cpu'));
   return v1 ? { version: 1, root: v1[1] } : null;
+}
+
+/** This process's group in the cpu hierarchy, from /proc/self/cgroup (`/` at the root). */
+function ownCgroupPath(version: 1 | 2): string | null {
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const [id, controllers, path] = line.split(':');
+    if (path === undefined) continue;
+    if (version === 2 ? id === '0' : controllers.split(',').includes('cpu')) return path;
+  }
+  return null;
 }
 
 /** Groups left by runs that were killed before they could clean up. */

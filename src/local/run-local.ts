@@ -24,7 +24,7 @@ import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
 import { CpuUseMeter } from './cpu-use.js';
 import { autogroupEnabled, cpuModel, loadAverage, programVersions } from './environment.js';
-import { ProcessGroup } from './process-group.js';
+import { descendantsOf, ProcessGroup } from './process-group.js';
 import { startGateway, startHello, startNginx, waitForBackends, waitUntilServing, type HelloServer, type HelloSettings } from './servers.js';
 
 export interface LocalRunOptions {
@@ -114,9 +114,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         targets.set('rpc-gateway', gateway);
       }
     }
-    for (const s of servers.values()) log(`started ${s.id}: pid ${s.pid}, http ${s.http}, rpc ${s.rpc}`);
+    if (limiter) {
+      // The balancers and the load generator as pods without a limit: their own scheduling weight.
+      for (const [topology, { pid }] of targets) if (topology !== 'single') await limiter.weigh(topology, [pid, ...descendantsOf([pid])]);
+      await limiter.weigh('load-generator', [process.pid]);
+    }
+    for (const s of servers.values()) log(`started ${s.id}: pid ${s.pid}, http ${s.http}, rpc ${s.rpc}, work-rounds ${s.workRounds}`);
     for (const [topology, { url, pid }] of targets) log(`ready ${topology}: ${url} (pid ${pid})`);
     throwIfStopped(stop.signal);
+    const initialRounds = new Map([...servers].map(([id, server]) => [id, server.workRounds]));
 
     const results: LoadResult[] = [];
     const failovers: FailoverEvent[] = [];
@@ -200,7 +206,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         cpus: { model: cpuModel(), count: cpus().length },
         versions: { ...(await programVersions({ hello: binaries.hello, nginx: binaries.nginx })), clusterbench: packageVersion(root) },
         cpuLimits: limiter
-          ? { perServer: limiter.cpus, mechanism: limiter.mechanism }
+          ? {
+              perServer: limiter.cpus,
+              mechanism: `${limiter.mechanism}; each hello server, balancer and the load generator in its own cgroup of equal scheduling weight, as pods`,
+            }
           : { perServer: null, mechanism: 'none', ...(notes.length > 0 ? { note: notes[0] } : {}) },
         placement: {
           'load generator': `in the clusterbench process (runLoad, ${workers} worker threads), on the same CPUs as the servers`,
@@ -211,6 +220,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         },
         loadAverage: { start: loadStart, end: loadAverage() },
         notes: [
+          ...(options.work
+            ? [
+                `--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`,
+              ]
+            : []),
           ...(options.failover ? [`--failover: ${FAILOVER_VICTIM} killed (SIGKILL) halfway through the last trial of each balanced topology, restarted about ${failoverDownMs(scenario) / 1000} s later`] : []),
         ],
       },

@@ -16,6 +16,8 @@ export interface HelloServer {
   /** `127.0.0.1:port` */
   readonly http: string;
   readonly rpc: string;
+  /** Hash rounds per request that --work was calibrated to at start-up (0 without --work). */
+  readonly workRounds: number | null;
 }
 
 export interface HelloSettings {
@@ -40,12 +42,12 @@ export async function startHello(
     name: id,
     command: settings.binary,
     args,
-    readyLine: /^hello: listening http=(\S+) rpc=(\S+)/,
+    readyLine: /^hello: listening http=(\S+) rpc=(\S+)(?:.* work-rounds=(\d+))?/,
     readyTimeoutMs: READY_TIMEOUT_MS,
   });
-  const [, http, rpc] = started.readyMatch ?? [];
+  const [, http, rpc, rounds] = started.readyMatch ?? [];
   await waitForHttp(`http://${http}/readyz`);
-  return { id, pid: started.pid, http, rpc };
+  return { id, pid: started.pid, http, rpc, workRounds: rounds === undefined ? null : Number(rounds) };
 }
 
 /** Debian's nginx over `upstreams`, configured by the shared template, in the foreground. */

@@ -26,7 +26,7 @@ function markdownTable(table: ReportTable, withTitle: boolean): string[] {
     ...(withTitle ? [`## ${table.title}`, ''] : []),
     ...(withTitle && table.note ? [table.note, ''] : []),
     `| ${table.headers.map(cell).join(' | ')} |`,
-    `| ${table.numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
+    `| ${table.headers.map((_, i) => (table.numeric[i] ? '---:' : '---')).join(' | ')} |`,
     ...table.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
     '',
     ...(!withTitle && table.note ? [table.note, ''] : []),

@@ -69,18 +69,19 @@ export function detailTables(report: Report): ReportTable[] {
   const measured = t.filter((x) => x.cpuUse);
   if (measured.length > 0) {
     const limit = report.environment.cpuLimits.perServer;
+    const throttling = measured.some((x) => Object.values(x.cpuUse ?? {}).some((use) => use.throttled !== undefined));
     tables.push({
       id: 'cpu',
       title: 'CPU used',
       note: `CPUs each process used on average while measured (mean over trials)${limit === null ? '' : `; each hello server limited to ${limit} CPU, with the share of limit periods in which it was throttled`}. A server below its limit and unthrottled was not the bottleneck.`,
-      headers: ['topology', 'process', 'CPUs used', 'throttled'],
+      headers: ['topology', 'process', 'CPUs used', ...(throttling ? ['throttled'] : [])],
       numeric: [false, false, true, true],
       rows: measured.flatMap((x) =>
         Object.entries(x.cpuUse ?? {}).map(([process, use]) => [
           x.name,
           process,
           use.cpus.toFixed(2),
-          use.throttled === undefined ? '' : percent(use.throttled),
+          ...(throttling ? [use.throttled === undefined ? '' : percent(use.throttled)] : []),
         ]),
       ),
     });
