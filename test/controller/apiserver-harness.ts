@@ -26,8 +26,11 @@ import { ANNOTATION_COMPLETION_INDEX, MANAGED_SELECTOR } from '../../src/control
 import { runRunner } from '../../src/controller/runner.js';
 import type { Topology } from '../../src/topologies.js';
 
-/** The API server from KUBECONFIG, or why there is none (the tests then skip, saying so). */
-export async function findApiServer(): Promise<{ kc: KubeConfig } | { skip: string }> {
+/**
+ * The API server from KUBECONFIG, or why there is none (the tests then skip, saying so), and
+ * whether the fake kubelet may stand in: only where no real node would run the same pods.
+ */
+export async function findApiServer(): Promise<{ kc: KubeConfig; fakeKubeletSkip?: string } | { skip: string }> {
   if (!process.env.KUBECONFIG) {
     return { skip: 'KUBECONFIG is unset: no Kubernetes API server to test against (test/cluster/cluster-up.sh --control-plane-only starts one)' };
   }
@@ -39,7 +42,8 @@ export async function findApiServer(): Promise<{ kc: KubeConfig } | { skip: stri
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5_000)),
     ]);
     process.stderr.write(`integration tests against Kubernetes ${version.gitVersion} at ${kc.getCurrentCluster()?.server}\n`);
-    return { kc };
+    const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items.length;
+    return nodes === 0 ? { kc } : { kc, fakeKubeletSkip: `the cluster has ${nodes} node(s): its kubelet, not the fake one, runs pods there (make e2e covers real runner pods)` };
   } catch (err) {
     return { skip: `KUBECONFIG=${process.env.KUBECONFIG}: API server unreachable (${(err as Error).message.split('\n')[0]})` };
   }

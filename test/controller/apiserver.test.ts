@@ -25,6 +25,11 @@ const found = await findApiServer();
 const skip = 'skip' in found ? found.skip : undefined;
 if (skip) process.stderr.write(`test/controller/apiserver.test.ts skipped: ${skip}\n`);
 
+const fakeKubeletSkip = 'kc' in found ? found.fakeKubeletSkip : undefined;
+if (fakeKubeletSkip) process.stderr.write(`test/controller/apiserver.test.ts: fake kubelet tests skipped: ${fakeKubeletSkip}\n`);
+/** Long enough for a few runs on a loaded 2-CPU machine. */
+const RUNS_TIMEOUT_MS = 240_000;
+
 const quickLoad = { connections: 4, duration: '1s', warmup: '300ms', timeout: '2s' };
 
 describe.skipIf(skip !== undefined)('real API server', () => {
@@ -134,7 +139,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   });
 
-  it('fake kubelet: Jobs appear in rotating order, runners start together, the ConfigMap report appears with the local report\'s shape', async () => {
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: Jobs appear in rotating order, runners start together, the ConfigMap report appears with the local report\'s shape', async () => {
     const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
     kubelet.start();
     const { controller } = await startController();
@@ -171,9 +176,9 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await controller.stop();
       await kubelet.stop();
     }
-  });
+  }, RUNS_TIMEOUT_MS);
 
-  it('fake kubelet: a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice', async () => {
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice', async () => {
     const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
     kubelet.start();
     const first = await startController();
@@ -206,9 +211,9 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await (second ?? first).controller.stop();
       await kubelet.stop();
     }
-  });
+  }, RUNS_TIMEOUT_MS);
 
-  it('fake kubelet: a failing runner is retried once, then its trial is failed and a partial report is still written', async () => {
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a failing runner is retried once, then its trial is failed and a partial report is still written', async () => {
     const failsNginx = (pod: V1Pod) => pod.metadata?.labels?.[LABEL_TOPOLOGY] === 'nginx';
     const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl }, fails: failsNginx });
     kubelet.start();
@@ -228,9 +233,9 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await controller.stop();
       await kubelet.stop();
     }
-  });
+  }, RUNS_TIMEOUT_MS);
 
-  it('fake kubelet: clusterbench bench creates the Benchmark, shows progress, prints and saves the report; clusterbench report prints it again', async () => {
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: clusterbench bench creates the Benchmark, shows progress, prints and saves the report; clusterbench report prints it again', async () => {
     const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
     kubelet.start();
     const { controller } = await startController();
@@ -253,9 +258,9 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await controller.stop();
       await kubelet.stop();
     }
-  });
+  }, RUNS_TIMEOUT_MS);
 
-  it('fake kubelet: failover deletes one ready hello pod killAfter into the last trial and the report gives kill and recovery times', async () => {
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: failover deletes one ready hello pod killAfter into the last trial and the report gives kill and recovery times', async () => {
     const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
     const readyPod = async (name: string) => {
       await core.createNamespacedPod({ namespace, body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } } });
@@ -300,5 +305,5 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await controller.stop();
       await kubelet.stop();
     }
-  });
+  }, RUNS_TIMEOUT_MS);
 });
