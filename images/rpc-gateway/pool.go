@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"math/rand/v2"
-	"net/rpc"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,14 +20,15 @@ const (
 
 // conn is one live, multiplexed net/rpc connection to a backend.
 type conn struct {
-	client *rpc.Client
+	client *hellorpc.Client
 	died   chan struct{} // closed when the connection fails
 	useful atomic.Bool   // it has answered a call; a redial after it dies needs no backoff
 }
 
-// kill closes the connection; its reader then fails every pending call and the slot redials.
-// Used when a call times out: a backend that does not answer is treated as hung.
-func (c *conn) kill() { c.client.Close() }
+// kill closes the connection at once; its reader then fails every pending call and the slot
+// redials. Used when a call times out: a backend that does not answer is treated as hung (and
+// may not even read, so nothing here waits for a write).
+func (c *conn) kill() { c.client.Abort() }
 
 // backend is one hello server: a few connection slots, each kept connected by a goroutine.
 type backend struct {
@@ -93,6 +93,7 @@ func (b *backend) maintain(ctx context.Context, slot *atomic.Pointer[conn]) {
 			}
 			slot.Store(nil)
 			b.live.Add(-1)
+			client.Abort() // Close alone would first write what is buffered, to a peer that may not read
 			client.Close()
 			if c.useful.Load() {
 				backoff = minBackoff

@@ -6,9 +6,19 @@ import (
 	"net/rpc"
 )
 
-// Dial connects to a hello server's RPC port and returns a net/rpc client that speaks the fast
-// codec. onReadError, if not nil, is called once when the connection fails (see NewClientCodec).
-func Dial(ctx context.Context, addr string, onReadError func(error)) (*rpc.Client, error) {
+// Client is a net/rpc client that speaks the fast codec.
+type Client struct {
+	*rpc.Client
+	codec *ClientCodec
+}
+
+// Abort closes the connection at once, without writing the requests still buffered: every
+// pending call fails. Close, by contrast, first writes them (waiting up to closeFlushTimeout).
+func (c *Client) Abort() { c.codec.w.abort() }
+
+// Dial connects to a hello server's RPC port. onReadError, if not nil, is called once when the
+// connection fails (see NewClientCodec).
+func Dial(ctx context.Context, addr string, onReadError func(error)) (*Client, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -19,5 +29,5 @@ func Dial(ctx context.Context, addr string, onReadError func(error)) (*rpc.Clien
 		conn.Close()
 		return nil, err
 	}
-	return rpc.NewClientWithCodec(codec), nil
+	return &Client{Client: rpc.NewClientWithCodec(codec), codec: codec}, nil
 }

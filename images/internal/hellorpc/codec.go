@@ -11,6 +11,7 @@ import (
 	"net/rpc"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // The wire format of the fast codec, after the 8-byte Preface that the client sends once:
@@ -115,7 +116,7 @@ func (w *frameWriter) loop() {
 			}
 		}
 		w.mu.Lock()
-		// Keep the larger buffer; drop one that a huge frame grew, so it is not held forever.
+		// Reuse the written buffer for the next batch, unless a huge frame grew it.
 		if cap(out) <= 4*readBufferSize {
 			w.spare = out[:0]
 		}
@@ -125,6 +126,9 @@ func (w *frameWriter) loop() {
 		}
 	}
 }
+
+// closeFlushTimeout bounds how long close waits for pending frames to reach a peer.
+const closeFlushTimeout = 5 * time.Second
 
 // close stops the writer after it has written what is pending, then closes the connection.
 func (w *frameWriter) close() error {
@@ -142,16 +146,27 @@ func (w *frameWriter) close() error {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	<-w.done
-	return w.conn.Close()
+	select {
+	case <-w.done:
+	case <-time.After(closeFlushTimeout): // the peer does not read: give up what is buffered
+		w.conn.Close() // which ends the writer's blocked Write
+		<-w.done
+	}
+	if err := w.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
+
+// abort closes the connection at once, dropping frames not yet written. Unlike close it never
+// waits, not even for a peer that has stopped reading.
+func (w *frameWriter) abort() { w.conn.Close() }
 
 // frameReader reads frames through a buffer, so that a batch of frames costs one syscall.
 type frameReader struct {
-	r     *bufio.Reader
-	frame []byte // payload of the current frame, valid until next
-	skip  int    // bytes of the current frame still in r
-	big   []byte // backing store for frames larger than the read buffer
+	r    *bufio.Reader
+	skip int    // bytes of the current frame still in r
+	big  []byte // backing store for frames larger than the read buffer
 }
 
 func newFrameReader(r io.Reader) *frameReader {

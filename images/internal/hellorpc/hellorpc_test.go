@@ -157,3 +157,50 @@ func TestSlowCallsOnOneConnectionRunInParallel(t *testing.T) {
 		t.Errorf("%d calls of %v took %v: not run in parallel", calls, each, el)
 	}
 }
+
+// bigArgs is a request body large enough to fill the socket buffers of a peer that does not read.
+type bigArgs struct{}
+
+func (bigArgs) AppendBinary(b []byte) ([]byte, error) { return append(b, make([]byte, 12<<20)...), nil }
+
+// A fake peer: the only way to get one that accepts a connection and never reads from it.
+func TestAbortDoesNotWaitForAPeerThatDoesNotReadFakeListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := Dial(t.Context(), l.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	defer peer.Close()
+	call := c.Go(Method, bigArgs{}, &HelloReply{}, nil)
+	time.Sleep(100 * time.Millisecond) // the writer is now blocked in Write
+	aborted := make(chan struct{})
+	go func() {
+		c.Abort()
+		close(aborted)
+	}()
+	select {
+	case <-aborted:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Abort blocked")
+	}
+	select {
+	case <-call.Done:
+		if call.Error == nil {
+			t.Error("the call succeeded on an aborted connection")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pending call did not fail after Abort")
+	}
+	c.Close()
+}

@@ -254,13 +254,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	// Close all at once: a codec writes what it buffered first, for at most closeFlushTimeout.
+	var wg sync.WaitGroup
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for conn, codec := range s.conns {
-		if codec != nil {
-			codec.Close()
-		}
-		conn.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if codec != nil {
+				codec.Close()
+			}
+			conn.Close()
+		}()
 	}
+	s.mu.Unlock()
+	wg.Wait()
 	return err
 }
