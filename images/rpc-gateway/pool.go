@@ -79,9 +79,9 @@ func (b *backend) maintain(ctx context.Context, slot *atomic.Pointer[conn]) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
 		c := &conn{died: make(chan struct{})}
-		var once sync.Once
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		client, err := hellorpc.Dial(dctx, b.addr, func(error) { once.Do(func() { close(c.died) }) })
+		// The codec reports a read failure once: the peer has gone, or kill closed the connection.
+		client, err := hellorpc.Dial(dctx, b.addr, func(error) { close(c.died) })
 		cancel()
 		if err == nil {
 			c.client = client
