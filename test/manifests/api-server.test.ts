@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './manifests.js';
 
 // dist/ against a real kube-apiserver: its own validation, admission and PodSecurity (the
 // namespace's `warn: restricted` label) on every object, RBAC as the controller's account sees
@@ -32,14 +32,6 @@ function why(): string | undefined {
   return undefined;
 }
 const skip = why();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function startPrivateApiServer(): Promise<void> {
   const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];

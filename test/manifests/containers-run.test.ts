@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { find, synth, type K8sObject } from './manifests.js';
+import { find, freePort, synth, type K8sObject } from './manifests.js';
 
 // The containers' commands, arguments, environment and probe paths, exactly as synthesized, run
 // against the real programs (bin/hello, bin/rpc-gateway from `make build`, and nginx) on
@@ -49,14 +48,6 @@ function start(program: string, args: string[], env: Record<string, string>, rea
     });
     child.once('exit', (code) => reject(new Error(`${program} exited ${code}: ${err}`)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function get(url: string, tries = 50): Promise<Response> {

@@ -1,4 +1,5 @@
 // Helpers for the manifest suites: synthesize every chart in memory (Testing.synth, no disk).
+import { createServer } from 'node:net';
 import { Testing } from 'cdk8s';
 import { createApp } from '../../charts/clusterbench-app.js';
 import { resolveConfig } from '../../src/config/config.js';
@@ -51,4 +52,13 @@ export function memoryMiB(q: string): number {
   const m = /^(\d+)(Ki|Mi|Gi)$/.exec(q);
   if (!m) throw new Error(`unexpected memory quantity ${q}`);
   return Number(m[1]) * { Ki: 1 / 1024, Mi: 1, Gi: 1024 }[m[2] as 'Ki' | 'Mi' | 'Gi'];
+}
+
+/** A loopback port free right now (for programs that cannot report the one they bound). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }
