@@ -21,7 +21,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private lastEventAt = Date.now();
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
-  /** Whether the first list has arrived. */
+  /** Whether a list has succeeded. */
   synced = false;
 
   constructor(
@@ -32,7 +32,15 @@ export class SupervisedInformer<T extends KubernetesObject> {
     onChange: () => void,
     private readonly log: (line: string) => void,
   ) {
-    this.informer = makeInformer(kc, path, list, labelSelector);
+    // client-node emits `connect` before it lists, so success is known only from the list itself.
+    const listed = async () => {
+      const result = await list();
+      this.synced = true;
+      this.backoffMs = undefined;
+      queueMicrotask(onChange);
+      return result;
+    };
+    this.informer = makeInformer(kc, path, listed, labelSelector);
     const changed = () => {
       this.lastEventAt = Date.now();
       onChange();
@@ -41,12 +49,11 @@ export class SupervisedInformer<T extends KubernetesObject> {
     this.informer.on('update', changed);
     this.informer.on('delete', changed);
     this.informer.on('connect', () => {
-      this.synced = true;
-      this.backoffMs = undefined;
       this.lastEventAt = Date.now();
-      onChange();
     });
     this.informer.on('error', (err: unknown) => {
+      // Our own stop (the watchdog's, or stop()) aborts the watch: not a failure.
+      if ((err as { name?: string })?.name === 'AbortError' || this.stopped) return;
       this.backoffMs = nextBackoffMs(this.backoffMs);
       this.log(`informer ${path}: ${describeError(err)}; restarting in ${this.backoffMs} ms`);
       this.scheduleRestart(this.backoffMs);
@@ -99,8 +106,9 @@ export function describeError(err: unknown): string {
       try {
         detail = (JSON.parse(String(e.body)) as { message?: string }).message ?? '';
       } catch {
-        detail = String(e.body ?? '').slice(0, 200);
+        detail = String(e.body ?? '');
       }
+      detail = detail.trim().split('\n')[0].slice(0, 200);
       return `HTTP ${e.code}${detail ? `: ${detail}` : ''}`;
     }
     if (typeof e.message === 'string') return e.message.split('\n')[0];

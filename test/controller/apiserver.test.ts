@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { checkRequest, fetchReport, runBench } from '../../src/bench/bench.js';
 import { benchRequest } from '../../src/bench/command.js';
 import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
+import { SupervisedInformer } from '../../src/controller/informers.js';
 import { result } from './fixtures.js';
 
 const found = await findApiServer();
@@ -105,6 +106,32 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     const cm = await core.readNamespacedConfigMap({ name: reportConfigMapName(benchmark), namespace });
     return { markdown: cm.data?.['report.md'] ?? '', report: JSON.parse(cm.data?.['report.json'] ?? '{}') as Report };
   }
+
+  it('informers: one that fails is restarted with growing backoff; the watchdog re-lists a silent one and it keeps working', async () => {
+    const lines: string[] = [];
+    // A resource the API server does not serve: every list fails.
+    const broken = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/nosuchthings`, () => custom.listNamespacedCustomObject({ group: 'nosuch.dev', version: 'v1', namespace, plural: 'nosuchthings' }), undefined, () => undefined, (l) => lines.push(l));
+    broken.start();
+    await until('two restarts', async () => (lines.length >= 2 ? true : undefined), 20_000, 100);
+    await broken.stop();
+    expect(lines[0]).toMatch(/HTTP 404.*restarting in 1000 ms/);
+    expect(lines[1]).toMatch(/restarting in 2000 ms/);
+
+    let changes = 0;
+    const configMaps = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace }), undefined, () => changes++, (l) => lines.push(l));
+    configMaps.start();
+    try {
+      await until('the first list', async () => (configMaps.synced ? true : undefined), 20_000, 100);
+      await configMaps.watchdog(Date.now() + 10 * 60_000);
+      expect(lines.at(-1)).toMatch(/silent for \d+ s; re-listing/);
+      await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'after-watchdog' } } });
+      await until('the informer to see a new ConfigMap', async () => (configMaps.list().some((c) => c.metadata?.name === 'after-watchdog') ? true : undefined), 20_000, 100);
+      expect(lines.filter((l) => l.includes('/configmaps'))).toHaveLength(1); // the re-list, no error
+      expect(changes).toBeGreaterThan(0);
+    } finally {
+      await configMaps.stop();
+    }
+  });
 
   it('rejects bad Benchmarks by the CRD schema: out-of-range runners, unknown topology, unknown scenario', async () => {
     const cases: [unknown, string][] = [
