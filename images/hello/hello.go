@@ -82,13 +82,14 @@ func (h *hello) rpcHello() ([]byte, string) {
 	return h.body, h.id
 }
 
-func (h *hello) mux(health *serve.Health) *http.ServeMux {
+func (h *hello) mux(health *serve.Health, rpcConns func() int) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.serveHello)
 	health.Register(mux)
 	mux.Handle("GET /metrics", metrics.Handler(func(m metrics.Writer) {
 		m.Counter("hello_http_requests_total", "GET / responses served.", h.httpRequests.Load())
 		m.Counter("hello_rpc_calls_total", "Server.Hello calls answered.", h.rpcCalls.Load())
+		m.Gauge("hello_rpc_connections", "Open net/rpc connections.", float64(rpcConns()))
 		m.Gauge("hello_requests_in_flight", "HTTP requests and RPC calls being handled.", float64(h.inFlight.Load()))
 		m.Gauge("hello_work_rounds", "Hash rounds per request (--work, calibrated at start-up).", float64(h.rounds))
 		m.Gauge("hello_delay_seconds", "Simulated I/O wait per request (--delay).", h.delay.Seconds())

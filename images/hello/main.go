@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	h := newHello(c.id, c.payload, calibrate(c.work), c.delay)
 	health := serve.NewHealth(nil)
 	rpcServer := hellorpc.NewServer(h.rpcHello)
-	httpServer := serve.NewHTTPServer(h.mux(health))
+	httpServer := serve.NewHTTPServer(h.mux(health, rpcServer.Conns))
 
 	fmt.Fprintf(stderr, "hello: listening http=%s rpc=%s id=%s work-rounds=%d\n",
 		httpLn.Addr(), rpcLn.Addr(), c.id, h.rounds)

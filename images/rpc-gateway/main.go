@@ -103,14 +103,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	return c, nil
 }
 
+// lookupHost is how a name becomes addresses: net.DefaultResolver.LookupHost, or a test's table.
+type lookupHost func(ctx context.Context, host string) ([]string, error)
+
 // resolveLoop sets the pool's backends to the addresses of name:port, now and every interval,
 // until ctx ends. A failed lookup keeps the previous set.
-func resolveLoop(ctx context.Context, p *pool, hostPort string, interval time.Duration, stderr io.Writer) {
+func resolveLoop(ctx context.Context, p *pool, lookup lookupHost, hostPort string, interval time.Duration, stderr io.Writer) {
 	host, port, _ := net.SplitHostPort(hostPort)
 	var last string
 	for {
 		lctx, cancel := context.WithTimeout(ctx, interval)
-		ips, err := net.DefaultResolver.LookupHost(lctx, host)
+		ips, err := lookup(lctx, host)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -154,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if c.backendsDNS != "" {
 		resolveCtx, stopResolving := context.WithCancel(context.Background())
 		defer stopResolving()
-		go resolveLoop(resolveCtx, p, c.backendsDNS, c.resolveInterval, stderr)
+		go resolveLoop(resolveCtx, p, net.DefaultResolver.LookupHost, c.backendsDNS, c.resolveInterval, stderr)
 		backendsDesc = "dns:" + c.backendsDNS
 	} else {
 		p.set(c.backends)

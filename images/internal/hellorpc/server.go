@@ -88,6 +88,13 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
+// Conns returns how many connections are open.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // track records conn (and its codec, once known); false once Shutdown has begun.
 func (s *Server) track(conn net.Conn, codec rpc.ServerCodec) bool {
 	s.mu.Lock()
