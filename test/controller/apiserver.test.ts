@@ -302,7 +302,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     kubelet.start();
     const { controller } = await startController();
     try {
-      await createBenchmark('failover', { topologies: ['nginx'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1, failover: { killAfter: '1s' } });
+      await createBenchmark('failover', { topologies: ['nginx'], scenario: 'quick', load: { ...quickLoad, duration: '4s' }, runners: 1, trials: 1, failover: { killAfter: '1s' } });
       // Stand in for the ReplicaSet and the kubelet: replace the deleted pod with a ready one.
       await until('a hello pod to be deleted', async () => {
         const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
@@ -312,7 +312,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // Meanwhile the runners' live progress shows in the status.
       const live = await until('live progress in the status', async () => {
         const p = (await getBenchmark('failover')).status?.progress;
-        return p?.rps && p.rps > 0 ? p : undefined;
+        return p?.rps && p.rps > 0 && p.warmup === false ? p : undefined;
       }, 30_000, 200);
       expect(live).toMatchObject({ topology: 'nginx', trial: 1, runners: 1, runnersReady: 1, warmup: false });
       expect(live.requests).toBeGreaterThan(0);
