@@ -5,13 +5,15 @@
  *
  * The hot path (a read, the parse, one histogram record, the next write) allocates nothing it
  * can avoid: one pre-encoded request Buffer shared by every connection, one read buffer shared by
- * every socket (reads are consumed synchronously), no closures or promises per request, one clock
- * read per response, timeouts found by a periodic sweep instead of a timer per request.
+ * every socket (reads are consumed synchronously), writes straight to the socket's handle
+ * (handle-write.ts), no closures or promises per request, one clock read per response, timeouts
+ * found by a periodic sweep instead of a timer per request.
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeToSocket } from './handle-write.js';
 import { createRecordingHistogram, encodeHistogram, type Histogram, MAX_RECORDABLE_US, summarizeHistogram } from './histogram.js';
 import { BackendTable, NEED_MORE, PROTOCOL_ERROR, ResponseParser } from './response-parser.js';
 import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LoadResult, type TimelinePoint } from './types.js';
@@ -261,7 +263,7 @@ export class Engine {
     conn.state = IN_FLIGHT;
     this.inFlight++;
     const socket = conn.socket ?? this.connect(conn);
-    socket.write(this.request);
+    writeToSocket(socket, this.request);
   }
 
   private connect(conn: Connection): EngineSocket {
