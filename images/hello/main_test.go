@@ -3,10 +3,8 @@ package main
 import (
 	"io"
 	"net"
-	"net/http"
 	"net/rpc"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,23 +78,7 @@ func TestRequestCounterIsExact(t *testing.T) {
 	p := startHello(t, nil)
 	base := "http://" + p.Addrs["http"]
 	const clients, each = 8, 50
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				resp, err := http.Get(base + "/")
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	testproc.HelloConcurrently(t, base, clients, each)
 	testproc.Get(t, base+"/healthz")
 	testproc.Get(t, base+"/nope")
 	if got := testproc.Metric(t, base, "hello_http_requests_total"); got != clients*each {

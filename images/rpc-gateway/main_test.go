@@ -71,26 +71,7 @@ func TestThreeBackendsEachServeAboutAThird(t *testing.T) {
 			_, addrs := startHellos(t, 3)
 			_, base := startGateway(t, true, "--backends", strings.Join(addrs, ","), "--balancer", balancer)
 			const clients, each = 8, 75
-			var mu sync.Mutex
-			served := map[string]int{}
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for range each {
-						a := testproc.Hello(base)
-						if !a.OK() {
-							t.Errorf("GET / = %+v", a)
-							return
-						}
-						mu.Lock()
-						served[a.ServedBy]++
-						mu.Unlock()
-					}
-				}()
-			}
-			wg.Wait()
+			served := testproc.HelloConcurrently(t, base, clients, each)
 			for _, id := range []string{"hello-1", "hello-2", "hello-3"} {
 				if share := float64(served[id]) / (clients * each); share < 0.2 || share > 0.47 {
 					t.Errorf("%s served %.0f%% of the requests, want about a third (%v)", id, 100*share, served)
@@ -157,16 +138,21 @@ func TestKillingABackendFailsNoRequestAndItsReturnIsUsed(t *testing.T) {
 	}
 }
 
+func expect503Quickly(t *testing.T, base string) {
+	t.Helper()
+	start := time.Now()
+	if got := status(t, base+"/"); got != 503 {
+		t.Errorf("GET / = %d with no backend up, want 503", got)
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("503 took %v, want < 3s", el)
+	}
+}
+
 func TestAllBackendsDownGives503AndTheGatewayStaysUp(t *testing.T) {
 	t.Run("never up", func(t *testing.T) {
 		_, base := startGateway(t, false, "--backends", freeAddr(t)+","+freeAddr(t))
-		start := time.Now()
-		if got := status(t, base+"/"); got != 503 {
-			t.Errorf("GET / = %d, want 503", got)
-		}
-		if el := time.Since(start); el > 3*time.Second {
-			t.Errorf("503 took %v, want < 3s", el)
-		}
+		expect503Quickly(t, base)
 		if got := status(t, base+"/readyz"); got != 503 {
 			t.Errorf("/readyz = %d, want 503", got)
 		}
@@ -181,13 +167,7 @@ func TestAllBackendsDownGives503AndTheGatewayStaysUp(t *testing.T) {
 			h.Kill()
 		}
 		for range 20 {
-			start := time.Now()
-			if got := status(t, base+"/"); got != 503 {
-				t.Errorf("GET / = %d with every backend down, want 503", got)
-			}
-			if el := time.Since(start); el > 3*time.Second {
-				t.Errorf("503 took %v, want < 3s", el)
-			}
+			expect503Quickly(t, base)
 		}
 		if got := status(t, base+"/healthz"); got != 200 {
 			t.Errorf("/healthz = %d: the gateway should stay up", got)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -177,4 +178,30 @@ func HelloAsync(base string) <-chan Answer {
 	c := make(chan Answer, 1)
 	go func() { c <- Hello(base) }()
 	return c
+}
+
+// HelloConcurrently sends clients × each GET / requests from clients goroutines, reports every
+// failed one on t, and returns how many each X-Served-By answered.
+func HelloConcurrently(t testing.TB, base string, clients, each int) map[string]int {
+	var mu sync.Mutex
+	served := map[string]int{}
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				a := Hello(base)
+				if !a.OK() {
+					t.Errorf("GET / = %+v", a)
+					return
+				}
+				mu.Lock()
+				served[a.ServedBy]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return served
 }
