@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import { HELLO_HTTP, HELLO_RPC, HelloServers } from '../src/constructs/hello-servers.js';
 import { HelloNetworkPolicy } from '../src/constructs/hello-network-policy.js';
-import { INGRESS_NGINX_CONTROLLER_LABELS, INGRESS_NGINX_NAMESPACE } from '../src/constructs/ingress-nginx-controller.js';
+import { INGRESS_NGINX_CONTROLLER_LABELS } from '../src/constructs/ingress-nginx-controller.js';
+import { INGRESS_NGINX_NAMESPACE } from '../src/constructs/ingress-nginx-tuning.js';
 import { CLUSTERBENCH_NAMESPACE, ClusterbenchChart, LOAD_RUNNER_LABELS, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /** Headless Service publishing each ready hello pod: the gateway and nginx balance over its records. */

@@ -1,16 +1,27 @@
 import type { Construct } from 'constructs';
-import { IngressNginxController } from '../src/constructs/ingress-nginx-controller.js';
+import { parseCpuMillis } from '../src/config/quantities.js';
+import { INGRESS_NGINX_CONTROLLER_LABELS, IngressNginxController } from '../src/constructs/ingress-nginx-controller.js';
+import { IngressNginxTuning } from '../src/constructs/ingress-nginx-tuning.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /**
- * The ingress-nginx controller, in its own file so a deploy can leave it out
- * (`--set ingressNginx.enabled=false`; minikube uses its addon instead).
+ * ingress-nginx, in its own file so a deploy can leave it out (`--set ingressNginx.enabled=false`).
+ * kind and generic: the controller itself. minikube: its `ingress` addon is the controller, so
+ * only the tuning ConfigMap, which replaces the addon's.
  */
 export class IngressNginxChart extends ClusterbenchChart {
   constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
     // Holds cluster-scoped objects too: each namespaced one names ingress-nginx itself.
     super(scope, id, { ...props, namespace: false });
     const { ingressNginx, cluster } = this.config;
+    if (cluster === 'minikube') {
+      new IngressNginxTuning(this, 'Tuning', {
+        upstreamKeepalive: ingressNginx.upstreamKeepalive,
+        workerProcesses: Math.ceil(parseCpuMillis('ingressNginx.cpu', ingressNginx.cpu) / 1000),
+        labels: INGRESS_NGINX_CONTROLLER_LABELS,
+      });
+      return;
+    }
     const kind = cluster === 'kind';
     new IngressNginxController(this, 'Controller', {
       image: ingressNginx.image,

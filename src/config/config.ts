@@ -51,7 +51,7 @@ export interface ClusterbenchConfig {
   };
   readonly rpcGateway: ResourceConfig & { readonly balancer: GatewayBalancer };
   readonly ingressNginx: ResourceConfig & {
-    /** Synthesize the ingress-nginx controller (dist/*-ingress-nginx.k8s.yaml). Default: not on minikube (addon). */
+    /** Synthesize dist/*-ingress-nginx.k8s.yaml: the controller, or on minikube (its addon runs it) the tuning ConfigMap only. */
     readonly enabled: boolean;
     readonly image: string;
     readonly upstreamKeepalive: number;
@@ -87,7 +87,7 @@ export function defaultConfig(cluster: Cluster = 'kind'): ClusterbenchConfig {
     },
     rpcGateway: { cpu: '1', cpuRequest: '100m', memory: '128Mi', memoryRequest: '64Mi', balancer: 'p2c' },
     ingressNginx: {
-      enabled: cluster !== 'minikube',
+      enabled: true,
       image: INGRESS_NGINX_IMAGE,
       cpu: '1',
       cpuRequest: '100m',

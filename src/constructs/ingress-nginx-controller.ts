@@ -3,16 +3,16 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig, ServiceTypeName } from '../config/config.js';
 import { parseCpuMillis } from '../config/quantities.js';
+import { INGRESS_NGINX_CONFIGMAP, INGRESS_NGINX_NAMESPACE, IngressNginxTuning } from './ingress-nginx-tuning.js';
 import { serviceWithoutEmptyFields, setContainerResources, withoutServerDefaults } from './restricted-deployment.js';
 
-/** The namespace, names and labels upstream ingress-nginx uses (and minikube's addon too). */
-export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
+/** The labels upstream ingress-nginx's controller pods carry (and minikube's addon's too). */
 export const INGRESS_NGINX_CONTROLLER_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/name': 'ingress-nginx',
   'app.kubernetes.io/component': 'controller',
 };
 export const INGRESS_CLASS_NAME = 'nginx';
-const NAME = 'ingress-nginx-controller';
+const NAME = INGRESS_NGINX_CONFIGMAP;
 const SERVICE_ACCOUNT = 'ingress-nginx';
 const LEADER_ELECTION_ID = 'ingress-nginx-leader';
 /** The ingress-nginx image's user and group. */
@@ -75,11 +75,9 @@ export class IngressNginxController extends Construct {
 
   constructor(scope: Construct, id: string, props: IngressNginxControllerProps) {
     super(scope, id);
-    const upstreamKeepalive = props.upstreamKeepalive ?? 320;
     const workerProcesses = props.workerProcesses ?? Math.ceil(parseCpuMillis('cpu', props.resources.cpu) / 1000);
     const hostPorts = props.hostPorts ?? false;
     if (!/@sha256:[a-f0-9]{64}$|:[A-Za-z0-9_.-]+$/.test(props.image)) throw new Error(`IngressNginxController: image "${props.image}" is not pinned`);
-    if (!Number.isInteger(upstreamKeepalive) || upstreamKeepalive < 1) throw new Error(`IngressNginxController: upstreamKeepalive ${upstreamKeepalive} must be >= 1`);
 
     const namespace = new kplus.Namespace(this, 'Namespace', {
       metadata: { name: INGRESS_NGINX_NAMESPACE, labels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
@@ -114,22 +112,7 @@ export class IngressNginxController extends Construct {
       metadata: { name: INGRESS_CLASS_NAME, labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } },
       spec: { controller: 'k8s.io/ingress-nginx' },
     });
-    // Tuned like the `nginx` topology's template, so the two balancers differ in what they are,
-    // not in how they were configured.
-    new kplus.ConfigMap(this, 'Config', {
-      metadata: meta(NAME),
-      data: {
-        'upstream-keepalive-connections': String(upstreamKeepalive),
-        'upstream-keepalive-requests': '1000000',
-        'upstream-keepalive-timeout': '60',
-        'keep-alive-requests': '1000000',
-        'keep-alive': '75',
-        'worker-processes': String(workerProcesses),
-        'max-worker-connections': '16384',
-        'disable-access-log': 'true',
-        'proxy-next-upstream': 'error timeout',
-      },
-    });
+    new IngressNginxTuning(this, 'Tuning', { upstreamKeepalive: props.upstreamKeepalive, workerProcesses, labels: INGRESS_NGINX_CONTROLLER_LABELS });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: meta(NAME),

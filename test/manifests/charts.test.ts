@@ -277,14 +277,22 @@ describe('charts: ingress-nginx', () => {
     expect(podSpecOf(generic).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
   });
 
-  it('left out on minikube (its addon) and with ingressNginx.enabled=false; the Ingress stays', () => {
-    for (const sets of [['cluster=minikube'], ['cluster=generic', 'ingressNginx.enabled=false']]) {
+  it('minikube: the addon is the controller, so only the same tuning ConfigMap, replacing the addon\'s', () => {
+    const { charts } = synth(['cluster=minikube', 'ingressNginx.upstreamKeepalive=100']);
+    const list = charts.get('ingress-nginx')!;
+    expect(list.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['ConfigMap/ingress-nginx/ingress-nginx-controller']);
+    const kind = find(synth(['ingressNginx.upstreamKeepalive=100']).objects, 'ConfigMap', 'ingress-nginx-controller');
+    expect(list[0].data).toEqual(kind.data);
+    expect(list[0].data['upstream-keepalive-connections']).toBe('100');
+  });
+
+  it('left out with ingressNginx.enabled=false; the Ingress stays', () => {
+    for (const sets of [['cluster=minikube', 'ingressNginx.enabled=false'], ['cluster=generic', 'ingressNginx.enabled=false']]) {
       const { charts, objects } = synth(sets);
       expect(charts.has('ingress-nginx'), sets.join(' ')).toBe(false);
       expect(objects.some((o) => o.metadata.namespace === 'ingress-nginx')).toBe(false);
       expect(find(objects, 'Ingress', 'hello').spec.ingressClassName).toBe('nginx');
     }
-    expect(synth(['cluster=minikube', 'ingressNginx.enabled=true']).charts.has('ingress-nginx')).toBe(true);
   });
 });
 

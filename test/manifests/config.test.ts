@@ -11,13 +11,13 @@ const dir = mkdtempSync(join(tmpdir(), 'clusterbench-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('configuration', () => {
-  it('defaults: kind, three hellos, ingress-nginx on except on minikube (its addon)', () => {
+  it('defaults: kind, three hellos, ingress-nginx on', () => {
     const config = resolveConfig(undefined, []);
     expect(config).toEqual(defaultConfig('kind'));
     expect(config.hello.replicas).toBe(3);
     expect(config.ingressNginx.enabled).toBe(true);
-    expect(resolveConfig(undefined, ['cluster=minikube']).ingressNginx.enabled).toBe(false);
-    expect(resolveConfig(undefined, ['ingressNginx.enabled=true', 'cluster=minikube']).ingressNginx.enabled).toBe(true);
+    expect(resolveConfig(undefined, ['cluster=minikube']).cluster).toBe('minikube');
+    expect(resolveConfig(undefined, ['ingressNginx.enabled=false', 'cluster=minikube']).ingressNginx.enabled).toBe(false);
   });
 
   it('--set overrides the file, which overrides the defaults; values are typed', () => {
