@@ -158,28 +158,17 @@ func TestWorkAndDelayKnobs(t *testing.T) {
 }
 
 func TestBadFlagsExit2WithOneLine(t *testing.T) {
-	tests := []struct {
-		name     string
-		env      []string
-		args     []string
-		wantName string
-	}{
-		{"unknown flag", nil, []string{"--bogus"}, "--bogus"},
-		{"bad duration", nil, []string{"--work", "fast"}, "--work"},
-		{"negative delay", nil, []string{"--delay", "-1s"}, "--delay"},
-		{"payload too big", nil, []string{"--payload", "99999999999"}, "--payload"},
-		{"negative payload", nil, []string{"--payload", "-5"}, "--payload"},
-		{"bad env", []string{"HELLO_DELAY=soon"}, nil, "HELLO_DELAY"},
-		{"http without port", nil, []string{"--http", "127.0.0.1"}, "--http"},
-		{"rpc bad port", nil, []string{"--rpc", "127.0.0.1:99999"}, "--rpc"},
-		{"extra argument", nil, []string{"now"}, "now"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"}, tt.args...)
-			testproc.ExpectUsageError(t, helloBin, tt.env, args, tt.wantName)
-		})
-	}
+	testproc.ExpectUsageErrors(t, helloBin, []string{"--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"}, []testproc.UsageCase{
+		{Name: "unknown flag", Args: []string{"--bogus"}, WantName: "--bogus"},
+		{Name: "bad duration", Args: []string{"--work", "fast"}, WantName: "--work"},
+		{Name: "negative delay", Args: []string{"--delay", "-1s"}, WantName: "--delay"},
+		{Name: "payload too big", Args: []string{"--payload", "99999999999"}, WantName: "--payload"},
+		{Name: "negative payload", Args: []string{"--payload", "-5"}, WantName: "--payload"},
+		{Name: "bad env", Env: []string{"HELLO_DELAY=soon"}, WantName: "HELLO_DELAY"},
+		{Name: "http without port", Args: []string{"--http", "127.0.0.1"}, WantName: "--http"},
+		{Name: "rpc bad port", Args: []string{"--rpc", "127.0.0.1:99999"}, WantName: "--rpc"},
+		{Name: "extra argument", Args: []string{"now"}, WantName: "now"},
+	})
 	t.Run("address in use", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

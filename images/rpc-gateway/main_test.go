@@ -221,31 +221,20 @@ func TestHungBackendFakeListenerGives504AfterTheCallTimeout(t *testing.T) {
 }
 
 func TestBadFlagsExit2WithOneLine(t *testing.T) {
-	tests := []struct {
-		name     string
-		env      []string
-		args     []string
-		wantName string
-	}{
-		{"no backends", nil, nil, "--backends"},
-		{"both backend flags", nil, []string{"--backends", "127.0.0.1:1", "--backends-dns", "x:1"}, "--backends-dns"},
-		{"backend without port", nil, []string{"--backends", "127.0.0.1"}, "--backends"},
-		{"backend port out of range", nil, []string{"--backends", "127.0.0.1:1,127.0.0.1:70000"}, "--backends"},
-		{"dns without port", nil, []string{"--backends-dns", "hello-headless"}, "--backends-dns"},
-		{"unknown balancer", nil, []string{"--backends", "127.0.0.1:1", "--balancer", "random"}, "--balancer"},
-		{"zero conns", nil, []string{"--backends", "127.0.0.1:1", "--conns-per-backend", "0"}, "--conns-per-backend"},
-		{"bad timeout", nil, []string{"--backends", "127.0.0.1:1", "--call-timeout", "soon"}, "--call-timeout"},
-		{"negative timeout", nil, []string{"--backends", "127.0.0.1:1", "--call-timeout", "-1s"}, "--call-timeout"},
-		{"unknown flag", nil, []string{"--backends", "127.0.0.1:1", "--fast"}, "--fast"},
-		{"bad env", []string{"RPC_GATEWAY_RETRY=maybe"}, []string{"--backends", "127.0.0.1:1"}, "RPC_GATEWAY_RETRY"},
-		{"bad listen address", nil, []string{"--backends", "127.0.0.1:1", "--http", "nowhere"}, "--http"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"--http", "127.0.0.1:0"}, tt.args...)
-			testproc.ExpectUsageError(t, gatewayBin, tt.env, args, tt.wantName)
-		})
-	}
+	testproc.ExpectUsageErrors(t, gatewayBin, []string{"--http", "127.0.0.1:0"}, []testproc.UsageCase{
+		{Name: "no backends", WantName: "--backends"},
+		{Name: "both backend flags", Args: []string{"--backends", "127.0.0.1:1", "--backends-dns", "x:1"}, WantName: "--backends-dns"},
+		{Name: "backend without port", Args: []string{"--backends", "127.0.0.1"}, WantName: "--backends"},
+		{Name: "backend port out of range", Args: []string{"--backends", "127.0.0.1:1,127.0.0.1:70000"}, WantName: "--backends"},
+		{Name: "dns without port", Args: []string{"--backends-dns", "hello-headless"}, WantName: "--backends-dns"},
+		{Name: "unknown balancer", Args: []string{"--backends", "127.0.0.1:1", "--balancer", "random"}, WantName: "--balancer"},
+		{Name: "zero conns", Args: []string{"--backends", "127.0.0.1:1", "--conns-per-backend", "0"}, WantName: "--conns-per-backend"},
+		{Name: "bad timeout", Args: []string{"--backends", "127.0.0.1:1", "--call-timeout", "soon"}, WantName: "--call-timeout"},
+		{Name: "negative timeout", Args: []string{"--backends", "127.0.0.1:1", "--call-timeout", "-1s"}, WantName: "--call-timeout"},
+		{Name: "unknown flag", Args: []string{"--backends", "127.0.0.1:1", "--fast"}, WantName: "--fast"},
+		{Name: "bad env", Env: []string{"RPC_GATEWAY_RETRY=maybe"}, Args: []string{"--backends", "127.0.0.1:1"}, WantName: "RPC_GATEWAY_RETRY"},
+		{Name: "bad listen address", Args: []string{"--backends", "127.0.0.1:1", "--http", "nowhere"}, WantName: "--http"},
+	})
 }
 
 func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,15 +88,27 @@ func RawStatus(t testing.TB, addr, request string) int {
 	return resp.StatusCode
 }
 
-// ExpectUsageError runs bin and checks that it exits 2 with one line on stderr naming wantName.
-func ExpectUsageError(t testing.TB, bin string, env []string, args []string, wantName string) {
+// UsageCase is bad input a program must refuse with exit status 2 and one line naming WantName.
+type UsageCase struct {
+	Name     string
+	Env      []string
+	Args     []string
+	WantName string
+}
+
+// ExpectUsageErrors runs bin with baseArgs plus each case's arguments and environment.
+func ExpectUsageErrors(t *testing.T, bin string, baseArgs []string, cases []UsageCase) {
 	t.Helper()
-	code, stderr := Run(bin, env, args...)
-	if code != 2 {
-		t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
-	}
-	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, wantName) {
-		t.Errorf("stderr = %q, want one line naming %s", stderr, wantName)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			code, stderr := Run(bin, tc.Env, append(slices.Clone(baseArgs), tc.Args...)...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (stderr %q)", code, stderr)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.WantName) {
+				t.Errorf("stderr = %q, want one line naming %s", stderr, tc.WantName)
+			}
+		})
 	}
 }
 
