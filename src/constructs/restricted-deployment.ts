@@ -47,6 +47,25 @@ export function serviceWithoutEmptyFields(service: kplus.Service): kplus.Service
   return service;
 }
 
+/** Pod-level security context of the `restricted` Pod Security Standard, for a numeric non-root user. */
+export function restrictedPodSecurityContext(user: number) {
+  return { runAsNonRoot: true, runAsUser: user, runAsGroup: user, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/**
+ * Container security context of the `restricted` Pod Security Standard and a read-only root
+ * (the load runner Jobs the controller creates can use it too).
+ */
+export function restrictedContainerSecurityContext(user: number) {
+  return {
+    ...restrictedPodSecurityContext(user),
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
 /** A container port the Deployment exposes. */
 export interface NamedPort {
   readonly name: string;
@@ -169,22 +188,8 @@ export class RestrictedDeployment extends Construct {
     // it has no seccompProfile), so the security contexts are written whole.
     const api = ApiObject.of(this.deployment);
     api.addJsonPatch(
-      JsonPatch.replace('/spec/template/spec/securityContext', {
-        runAsNonRoot: true,
-        runAsUser: user,
-        runAsGroup: user,
-        seccompProfile: { type: 'RuntimeDefault' },
-      }),
-      JsonPatch.replace('/spec/template/spec/containers/0/securityContext', {
-        runAsNonRoot: true,
-        runAsUser: user,
-        runAsGroup: user,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      }),
+      JsonPatch.replace('/spec/template/spec/securityContext', restrictedPodSecurityContext(user)),
+      JsonPatch.replace('/spec/template/spec/containers/0/securityContext', restrictedContainerSecurityContext(user)),
       // Pods carry only the labels above, not cdk8s-plus's hashed address label.
       JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
     );
