@@ -5,12 +5,12 @@
 # with `daemon off;`), so Linux autogroup scheduling does not split them (FIELD-NOTES.md).
 #
 # Needs bin/hello, bin/rpc-gateway (make build-go), build/src/nginx/nginx-config.js (npm run build),
-# nginx and wrk. Settings (environment): ROUNDS (3), DURATION (5s), WARMUP (1s), CONNECTIONS (64),
+# nginx, wrk and curl. Settings (environment): ROUNDS (5), DURATION (5s), WARMUP (1s), CONNECTIONS (64),
 # THREADS (1), CONNS_PER_BACKEND (the gateway's default), GATEWAY_FLAGS (extra gateway flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
 CONNECTIONS=${CONNECTIONS:-64}
