@@ -141,6 +141,18 @@ wait_rollouts() {
   done
 }
 
+# Applies one file and waits for the Deployments in it, so each unit is up before the next one:
+# the balancers start after the hello servers (an nginx before 1.27.3 resolves them only at start).
+apply_and_wait() {
+  local file=$1 kind namespace name
+  log "apply $file"
+  "${KUBECTL[@]}" apply -f "$file"
+  while read -r kind namespace name; do
+    [[ $kind == Deployment ]] || continue
+    "${KUBECTL[@]}" -n "$namespace" rollout status "deployment/$name" --timeout "$TIMEOUT"
+  done < <("${KUBECTL[@]}" get -f "$file" --no-headers -o custom-columns=KIND:.kind,NAMESPACE:.metadata.namespace,NAME:.metadata.name)
+}
+
 print_access() {
   local ingress_url
   case "$CLUSTER" in
@@ -171,8 +183,7 @@ deploy() {
   ingress=$(ingress_file)
   for file in "$DIST"/*.k8s.yaml; do
     [[ $file == "$ingress" ]] && continue
-    log "apply $file"
-    "${KUBECTL[@]}" apply -f "$file"
+    apply_and_wait "$file"
   done
   "${KUBECTL[@]}" wait --for condition=Established crd/benchmarks.clusterbench.dev --timeout "$TIMEOUT"
   wait_rollouts "$NAMESPACE"

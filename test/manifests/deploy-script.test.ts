@@ -41,6 +41,9 @@ case "$args" in
     if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$STATE/ingress-failures"; echo 'failed calling webhook' >&2; exit 1; fi ;;
   *" get deployments -o name") [ "$4" = ingress-nginx ] && echo deployment.apps/ingress-nginx-controller || printf 'deployment.apps/%s\\n' hello-single hello nginx rpc-gateway clusterbench-controller ;;
   *" get namespace ingress-nginx") [ -f "$STATE/has-ingress-nginx" ] ;;
+  *" get -f "*" custom-columns="*)
+    while [ "$1" != -f ]; do shift; done
+    awk '/^kind: /{k=$2} /^  name: /{n=$2} /^  namespace: /{print k, $2, n}' "$2" ;;
 esac`,
 };
 
@@ -112,6 +115,10 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     const lastRollout = first.calls.map((c) => c.includes('rollout status')).lastIndexOf(true);
     expect(first.calls[lastRollout]).toContain('-n ingress-nginx rollout status deployment.apps/ingress-nginx-controller');
     expect(lastRollout).toBeLessThan(first.calls.findIndex((c) => c.endsWith('0007-ingress.k8s.yaml')));
+    // Each unit is up before the next: the balancers start after the hello servers.
+    const helloUp = first.calls.findIndex((c) => c.endsWith('-n clusterbench rollout status deployment/hello --timeout 300s'));
+    expect(helloUp).toBeGreaterThan(first.calls.findIndex((c) => c.endsWith('0001-hello.k8s.yaml')));
+    expect(helloUp).toBeLessThan(first.calls.findIndex((c) => c.endsWith('0002-nginx.k8s.yaml')));
     expect(first.stdout).toContain('port-forward service/nginx');
     expect(first.stdout).toContain('http://127.0.0.1/');
 
