@@ -59,8 +59,12 @@ export interface LocalRunResult {
 const FAILOVER_VICTIM = 'hello-2';
 const FAILOVER_RESTART_MS = 3000;
 const BALANCED_IDS = ['hello-1', 'hello-2', 'hello-3'] as const;
-/** Lead time so the load starts on a known clock (the failover timer is set against it). */
-const START_LEAD_MS = 200;
+/**
+ * Lead time so the load starts on a known clock (the failover and CPU timers are set against it):
+ * long enough for the load generator's worker threads to start on a busy machine (up to 250 ms
+ * measured here at load average 20).
+ */
+const START_LEAD_MS = 1000;
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
   const { scenario, topologies, log } = options;

@@ -160,6 +160,28 @@ describe('clusterbench local: runs', () => {
     await expectNothingLeft(run.stderr);
   });
 
+  it('survives a killed server: rpc-gateway loses nothing, nginx at most what was in flight', async () => {
+    const connections = 16;
+    const args = ['--topologies', 'nginx,rpc-gateway', '--duration', '6s', '--warmup', '300ms', '--connections', String(connections)];
+    const run = await cli(['local', '--scenario', 'quick', ...args, '--failover', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const dir = (await readdir(out)).sort().at(-1) as string;
+    const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as Report;
+    const byName = Object.fromEntries(report.topologies.map((t) => [t.name, t]));
+    for (const name of ['nginx', 'rpc-gateway']) {
+      const f = byName[name].failover;
+      expect(f, name).toMatchObject({ trial: 1, backend: 'hello-2' });
+      expect(f?.killedAtMs, name).toBeGreaterThan(2500);
+      expect(f?.restartedAtMs, name).toBeGreaterThan(f?.killedAtMs ?? Infinity);
+      // The restarted server took requests again before the end (nginx skips it for 2 s after its failure).
+      expect(f?.servingAgainMs, name).toBeGreaterThan(0);
+      expect(byName[name].backends['hello-2'], name).toBeGreaterThan(0.05);
+    }
+    expect(byName['rpc-gateway'].errors.total).toBe(0);
+    expect(byName.nginx.errors.total).toBeLessThanOrEqual(connections);
+    await expectNothingLeft(run.stderr);
+  });
+
   it('stops every process on Ctrl-C (SIGINT)', async () => {
     let sent = false;
     const run = await cli(['local', '--scenario', 'quick', '--duration', '30s', '--out', out], (line, child) => {
