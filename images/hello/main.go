@@ -77,7 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	h := newHello(c.id, c.payload, calibrate(c.work), c.delay)
 	health := serve.NewHealth(nil)
-	rpcServer := hellorpc.NewServer(h.rpcHello)
+	// Without --work or --delay a call takes microseconds and never blocks.
+	rpcServer := hellorpc.NewServer(h.rpcHello, h.rounds == 0 && h.delay == 0)
 	httpServer := serve.NewHTTPServer(h.mux(health, rpcServer.Conns))
 
 	fmt.Fprintf(stderr, "hello: listening http=%s rpc=%s id=%s work-rounds=%d\n",

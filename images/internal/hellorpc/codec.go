@@ -31,6 +31,10 @@ const MaxFrame = 16 << 20
 
 const readBufferSize = 64 << 10
 
+// maxPending bounds the frames a connection buffers for a peer that reads slower than it is sent
+// to: past it, writers wait, and TCP's flow control pushes back on whoever sends the requests.
+const maxPending = 4 << 20
+
 // Appender is a body the fast codec can send (like encoding.BinaryAppender); to receive one it
 // needs an encoding.BinaryUnmarshaler.
 type Appender interface {
@@ -51,6 +55,7 @@ type frameWriter struct {
 	spare   []byte // the buffer the writer goroutine returns, reused for pending
 	err     error  // first write error; every later write fails with it
 	closed  bool
+	drained sync.Cond // signalled when pending is taken, or on error
 
 	wake chan struct{} // capacity 1: "pending is not empty"
 	done chan struct{} // closed when the writer goroutine has exited
@@ -58,6 +63,7 @@ type frameWriter struct {
 
 func newFrameWriter(conn io.WriteCloser) *frameWriter {
 	w := &frameWriter{conn: conn, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	w.drained.L = &w.mu
 	go w.loop()
 	return w
 }
@@ -66,6 +72,9 @@ func newFrameWriter(conn io.WriteCloser) *frameWriter {
 // appends the payload and hands the buffer to end, which always unlocks.
 func (w *frameWriter) begin() ([]byte, error) {
 	w.mu.Lock()
+	for len(w.pending) >= maxPending && w.err == nil {
+		w.drained.Wait()
+	}
 	if w.err != nil {
 		err := w.err
 		w.mu.Unlock()
@@ -105,11 +114,13 @@ func (w *frameWriter) loop() {
 		w.pending = w.spare[:0]
 		w.spare = nil
 		closed := w.closed
+		w.drained.Broadcast()
 		w.mu.Unlock()
 		if len(out) > 0 {
 			if _, err := w.conn.Write(out); err != nil {
 				w.mu.Lock()
 				w.err = err
+				w.drained.Broadcast()
 				w.mu.Unlock()
 				w.conn.Close() // the reader then fails too, which fails every pending call
 				return
@@ -141,6 +152,7 @@ func (w *frameWriter) close() error {
 	if w.err == nil {
 		w.err = net.ErrClosed
 	}
+	w.drained.Broadcast()
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:

@@ -12,13 +12,13 @@ import (
 )
 
 // serve starts a Server on a loopback port and returns its address; it is shut down at cleanup.
-func serve(t *testing.T, handle Handler) (string, *Server) {
+func serve(t *testing.T, handle Handler, quick bool) (string, *Server) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(handle)
+	s := NewServer(handle, quick)
 	go s.Serve(l)
 	t.Cleanup(func() {
 		l.Close()
@@ -30,9 +30,12 @@ func serve(t *testing.T, handle Handler) (string, *Server) {
 }
 
 func TestConcurrentCallsCarryBodiesOfEverySize(t *testing.T) {
-	for _, size := range []int{0, 13, readBufferSize + 1, 300 << 10} {
-		body := bytes.Repeat([]byte("x"), size)
-		addr, _ := serve(t, func() ([]byte, string) { return body, "backend-1" })
+	for _, tc := range []struct {
+		size  int
+		quick bool
+	}{{0, true}, {13, true}, {13, false}, {readBufferSize + 1, true}, {300 << 10, false}} {
+		size, body := tc.size, bytes.Repeat([]byte("x"), tc.size)
+		addr, _ := serve(t, func() ([]byte, string) { return body, "backend-1" }, tc.quick)
 		c, err := Dial(t.Context(), addr, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +64,7 @@ func TestConcurrentCallsCarryBodiesOfEverySize(t *testing.T) {
 }
 
 func TestUnknownMethodIsAServerError(t *testing.T) {
-	addr, _ := serve(t, func() ([]byte, string) { return nil, "" })
+	addr, _ := serve(t, func() ([]byte, string) { return nil, "" }, true)
 	c, err := Dial(t.Context(), addr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +88,7 @@ func TestShutdownAnswersCallsInFlightThenClosesAndTheClientHears(t *testing.T) {
 		started <- struct{}{}
 		<-release
 		return []byte("late"), "b"
-	})
+	}, false)
 	readErr := make(chan error, 1)
 	c, err := Dial(t.Context(), addr, func(err error) { readErr <- err })
 	if err != nil {
@@ -136,7 +139,7 @@ func TestSlowCallsOnOneConnectionRunInParallel(t *testing.T) {
 	addr, _ := serve(t, func() ([]byte, string) {
 		time.Sleep(each)
 		return []byte("slow"), "b"
-	})
+	}, false)
 	c, err := Dial(t.Context(), addr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -203,4 +206,42 @@ func TestAbortDoesNotWaitForAPeerThatDoesNotReadFakeListener(t *testing.T) {
 		t.Fatal("the pending call did not fail after Abort")
 	}
 	c.Close()
+}
+
+// A peer that stops reading must not make the writer buffer without bound.
+func TestPendingFramesAreBoundedFakePeerThatDoesNotRead(t *testing.T) {
+	client, server := net.Pipe() // nobody reads server: every Write on client blocks
+	defer server.Close()
+	w := newFrameWriter(client)
+	frame := make([]byte, 64<<10)
+	blocked := make(chan int)
+	go func() {
+		for n := 0; n < 3*maxPending/len(frame); n++ { // a bound, should the test fail
+			b, err := w.begin()
+			if err != nil {
+				blocked <- n
+				return
+			}
+			start := len(b) - 4
+			w.end(append(b, frame...), start, nil)
+		}
+		blocked <- -1
+	}()
+	select {
+	case n := <-blocked:
+		t.Fatalf("the appender never waited (%d)", n)
+	case <-time.After(500 * time.Millisecond): // the appender is now waiting for the writer
+	}
+	w.mu.Lock()
+	pending := len(w.pending)
+	w.mu.Unlock()
+	if pending > maxPending+len(frame)+4 {
+		t.Errorf("%d bytes pending, want at most about %d", pending, maxPending)
+	}
+	go w.close() // gives up on the peer after closeFlushTimeout at the latest
+	select {
+	case <-blocked:
+	case <-time.After(closeFlushTimeout + 5*time.Second):
+		t.Fatal("the waiting writer was not released by close")
+	}
 }

@@ -39,6 +39,7 @@ func (s *seedService) Hello(_ string, reply *string) error {
 // gob behind the HTTP CONNECT handshake of rpc.DialHTTP.
 type Server struct {
 	handle Handler
+	quick  bool
 	fast   *rpc.Server
 	gob    *rpc.Server
 
@@ -49,9 +50,12 @@ type Server struct {
 	closing bool
 }
 
-// NewServer returns a server whose calls run handle.
-func NewServer(handle Handler) *Server {
-	s := &Server{handle: handle, fast: rpc.NewServer(), gob: rpc.NewServer(), conns: map[net.Conn]rpc.ServerCodec{}}
+// NewServer returns a server whose calls run handle. quick says that handle never blocks and
+// returns within microseconds: calls on a fast-codec connection are then answered one after
+// another on the goroutine that reads them, which saves a hand-off per call; otherwise each call
+// gets a goroutine of its own, so that slow calls run in parallel.
+func NewServer(handle Handler, quick bool) *Server {
+	s := &Server{handle: handle, quick: quick, fast: rpc.NewServer(), gob: rpc.NewServer(), conns: map[net.Conn]rpc.ServerCodec{}}
 	// RegisterName only fails for types without suitable methods: a programming error.
 	if err := s.fast.RegisterName("Server", &helloService{s}); err != nil {
 		panic(err)
@@ -128,7 +132,7 @@ func (s *Server) serveConn(conn net.Conn) {
 	switch {
 	case string(head) == Preface:
 		br.Discard(len(Preface))
-		pool = &workerPool{ServerCodec: NewServerCodec(br, conn)}
+		pool = &workerPool{ServerCodec: NewServerCodec(br, conn), single: s.quick}
 		codec = pool
 	case bytes.HasPrefix(head, []byte("CONNECT ")):
 		if !acceptConnect(br, conn) {
@@ -152,12 +156,14 @@ func (s *Server) serveConn(conn net.Conn) {
 // workerPool serves a fast-codec connection with goroutines that each read one request and
 // answer it, in turn. rpc.Server.ServeCodec starts a goroutine per call instead, which costs a
 // goroutine start, its stack growth and often an OS thread wake-up per call. The pool grows
-// whenever its last idle worker takes a request, so calls never wait for a worker.
+// whenever its last idle worker takes a request, so calls never wait for a worker; with single
+// (quick calls) it stays at one worker.
 type workerPool struct {
 	*ServerCodec
 	reading sync.Mutex // held from a request's header to its body: one reader at a time
 	idle    atomic.Int32
 	failed  atomic.Bool // reading failed: the connection is done
+	single  bool
 	wg      sync.WaitGroup
 	start   func()
 }
@@ -189,7 +195,7 @@ func (p *workerPool) ReadRequestHeader(r *rpc.Request) error {
 		p.reading.Unlock()
 		return err
 	}
-	if p.idle.Add(-1) == 0 {
+	if p.idle.Add(-1) == 0 && !p.single {
 		p.start()
 	}
 	return nil
