@@ -218,9 +218,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         placement: {
           'load generator': `in the clusterbench process (runLoad, ${workers} worker threads), on the same CPUs as the servers`,
           servers: `${servers.size} hello servers${targets.has('nginx') ? ', nginx' : ''}${targets.has('rpc-gateway') ? ', rpc-gateway' : ''}: child processes of clusterbench`,
-          scheduler: autogroupEnabled()
-            ? 'Linux autogroup on: every process in one session, so they share CPU as threads do'
-            : 'Linux autogroup off',
+          scheduler: limiter
+            ? 'each process of the comparison in its own cgroup of equal weight (Linux autogroup does not apply inside cgroups)'
+            : autogroupEnabled()
+              ? 'Linux autogroup on: every process of the comparison in one session, so they share its CPU as threads do'
+              : 'Linux autogroup off',
         },
         loadAverage: { start: loadStart, end: loadAverage() },
         notes: [
