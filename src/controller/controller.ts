@@ -30,7 +30,9 @@ import {
   BENCHMARK_PLURAL,
   BENCHMARK_VERSION,
   type Benchmark,
+  benchmarkStatusSchema,
   type BenchmarkCondition,
+  type BenchmarkProgress,
   type BenchmarkStatus,
 } from '../api/benchmark.js';
 import { checkBenchmarkName, resolveBenchmarkSpec, type BenchmarkPlan } from '../api/validate.js';
@@ -89,6 +91,17 @@ export function statusChange(current: BenchmarkStatus, next: BenchmarkStatus): '
   const steady = (p: BenchmarkStatus['progress']) => p && canonical([p.completedRuns, p.totalRuns, p.topology, p.trial]);
   if (steady(a) !== steady(b)) return 'more';
   return canonical({ ...a, updatedAt: undefined }) === canonical({ ...b, updatedAt: undefined }) ? 'none' : 'progress';
+}
+
+/** Every field `status.progress` may carry (the CRD schema's list). */
+const PROGRESS_FIELDS = Object.keys(benchmarkStatusSchema.properties?.progress?.properties ?? {});
+
+/**
+ * The progress as a merge patch: fields the run does not have (yet) are null, which deletes them,
+ * so the last run's numbers do not linger as if they were the current run's.
+ */
+export function progressPatch(progress: BenchmarkProgress): Record<string, unknown> {
+  return { ...Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, null])), ...Object.fromEntries(Object.entries(progress).filter(([, v]) => v !== undefined)) };
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -404,8 +417,9 @@ export class BenchmarkController {
   }
 
   private async patchStatus(name: string, status: BenchmarkStatus): Promise<void> {
+    const body = { status: status.progress ? { ...status, progress: progressPatch(status.progress) } : status };
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace: this.options.namespace, plural: BENCHMARK_PLURAL, name, body: { status } },
+      { group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace: this.options.namespace, plural: BENCHMARK_PLURAL, name, body },
       mergePatch,
     );
   }

@@ -184,8 +184,16 @@ describe.skipIf(skip !== undefined)('real API server', () => {
 
       const { markdown, report } = await reportOf('full');
       expect(report.topologies.map((t) => [t.name, t.trials, t.runners])).toEqual([['single', 2, 2], ['nginx', 2, 2]]);
-      // Runners of one run started within a quarter second of the agreed time, even on a loaded machine.
-      for (const r of b.status?.results ?? []) expect(r.maxStartSkewMs).toBeLessThan(250);
+      // Every runner's start skew is kept, and the summary gives the largest. Here all runners,
+      // the controller and the target share one Node process on a loaded machine, so the bound
+      // is loose: within half the 3 s lead of the agreed time.
+      const runs = parseRuns((await core.readNamespacedConfigMap({ name: runsConfigMapName('full'), namespace })).data ?? {});
+      for (const r of b.status?.results ?? []) {
+        const skews = [...runs.records.values()].filter((x) => x.run.topology === r.topology).flatMap((x) => (x.results ?? []).map((y) => Math.abs(y.startSkewMs)));
+        expect(skews).toHaveLength(4);
+        expect(r.maxStartSkewMs).toBe(Math.max(...skews));
+        expect(r.maxStartSkewMs).toBeLessThan(1_500);
+      }
       expect(b.status?.results?.map((r) => r.topology)).toEqual(['single', 'nginx']);
       // Same renderer, same shape as a local report.
       expect(markdown).toBe(renderMarkdown(report));
@@ -206,19 +214,29 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   }, RUNS_TIMEOUT_MS);
 
   it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice', async () => {
-    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
+    // A slow target keeps each result small enough for the termination message: with no real
+    // kubelet there are no pod logs to fall back on.
+    const slow = createServer((_req, res) => setTimeout(() => res.writeHead(200, { 'x-served-by': 'hello-slow' }).end('Hello, World!'), 5));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: slowUrl, nginx: slowUrl } });
     kubelet.start();
     const first = await startController();
     let second: Awaited<ReturnType<typeof startController>> | undefined;
     try {
-      await createBenchmark('restart', { topologies: ['single', 'nginx'], scenario: 'quick', load: { ...quickLoad, duration: '2s' }, runners: 2, trials: 2 });
-      // Stop the controller while the second run's runners are loading.
-      await until('the second run to be under way', async () => {
-        const b = await getBenchmark('restart');
-        return (b.status?.progress?.completedRuns ?? 0) >= 1 && b.status?.progress?.topology ? true : undefined;
-      });
+      await createBenchmark('restart', { topologies: ['single', 'nginx'], scenario: 'quick', load: { ...quickLoad, connections: 2, duration: '3s' }, runners: 2, trials: 2 });
+      // Stop the controller while the second run's runners are loading ...
+      const running = await until('the second run to be under way', async () => {
+        const p = (await getBenchmark('restart')).status?.progress;
+        return (p?.completedRuns ?? 0) >= 1 && p?.topology && p.trial && (p.rps ?? 0) > 0 ? { topology: p.topology, trial: p.trial } : undefined;
+      }, 120_000, 100);
       await first.controller.stop();
-      await new Promise((r) => setTimeout(r, 1_500));
+      // ... and keep it down until that run's Job has finished: its results are then only in its pods.
+      const job = `restart-${running.topology}-t${running.trial}-a1`;
+      await until(`${job} to complete`, async () => {
+        const j = await batch.readNamespacedJob({ name: job, namespace });
+        return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
+      });
       second = await startController(first.port);
       const b = await finished('restart');
       expect(b.status?.phase).toBe('Succeeded');
@@ -237,6 +255,8 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     } finally {
       await (second ?? first).controller.stop();
       await kubelet.stop();
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
     }
   }, RUNS_TIMEOUT_MS);
 

@@ -4,7 +4,7 @@ import { jobName, runKey, type RunId } from '../../src/controller/names.js';
 import { decide, runOrder, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
 import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
 import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
-import { mergeConditions, parseRuns, statusChange } from '../../src/controller/controller.js';
+import { mergeConditions, parseRuns, progressPatch, statusChange } from '../../src/controller/controller.js';
 import type { Topology } from '../../src/topologies.js';
 import { plan, result } from './fixtures.js';
 
@@ -284,6 +284,11 @@ describe('status patches', () => {
     expect(statusChange(status, { ...status, progress: { ...status.progress, rps: 120 } })).toBe('progress');
     expect(statusChange(status, { ...status, progress: { ...status.progress, completedRuns: 2 } })).toBe('more');
     expect(statusChange(status, { ...status, phase: 'Succeeded' })).toBe('more');
+  });
+
+  it('clears the last run\'s live numbers when the next run has none yet', () => {
+    const patch = progressPatch({ completedRuns: 2, totalRuns: 4, topology: 'single', trial: 2, updatedAt: 'x' });
+    expect(patch).toMatchObject({ completedRuns: 2, topology: 'single', rps: null, requests: null, errors: null, runnersReady: null, elapsedMs: null, warmup: null });
   });
 
   it('keeps a condition\'s transition time while its status stays', () => {

@@ -74,8 +74,9 @@ describe('runners and the coordinator, over real sockets with the real load gene
         expect(result.runner).toBe(index);
         expect(result.connections).toBe(shareOf(3, 2, index));
         expect(result.requests).toBeGreaterThan(0);
-        // Both began their warmup at the agreed time, give or take scheduling on a loaded machine.
-        expect(Math.abs(result.startSkewMs)).toBeLessThan(250);
+        // Both began their warmup at the agreed time, give or take scheduling on a loaded machine
+        // (both runners share this test's one Node process).
+        expect(Math.abs(result.startSkewMs)).toBeLessThan(1_000);
         // The result survives in the "pod": in the termination message (trimmed if the full one is
         // over 4096 bytes) and whole in the log line.
         const message = readFileSync(join(dir, `termination-${index}`), 'utf8');
