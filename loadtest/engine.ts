@@ -104,7 +104,7 @@ function onSocketClose(this: EngineSocket): void {
   if (conn.socket === this) conn.engine.onSocketClose(conn);
 }
 
-/** Splits `url` into what the engine connects to and the request it sends. */
+/** The one request every connection sends: a GET of the URL's path, pre-encoded once. */
 export function encodeRequest(url: URL, keepAlive: boolean): Buffer {
   const lines = [
     `GET ${url.pathname}${url.search} HTTP/1.1`,

@@ -6,7 +6,7 @@
  *
  * CPU time per request: wrk's whole process (bash `time`); ours and autocannon's measured with
  * process.cpuUsage() around the run in a fresh Node process (all threads: GC, libuv), so Node's
- * start-up is left out as wrk's is negligible. Settings (environment): ROUNDS (3), DURATION (10s),
+ * start-up is left out as wrk's is negligible. Settings (environment): ROUNDS (5), DURATION (6s),
  * CONNECTIONS (100).
  *
  * Also `node build/loadtest/bench/bench-loadgen.js --memory URL`: 60 s at 1000 connections,
@@ -108,8 +108,8 @@ function format(tool: Tool, m: Measurement): string {
 }
 
 async function compare(): Promise<void> {
-  const rounds = parseInteger('ROUNDS', process.env.ROUNDS ?? '3', 1, 100);
-  const seconds = parseDurationMs('DURATION', process.env.DURATION ?? '10s') / 1000;
+  const rounds = parseInteger('ROUNDS', process.env.ROUNDS ?? '5', 1, 100);
+  const seconds = parseDurationMs('DURATION', process.env.DURATION ?? '6s') / 1000;
   const connections = parseInteger('CONNECTIONS', process.env.CONNECTIONS ?? '100', 1, 100_000);
   if (!Number.isInteger(seconds)) throw new Error(`DURATION: want whole seconds (wrk takes seconds), not ${seconds}s`);
   try {
