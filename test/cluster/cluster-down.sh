@@ -22,14 +22,21 @@ ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 # The kubelet first, so nothing restarts the containers removed next.
 stop kubelet
 if [[ -S $CONTAINERD_SOCK ]]; then
-  tasks=$(ctr_ tasks list -q 2>/dev/null)
-  for t in $tasks; do ctr_ tasks kill --all --signal SIGKILL "$t" >/dev/null 2>&1; done
-  for t in $tasks; do
-    for ((i = 0; i < 50; i++)); do ctr_ tasks delete "$t" >/dev/null 2>&1 && break; sleep 0.1; done
-  done
+  for t in $(ctr_ tasks list -q 2>/dev/null); do ctr_ tasks kill --all --signal SIGKILL "$t" >/dev/null 2>&1; done
+  # containerd's CRI plugin deletes each task once it has exited.
+  for ((i = 0; i < 100; i++)); do [[ -z $(ctr_ tasks list -q 2>/dev/null) ]] && break; sleep 0.1; done
 fi
 stop kube-proxy
 [[ -x $BIN_DIR/kube-proxy ]] && "$BIN_DIR/kube-proxy" --cleanup >/dev/null 2>&1
+# The kubelet's own chains (kube-proxy --cleanup leaves them).
+for ipt in iptables ip6tables; do
+  for chain in INPUT OUTPUT; do "$ipt" -t filter -D "$chain" -j KUBE-FIREWALL 2>/dev/null; done
+  for table in filter nat mangle; do
+    for chain in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+      "$ipt" -t "$table" -F "$chain" 2>/dev/null && "$ipt" -t "$table" -X "$chain" 2>/dev/null
+    done
+  done
+done
 stop containerd
 # Shims outlive containerd by design; find ours by the socket path only they were given.
 for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
