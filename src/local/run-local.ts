@@ -243,6 +243,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     await mkdir(join(dir, 'results'), { recursive: true });
     await Promise.all(results.map((r) => writeFile(join(dir, 'results', `${r.topology}-trial${r.trial}.json`), `${JSON.stringify(r)}\n`)));
     return { report, markdown: renderMarkdown(report), dir, files, pids: group.pids };
+  } catch (err) {
+    // The first cause wins: Ctrl-C or a crashed server, not what failed because of it.
+    throw stop.signal.aborted && stop.signal.reason instanceof Error ? stop.signal.reason : err;
   } finally {
     stop.abort(new Error('run finished'));
     await group.stopAll();
