@@ -52,11 +52,13 @@ build-go: $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway ## Build the hello server and 
 .PHONY: vet
 vet: ## Run go vet and the TypeScript type check.
 	cd images && $(GO) vet ./...
+	cd test/cluster/tools && $(GO) vet ./...
 	$(NPM) run typecheck --silent
 
 .PHONY: test
 test: deps vet build ## Run every test: go test -race, then vitest.
 	cd images && $(GO) test -race -count=1 ./...
+	cd test/cluster/tools && $(GO) test -race -count=1 ./...
 	npx vitest run
 
 .PHONY: clean
