@@ -179,14 +179,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         if (cpuSample) cpuUse.push(cpuSample);
         log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
         if (times) {
-          const measuredStart = Date.parse(result.startedAt);
+          // Against when the load generator really began measuring, not when it was asked to.
+          const startedAt = Date.parse(result.startedAt);
           failovers.push({
             topology,
             trial,
             backend: FAILOVER_VICTIM,
-            killedAtMs: times.killedAt - measuredStart,
-            restartedAtMs: times.restartedAt - measuredStart,
-            servingAgainAtMs: times.servingAgainAt === null ? null : times.servingAgainAt - measuredStart,
+            killedAtMs: times.killedAt - startedAt,
+            restartedAtMs: times.restartedAt - startedAt,
+            servingAgainAtMs: times.servingAgainAt === null ? null : times.servingAgainAt - startedAt,
           });
         }
       }
