@@ -318,7 +318,8 @@ export interface PolicyRule {
  * The namespaced Role the controller's ServiceAccount needs: exactly the calls src/controller makes.
  * Benchmarks are read and their status patched; Jobs created (and deleted when a run is abandoned);
  * Pods read for results (termination message, else the log) and one deleted for failover;
- * Services and Ingresses read to tell whether a topology is deployed; ConfigMaps hold results and report.
+ * Services and Ingresses read to tell whether a topology is deployed; ConfigMaps hold finished runs
+ * (one per run, listed by label) and the report.
  */
 export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: [BENCHMARK_GROUP], resources: [BENCHMARK_PLURAL], verbs: ['get', 'list', 'watch'] },
@@ -328,5 +329,5 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] },
 ];

@@ -36,6 +36,9 @@ export function reportNotes(records: readonly RunRecord[], skipped: readonly str
   const notes = records
     .filter((r) => r.state === 'failed')
     .map((r) => `${r.run.topology} trial ${r.run.trial} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
+  for (const r of records.filter((x) => x.trimmed)) {
+    notes.push(`${r.run.topology} trial ${r.run.trial}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`);
+  }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
   if (runners > 1) notes.push(`${runners} runners per run started together within ${maxStartSkewMs(records).toFixed(1)} ms of the agreed time`);
   return notes;

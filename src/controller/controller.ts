@@ -2,7 +2,7 @@
  * The Benchmark controller: watches Benchmarks, Jobs and pods of one namespace, turns what it sees
  * into the inputs of `decide` (reconcile.ts) and carries out its actions against the API server.
  * Everything it needs to resume lives in the cluster: Job names are deterministic, runners'
- * results are read back from their pods, finished runs are kept in the `<benchmark>-runs` ConfigMap.
+ * results are read back from their pods, finished runs are kept in one ConfigMap each (run-store.ts).
  */
 import { createServer, type Server } from 'node:http';
 import { cpus, release } from 'node:os';
@@ -49,14 +49,14 @@ import {
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
   MANAGED_SELECTOR,
-  failoverKey,
   reportConfigMapName,
   runKey,
-  runsConfigMapName,
+  type RunId,
 } from './names.js';
 import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
 import { decodeResult, isTrimmed, resultFromLog } from './result-codec.js';
 import { runnerJob } from './runner-job.js';
+import { killData, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -378,15 +378,14 @@ export class BenchmarkController {
       }
       case 'recordRun': {
         const { record } = action;
-        const stored = { ...record, results: record.results?.map((r) => JSON.stringify(r)) };
-        await this.patchRuns(benchmark, { [runKey(record.run)]: JSON.stringify(stored) });
+        await this.patchRun(benchmark, record.run, recordData(record));
         this.log(`benchmark ${name}: ${runKey(record.run)} ${record.state}${record.reason ? `: ${record.reason}` : ''}`);
         return {};
       }
       case 'killPod': {
         const kill: FailoverKill = { pod: action.pod, atEpochMs: Date.now() };
         // Recorded first: a restart in between must not delete a second pod.
-        await this.patchRuns(benchmark, { [failoverKey(action.run)]: JSON.stringify(kill) });
+        await this.patchRun(benchmark, action.run, killData(action.run, kill));
         try {
           await this.core.deleteNamespacedPod({ name: action.pod, namespace, gracePeriodSeconds: 0 });
         } catch (err) {
@@ -424,26 +423,24 @@ export class BenchmarkController {
     );
   }
 
-  /** Adds keys to the runs ConfigMap (a merge patch: concurrent keys never conflict), creating it on first use. */
-  private async patchRuns(benchmark: Benchmark, data: Record<string, string>): Promise<void> {
+  /** Adds keys to a run's ConfigMap (a merge patch), creating it on first use. */
+  private async patchRun(benchmark: Benchmark, run: RunId, data: Record<string, string>): Promise<void> {
     const namespace = this.options.namespace;
-    const name = runsConfigMapName(benchmark.metadata.name);
+    const name = runConfigMapName(benchmark.metadata.name, run);
     try {
       await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
     } catch (err) {
       if (!isApiCode(err, 404)) throw err;
-      await this.core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace, ownerReferences: [this.ownerOf(benchmark)] }, data } });
+      await this.core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name, namespace, labels: runLabels(benchmark.metadata.name), ownerReferences: [this.ownerOf(benchmark)] }, data },
+      });
     }
   }
 
   private async readRuns(benchmark: string): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
-    let data: Record<string, string> = {};
-    try {
-      data = (await this.core.readNamespacedConfigMap({ name: runsConfigMapName(benchmark), namespace: this.options.namespace })).data ?? {};
-    } catch (err) {
-      if (!isApiCode(err, 404)) throw err;
-    }
-    return parseRuns(data);
+    const list = await this.core.listNamespacedConfigMap({ namespace: this.options.namespace, labelSelector: runSelector(benchmark) });
+    return parseRunConfigMaps(list.items);
   }
 
   /**
@@ -503,21 +500,6 @@ export class BenchmarkController {
     })().then(({ kubernetes }) => clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list()));
     return this.environmentCache.then((env) => ({ ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` }));
   }
-}
-
-/** Parses the runs ConfigMap's data into records and kills. */
-export function parseRuns(data: Readonly<Record<string, string>>): { records: Map<string, RunRecord>; kills: Map<string, FailoverKill> } {
-  const records = new Map<string, RunRecord>();
-  const kills = new Map<string, FailoverKill>();
-  for (const [key, value] of Object.entries(data)) {
-    if (key.startsWith('failover.')) {
-      kills.set(key.slice('failover.'.length), JSON.parse(value) as FailoverKill);
-    } else {
-      const stored = JSON.parse(value) as Omit<RunRecord, 'results'> & { results?: string[] };
-      records.set(key, { ...stored, results: stored.results?.map((r) => JSON.parse(r) as LoadResult) });
-    }
-  }
-  return { records, kills };
 }
 
 /** The report's environment in a cluster: where, versions, the hello pods' CPU limit. */

@@ -32,17 +32,7 @@ export function jobName(benchmark: string, run: RunId, attempt: number): string 
   return `${benchmark}-${run.topology}-t${run.trial}-a${attempt}`;
 }
 
-/** Holds each finished run's results (or why it failed) and failover kills, owned by the Benchmark. */
-export function runsConfigMapName(benchmark: string): string {
-  return `${benchmark}-runs`;
-}
-
 /** DESIGN.md: `<benchmark>-report` with `report.md` and `report.json`. */
 export function reportConfigMapName(benchmark: string): string {
   return `${benchmark}-report`;
-}
-
-/** Key of a failover kill in the runs ConfigMap. */
-export function failoverKey(run: RunId): string {
-  return `failover.${runKey(run)}`;
 }

@@ -33,6 +33,8 @@ export interface RunRecord {
   /** One per runner, by index; only when succeeded. */
   readonly results?: readonly LoadResult[];
   readonly failover?: FailoverEvent;
+  /** Whether the results lost their per-second histograms to fit the record's ConfigMap. */
+  readonly trimmed?: boolean;
 }
 
 /** A hello pod deleted by failover, as kept in the runs ConfigMap. */

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
-import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName, runsConfigMapName } from '../../src/controller/names.js';
+import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/controller/names.js';
+import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
-import { parseRuns } from '../../src/controller/controller.js';
 import { buildReport, renderMarkdown, type Report } from '../../src/report/index.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -187,7 +187,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // Every runner's start skew is kept, and the summary gives the largest. Here all runners,
       // the controller and the target share one Node process on a loaded machine, so the bound
       // is loose: within half the 3 s lead of the agreed time.
-      const runs = parseRuns((await core.readNamespacedConfigMap({ name: runsConfigMapName('full'), namespace })).data ?? {});
+      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('full') })).items);
       for (const r of b.status?.results ?? []) {
         const skews = [...runs.records.values()].filter((x) => x.run.topology === r.topology).flatMap((x) => (x.results ?? []).map((y) => Math.abs(y.startSkewMs)));
         expect(skews).toHaveLength(4);
@@ -242,7 +242,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       expect(b.status?.phase).toBe('Succeeded');
       // Nothing was rerun: one attempt per run.
       expect(await jobNames('restart')).toEqual(['restart-nginx-t1-a1', 'restart-nginx-t2-a1', 'restart-single-t1-a1', 'restart-single-t2-a1']);
-      const runs = parseRuns((await core.readNamespacedConfigMap({ name: runsConfigMapName('restart'), namespace })).data ?? {});
+      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('restart') })).items);
       expect([...runs.records.keys()].sort()).toEqual(['nginx.t1', 'nginx.t2', 'single.t1', 'single.t2']);
       const { report } = await reportOf('restart');
       for (const t of report.topologies) {
