@@ -74,7 +74,8 @@ local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard
 	    echo "--- installing nginx (apt-get install nginx)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
 	  else echo "make local needs nginx: install it (sudo apt-get install nginx) and run make local again" >&2; exit 1; fi; }
-	$(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
+	@# The seed scenario holds 1000 connections: raise the open-file limit as far as allowed.
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; $(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
 
 .PHONY: bench-servers
 bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC gateway over three hellos, with wrk; medians and ratios (ROUNDS, DURATION, CONNECTIONS).
