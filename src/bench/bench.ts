@@ -114,7 +114,15 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
   const { custom } = api(kc);
   const { name, namespace } = request;
   const body: Benchmark = { apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, metadata: { name, namespace }, spec: request.spec };
-  await talk(kc, () => custom.createNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, body }));
+  try {
+    await custom.createNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, body });
+  } catch (err) {
+    // 404: no Benchmark CRD (or no namespace): clusterbench is not deployed in this cluster.
+    if ((err as { code?: unknown })?.code === 404) {
+      throw new BenchFailure(`no Benchmark resource in namespace ${namespace} (context ${kc.getCurrentContext()}): deploy clusterbench first (make deploy)`);
+    }
+    throw new BenchFailure(clusterErrorLine(kc, err));
+  }
   io.err(`benchmark ${name} created in namespace ${namespace}: ${plan.topologies.join(', ')}, ${plan.trials} trial(s), ${plan.runners} runner(s)\n`);
 
   const deadline = Date.now() + waitBudgetMs(plan);

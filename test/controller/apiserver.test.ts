@@ -152,6 +152,13 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'standard', runners: 1 });
   });
 
+  it('clusterbench bench says in one line that clusterbench is not deployed where the namespace has no Benchmarks', async () => {
+    const request = benchRequest({ name: 'x', namespace: `${namespace}-absent`, scenario: 'quick', topologies: 'single', out: 'reports' });
+    await expect(runBench(kc, request, checkRequest(request), 'reports', { out: () => undefined, err: () => undefined, tty: false })).rejects.toThrow(
+      `no Benchmark resource in namespace ${namespace}-absent (context ${kc.getCurrentContext()}): deploy clusterbench first (make deploy)`,
+    );
+  });
+
   it('sets an InvalidSpec condition naming the field when a spec passes the schema but not the cross-field rules', async () => {
     const { controller } = await startController();
     try {
