@@ -116,8 +116,9 @@ describe('clusterbench local: runs', () => {
 
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'cb-local-'));
-    // What `make local` does first; a no-op when `make test` has just built.
-    execFileSync('make', ['-s', 'build-go', 'build-ts'], { cwd: ROOT, stdio: 'inherit' });
+    // What `make local` does first; a no-op when `make test` has just built. Never npm ci here
+    // (-o): node_modules is shared and only changed under a lock.
+    execFileSync('make', ['-s', '-o', 'node_modules/.package-lock.json', 'build-go', 'build-ts'], { cwd: ROOT, stdio: 'inherit' });
   }, 180_000);
   afterAll(async () => {
     if (out) await rm(out, { recursive: true, force: true });
