@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/index.js';
 import { parseLocalFlags } from '../../src/local/command.js';
 import { UsageError } from '../../src/util/usage-error.js';
+import { checkReportInChromium, haveChromium } from '../report/chromium.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'build/src/cli.js');
@@ -155,6 +156,9 @@ describe('clusterbench local: runs', () => {
       expect(run.stderr.match(/running the hello servers without a CPU limit/g)).toHaveLength(1);
     } else {
       expect(report.environment.cpuLimits).toMatchObject({ perServer: 0.5, mechanism: expect.stringMatching(/^cgroup v[12]/) });
+    }
+    if (haveChromium) {
+      await checkReportInChromium(join(out, dir, 'report.html'), { topologies: 3, timelines: 3, screenshot: 'clusterbench-local-report.png' });
     }
     // The seed's table is printed first.
     expect(run.stdout).toMatch(/^# clusterbench report[^\n]*\n\n[^\n]*\n\n\| topology \| average response time \(ms\) \| throughput \(req\/s\) \|/);
