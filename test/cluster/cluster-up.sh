@@ -28,13 +28,14 @@ fi
 
 "$CLUSTER_DIR/build.sh"
 mkdir -p "$RUN_DIR"/{logs,pids}
-trap 'status=$?; if ((status != 0)); then log "start-up failed; logs in $RUN_DIR/logs are removed by down, copy them first"; cp -r "$RUN_DIR/logs" "${TMPDIR:-/tmp}/clusterbench-cluster-logs" 2>/dev/null; "$CLUSTER_DIR/cluster-down.sh"; fi' EXIT
+trap 'status=$?; if ((status != 0)); then log "start-up failed; logs copied to /tmp/clusterbench-cluster-logs"; rm -rf /tmp/clusterbench-cluster-logs; cp -r "$RUN_DIR/logs" /tmp/clusterbench-cluster-logs 2>/dev/null; "$CLUSTER_DIR/cluster-down.sh"; fi' EXIT
 started=$SECONDS
 
 # --- network: the bridge exists before the API server binds to its address
 # Remember the host's forwarding settings so down can restore them.
 printf '%s %s\n' "$(sysctl -n net.ipv4.ip_forward)" "$(sysctl -n net.bridge.bridge-nf-call-iptables)" > "$RUN_DIR/sysctl.saved"
 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+ip link del "$BRIDGE" 2>/dev/null || true  # left by a run that was killed mid-way
 ip link add "$BRIDGE" type bridge
 ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
 ip link set "$BRIDGE" up
