@@ -258,7 +258,10 @@ export class BenchmarkController {
   private async reconcile(benchmark: Benchmark): Promise<void> {
     const { name, generation, deletionTimestamp } = benchmark.metadata;
     const status = benchmark.status ?? {};
-    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) return;
+    const invalid = status.conditions?.some((c) => c.type === 'InvalidSpec' && c.status === 'True');
+    // Finished Benchmarks stay as they are, except a rejected spec that has been edited since.
+    const edited = invalid && status.observedGeneration !== generation;
+    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase) && !edited)) return;
 
     const nameProblem = checkBenchmarkName(name);
     const resolved = nameProblem ? { problem: nameProblem } : resolveBenchmarkSpec(benchmark.spec);
@@ -304,7 +307,7 @@ export class BenchmarkController {
         return ready ? toMs(ready.lastTransitionTime) : null;
       })(),
     }));
-    const decision = decide({
+    const undecided = decide({
       benchmark: name,
       plan,
       skippedTopologies: status.skippedTopologies as Topology[] | undefined,
@@ -318,6 +321,9 @@ export class BenchmarkController {
       reportWritten: status.reportConfigMap !== undefined,
       now: Date.now(),
     });
+    const decision: Decision = invalid
+      ? { ...undecided, conditions: [...undecided.conditions, { type: 'InvalidSpec', status: 'False', reason: 'Valid', message: 'the spec is valid' }] }
+      : undecided;
     const extra: BenchmarkStatus = {};
     for (const action of decision.actions) Object.assign(extra, await this.execute(benchmark, plan, decision, action));
     for (const action of decision.actions) if (action.kind === 'recordRun') this.coordinator.forget(action.record.job);
