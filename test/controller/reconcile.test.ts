@@ -7,6 +7,7 @@ import { clusterReport, statusResults } from '../../src/controller/cluster-repor
 import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
 import { mergeConditions, progressPatch, statusChange } from '../../src/controller/controller.js';
 import { killData, parseRunConfigMaps, recordData, RUN_CONFIGMAP_BUDGET_BYTES } from '../../src/controller/run-store.js';
+import { describeError, nextBackoffMs } from '../../src/controller/informers.js';
 import type { Topology } from '../../src/topologies.js';
 import { plan, result } from './fixtures.js';
 
@@ -313,5 +314,20 @@ describe('status patches', () => {
   it('keeps a condition\'s transition time while its status stays', () => {
     const later = mergeConditions(conditions, [{ type: 'TopologyNotDeployed', status: 'True', reason: 'Skipped', message: 'x' }], 1, new Date('2026-11-26T08:00:00Z'));
     expect(later[0].lastTransitionTime).toBe(now.toISOString());
+  });
+});
+
+describe('informer restarts', () => {
+  it('back off exponentially from 1 s to at most 30 s', () => {
+    const delays: number[] = [];
+    let d: number | undefined;
+    for (let i = 0; i < 7; i++) delays.push((d = nextBackoffMs(d)));
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+
+  it('describe API errors in one line', () => {
+    expect(describeError({ code: 403, body: JSON.stringify({ message: 'jobs.batch is forbidden: User "x" cannot list' }) })).toBe('HTTP 403: jobs.batch is forbidden: User "x" cannot list');
+    expect(describeError({ code: 404, body: '404 page not found\n' })).toBe('HTTP 404: 404 page not found');
+    expect(describeError(new Error('connect ECONNREFUSED 10.0.0.1:443\n    at stack'))).toBe('connect ECONNREFUSED 10.0.0.1:443');
   });
 });
