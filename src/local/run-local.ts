@@ -23,7 +23,7 @@ import type { Scenario } from '../scenarios.js';
 import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
 import { CpuUseMeter } from './cpu-use.js';
-import { autogroupEnabled, cpuModel, loadAverage, programVersions } from './environment.js';
+import { describeEnvironment, loadAverage } from './environment.js';
 import { descendantsOf, ProcessGroup } from './process-group.js';
 import { startGateway, startHello, startNginx, waitForBackends, waitUntilServing, type HelloServer, type HelloSettings } from './servers.js';
 
@@ -75,7 +75,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   options.signal?.addEventListener('abort', () => abortRun(new Error('interrupted: stopped every process it started')), { once: true });
   const group = new ProcessGroup((err) => abortRun(err));
   const loadStart = loadAverage();
-  const notes: string[] = [];
+  let limitNote: string | undefined;
   let limiter: CpuLimiter | null = null;
   let nginxRunDir: string | null = null;
   const servers = new Map<string, HelloServer>();
@@ -93,7 +93,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       if ('limiter' in made) limiter = made.limiter;
       else {
         log(`cpu limits: ${made.unavailable}; running the hello servers without a CPU limit`);
-        notes.push(`--cpus-per-server ${options.cpusPerServer} was asked for but not applied: ${made.unavailable}`);
+        limitNote = `--cpus-per-server ${options.cpusPerServer} was asked for but not applied: ${made.unavailable}`;
       }
     }
     const targets = new Map<LocalTopology, { url: string; pid: number }>();
@@ -206,35 +206,21 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         order: 'trials interleaved, topologies in rotating order',
         serverSettings: options.work ? { work: options.work } : {},
       },
-      environment: {
-        where: 'local: one machine, every server a process on 127.0.0.1',
-        cpus: { model: cpuModel(), count: cpus().length },
-        versions: { ...(await programVersions({ hello: binaries.hello, nginx: binaries.nginx })), clusterbench: packageVersion(root) },
-        cpuLimits: limiter
-          ? {
-              perServer: limiter.cpus,
-              mechanism: `${limiter.mechanism}; each hello server, balancer and the load generator in its own cgroup of equal scheduling weight, as pods`,
-            }
-          : { perServer: null, mechanism: 'none', ...(notes.length > 0 ? { note: notes[0] } : {}) },
-        placement: {
-          'load generator': `in the clusterbench process (runLoad, ${workers} worker threads), on the same CPUs as the servers`,
-          servers: `${servers.size} hello servers${targets.has('nginx') ? ', nginx' : ''}${targets.has('rpc-gateway') ? ', rpc-gateway' : ''}: child processes of clusterbench`,
-          scheduler: limiter
-            ? 'each process of the comparison in its own cgroup of equal weight (Linux autogroup does not apply inside cgroups)'
-            : autogroupEnabled()
-              ? 'Linux autogroup on: every process of the comparison in one session, so they share its CPU as threads do'
-              : 'Linux autogroup off',
-        },
-        loadAverage: { start: loadStart, end: loadAverage() },
+      environment: await describeEnvironment({
+        binaries,
+        clusterbenchVersion: packageVersion(root),
+        limiter,
+        ...(limitNote ? { limitNote } : {}),
+        loadWorkers: workers,
+        processes: [...servers.keys(), ...[...targets.keys()].filter((t) => t !== 'single')],
+        loadAverageAtStart: loadStart,
         notes: [
           ...(options.work
-            ? [
-                `--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`,
-              ]
+            ? [`--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`]
             : []),
           ...(options.failover ? [`--failover: ${FAILOVER_VICTIM} killed (SIGKILL) halfway through the last trial of each balanced topology, restarted about ${failoverDownMs(scenario) / 1000} s later`] : []),
         ],
-      },
+      }),
       results,
       failover: failovers,
       cpuUse,
