@@ -316,18 +316,19 @@ export interface PolicyRule {
 
 /**
  * The namespaced Role the controller's ServiceAccount needs: exactly the calls src/controller makes.
- * Benchmarks are read and their status patched; Jobs created (and deleted when a run is abandoned);
- * Pods read for results (termination message, else the log) and one deleted for failover;
- * Services and Ingresses read to tell whether a topology is deployed; ConfigMaps hold finished runs
- * (one per run, listed by label) and the report.
+ * Benchmarks are watched and their status patched; Jobs watched and created (the Benchmark's owner
+ * reference and the Jobs' TTL remove them); Pods watched for results (termination message, else
+ * the log) and one deleted for failover; Services and Ingresses read to tell whether a topology is
+ * deployed; ConfigMaps hold finished runs (one per run, listed by label) and the report.
+ * (`/version`, read for the report, is open to every authenticated user.)
  */
 export const controllerRbacRules: readonly PolicyRule[] = [
-  { apiGroups: [BENCHMARK_GROUP], resources: [BENCHMARK_PLURAL], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [BENCHMARK_GROUP], resources: [`${BENCHMARK_PLURAL}/status`], verbs: ['get', 'patch'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+  { apiGroups: [BENCHMARK_GROUP], resources: [BENCHMARK_PLURAL], verbs: ['list', 'watch'] },
+  { apiGroups: [BENCHMARK_GROUP], resources: [`${BENCHMARK_PLURAL}/status`], verbs: ['patch'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'create', 'patch'] },
 ];

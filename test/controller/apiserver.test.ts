@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/controller/names.js';
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
@@ -63,11 +63,35 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
   });
 
-  async function startController(port = 0): Promise<{ controller: BenchmarkController; port: number }> {
+  /** A kubeconfig of a ServiceAccount bound to a Role of exactly `controllerRbacRules`, as the manifests grant. */
+  async function controllerAccount(): Promise<KubeConfig> {
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'controller' } } });
+    await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'controller' }, rules: controllerRbacRules.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) } });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: { metadata: { name: 'controller' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'controller' }, subjects: [{ kind: 'ServiceAccount', name: 'controller', namespace }] },
+    });
+    const token = await core.createNamespacedServiceAccountToken({ name: 'controller', namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const account = new KubeConfig();
+    const cluster = kc.getCurrentCluster();
+    account.loadFromOptions({
+      clusters: [{ name: 'c', server: cluster?.server ?? '', skipTLSVerify: cluster?.skipTLSVerify ?? false, caData: cluster?.caData, caFile: cluster?.caFile }],
+      users: [{ name: 'controller', token: token.status?.token }],
+      contexts: [{ name: 'controller', cluster: 'c', user: 'controller', namespace }],
+      currentContext: 'controller',
+    });
+    return account;
+  }
+
+  /** Everything the controllers logged, to look for refusals. */
+  const controllerLog: string[] = [];
+
+  async function startController(port = 0, account = kc): Promise<{ controller: BenchmarkController; port: number }> {
     // Runners dial the controller on loopback here; in the cluster, its Service.
     let actualPort = port;
     const controller = new BenchmarkController({
-      kc,
+      kc: account,
       namespace,
       image: 'clusterbench/bench:test',
       port,
@@ -75,7 +99,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         return `ws://127.0.0.1:${actualPort}${RUNNERS_PATH}`;
       },
       resyncMs: 500,
-      log: () => undefined,
+      log: (line) => controllerLog.push(line),
     });
     actualPort = (await controller.start()).port;
     return { controller, port: actualPort };
@@ -187,10 +211,11 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   });
 
-  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: Jobs appear in rotating order, runners start together, the ConfigMap report appears with the local report\'s shape', async () => {
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: with only its Role, the controller creates Jobs in rotating order, runners start together, the ConfigMap report appears with the local report\'s shape', async () => {
     const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
     kubelet.start();
-    const { controller } = await startController();
+    // The controller runs with only the Role the manifests give it.
+    const { controller } = await startController(0, await controllerAccount());
     try {
       const spec: BenchmarkSpec = { topologies: ['single', 'ingress-nginx', 'nginx'], scenario: 'quick', load: quickLoad, runners: 2, trials: 2 };
       await createBenchmark('full', spec);
@@ -201,6 +226,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       expect(kubelet.ran.filter((pod) => pod.startsWith('full-'))).toHaveLength(8);
       expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toContain('ingress-nginx');
       expect(b.status?.reportConfigMap).toBe('full-report');
+      expect(controllerLog.filter((l) => l.includes('HTTP 403'))).toEqual([]);
       expect(b.status?.progress).toMatchObject({ completedRuns: 4, totalRuns: 4 });
 
       const { markdown, report } = await reportOf('full');
