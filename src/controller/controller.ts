@@ -162,6 +162,7 @@ export class BenchmarkController {
   private again = false;
   private environmentCache?: Promise<ReportEnvironment>;
   private readonly progressPatchedAt = new Map<string, number>();
+  private wakeTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
@@ -221,6 +222,7 @@ export class BenchmarkController {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.wakeTimer);
     await Promise.all(this.informers().map((i) => i.stop()));
     this.coordinator.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -324,6 +326,11 @@ export class BenchmarkController {
     const decision: Decision = invalid
       ? { ...undecided, conditions: [...undecided.conditions, { type: 'InvalidSpec', status: 'False', reason: 'Valid', message: 'the spec is valid' }] }
       : undecided;
+    if (decision.wakeAt !== undefined) {
+      // The periodic pass could be up to resyncMs late; a failover kill should not be.
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, decision.wakeAt - Date.now()));
+    }
     const extra: BenchmarkStatus = {};
     for (const action of decision.actions) Object.assign(extra, await this.execute(benchmark, plan, decision, action));
     for (const action of decision.actions) if (action.kind === 'recordRun') this.coordinator.forget(action.record.job);

@@ -93,6 +93,8 @@ export interface Decision {
   readonly totalRuns: number;
   /** The run whose Job is active, if any. */
   readonly current?: { readonly run: RunId; readonly job: string };
+  /** When to decide again at the latest (epoch ms): a failover kill falls due then. */
+  readonly wakeAt?: number;
 }
 
 /**
@@ -161,19 +163,22 @@ function failoverOf(input: ReconcileInput, run: RunId, results: readonly LoadRes
   };
 }
 
-/** Whether to delete a hello pod now in this running Job's run, and which. */
-function failoverAction(input: ReconcileInput, run: RunId, job: ObservedJob): Action | undefined {
+/** When a hello pod is due to be deleted in this running Job's run (epoch ms), if it is a failover run. */
+function failoverDueAt(input: ReconcileInput, run: RunId, job: ObservedJob): number | undefined {
   const { killAfterMs, warmupMs } = input.plan;
   // The last trial of each balanced topology, as `make local --failover` does (the report takes one event per topology).
   if (killAfterMs === null || run.trial !== input.plan.trials) return undefined;
   if (!(BALANCED_TOPOLOGIES as readonly string[]).includes(run.topology) || input.kills.has(runKey(run))) return undefined;
   const startAt = input.startTimes.get(job.name);
-  if (startAt === undefined || input.now < startAt + warmupMs + killAfterMs) return undefined;
-  const victim = input.helloPods
+  return startAt === undefined ? undefined : startAt + warmupMs + killAfterMs;
+}
+
+/** Which hello pod to delete: the first ready one by name. */
+function failoverVictim(input: ReconcileInput): string | undefined {
+  return input.helloPods
     .filter((p) => p.readyAtMs !== null)
     .map((p) => p.name)
     .sort()[0];
-  return victim === undefined ? undefined : { kind: 'killPod', run, pod: victim };
 }
 
 /** The next actions for one Benchmark whose spec is valid. */
@@ -201,10 +206,13 @@ export function decide(input: ReconcileInput): Decision {
   const running = states.find((s) => s.state.kind === 'running');
   const next = states.find((s) => s.state.kind === 'pending');
   let current: Decision['current'];
+  let wakeAt: number | undefined;
   if (running && running.state.kind === 'running') {
     current = { run: running.run, job: running.state.job.name };
-    const kill = failoverAction(input, running.run, running.state.job);
-    if (kill) actions.push(kill);
+    const due = failoverDueAt(input, running.run, running.state.job);
+    const victim = failoverVictim(input);
+    if (due !== undefined && input.now >= due && victim !== undefined) actions.push({ kind: 'killPod', run: running.run, pod: victim });
+    else if (due !== undefined && input.now < due) wakeAt = due;
   } else if (next && next.state.kind === 'pending') {
     // One run at a time: concurrent runs would compete for the same nodes and skew each other.
     actions.push({ kind: 'createJob', run: next.run, attempt: next.state.attempt });
@@ -235,5 +243,5 @@ export function decide(input: ReconcileInput): Decision {
     }
     phase = failed.length === 0 ? 'Succeeded' : 'Failed';
   }
-  return { actions, phase, skippedTopologies, conditions, completedRuns: records.length, totalRuns: runs.length, current };
+  return { actions, phase, skippedTopologies, conditions, completedRuns: records.length, totalRuns: runs.length, current, ...(wakeAt === undefined ? {} : { wakeAt }) };
 }

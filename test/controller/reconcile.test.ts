@@ -224,6 +224,7 @@ describe('decide: failover', () => {
   it('deletes one ready hello pod once killAfter into the measured part has passed, not before', () => {
     const early = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName('demo', run, 1), startAt]]), now: startAt + 2_999 }));
     expect(early.actions).toEqual([]);
+    expect(early.wakeAt).toBe(startAt + 3_000);
     const due = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName('demo', run, 1), startAt]]), now: startAt + 3_000 }));
     expect(due.actions).toEqual([{ kind: 'killPod', run, pod: 'hello-a' }]);
     const done = decide(input({ plan: p, jobs: running, helloPods, kills: new Map([[runKey(run), { pod: 'hello-a', atEpochMs: startAt + 3_000 }]]), startTimes: new Map([[jobName('demo', run, 1), startAt]]), now: startAt + 4_000 }));
