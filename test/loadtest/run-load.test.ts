@@ -102,10 +102,10 @@ describe('runLoad, coordinated omission', () => {
     const quantileUs = (q: number) => (S - (1 - q) * P) * 1000;
     const within10 = (value: number, q: number) => Math.abs(value - quantileUs(q)) <= 0.1 * quantileUs(q);
     // A starved CPU (other jobs on a shared machine) can only add latency, never remove it: so a
-    // reading above the band is retried once, while one below it (the coordinated-omission bug)
+    // reading above the band is retried (twice), while one below it (the coordinated-omission bug)
     // fails at once.
     let result: LoadResult | null = null;
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       result = await runLoad({ url, connections: 60, rate: 200, durationMs: 3 * P, warmupMs: P / 2, workers: 1 });
       expect(result.latencyUs.p90).toBeGreaterThan(quantileUs(0.9) * 0.9);
       expect(result.latencyUs.p99).toBeGreaterThan(quantileUs(0.99) * 0.9);
