@@ -56,7 +56,7 @@ import {
 import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
 import { decodeResult, isTrimmed, resultFromLog } from './result-codec.js';
 import { runnerJob } from './runner-job.js';
-import { killData, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
+import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -163,6 +163,8 @@ export class BenchmarkController {
   private environmentCache?: Promise<ReportEnvironment>;
   private readonly progressPatchedAt = new Map<string, number>();
   private wakeTimer?: NodeJS.Timeout;
+  /** Parsed run ConfigMaps by Benchmark, then ConfigMap name; dropped once the Benchmark is finished. */
+  private readonly parsedRuns = new Map<string, Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>>();
 
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
@@ -248,6 +250,8 @@ export class BenchmarkController {
 
   private async reconcileAll(): Promise<void> {
     if (!this.informers().every((i) => i.synced)) return;
+    const names = new Set(this.benchmarks.list().map((b) => b.metadata?.name));
+    for (const name of this.parsedRuns.keys()) if (!names.has(name)) this.parsedRuns.delete(name);
     for (const benchmark of this.benchmarks.list()) {
       try {
         await this.reconcile(benchmark);
@@ -263,7 +267,10 @@ export class BenchmarkController {
     const invalid = status.conditions?.some((c) => c.type === 'InvalidSpec' && c.status === 'True');
     // Finished Benchmarks stay as they are, except a rejected spec that has been edited since.
     const edited = invalid && status.observedGeneration !== generation;
-    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase) && !edited)) return;
+    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase) && !edited)) {
+      this.parsedRuns.delete(name);
+      return;
+    }
 
     const nameProblem = checkBenchmarkName(name);
     const resolved = nameProblem ? { problem: nameProblem } : resolveBenchmarkSpec(benchmark.spec);
@@ -453,7 +460,18 @@ export class BenchmarkController {
 
   private async readRuns(benchmark: string): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
     const list = await this.core.listNamespacedConfigMap({ namespace: this.options.namespace, labelSelector: runSelector(benchmark) });
-    return parseRunConfigMaps(list.items);
+    // Decoding every result on every pass costs the CPU-limited controller whole seconds under load:
+    // parse each ConfigMap once per resourceVersion.
+    const parsed = this.parsedRuns.get(benchmark) ?? new Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>();
+    this.parsedRuns.set(benchmark, parsed);
+    return parseRunConfigMaps(list.items, (cm) => {
+      const name = cm.metadata?.name ?? '';
+      const cached = parsed.get(name);
+      if (cached && cached.version === cm.metadata?.resourceVersion) return cached.run;
+      const run = parseRunConfigMap(cm);
+      parsed.set(name, { version: cm.metadata?.resourceVersion, run });
+      return run;
+    });
   }
 
   /**

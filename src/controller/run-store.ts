@@ -49,24 +49,33 @@ export function killData(run: RunId, kill: FailoverKill): Record<string, string>
   return { [KILL_KEY]: JSON.stringify({ run, ...kill }) };
 }
 
-/** Records and failover kills by runKey, from a Benchmark's run ConfigMaps. */
-export function parseRunConfigMaps(configMaps: readonly V1ConfigMap[]): { records: Map<string, RunRecord>; kills: Map<string, FailoverKill> } {
+/** What one run ConfigMap holds: the run's record (results decoded) and its failover kill, if any. */
+export function parseRunConfigMap(cm: V1ConfigMap): { record?: RunRecord; kill?: { run: RunId } & FailoverKill } {
+  const data = cm.data ?? {};
+  const parsed: { record?: RunRecord; kill?: { run: RunId } & FailoverKill } = {};
+  if (data[KILL_KEY]) parsed.kill = JSON.parse(data[KILL_KEY]) as { run: RunId } & FailoverKill;
+  if (data[RECORD_KEY]) {
+    const record = JSON.parse(data[RECORD_KEY]) as RunRecord;
+    const results = Object.keys(data)
+      .filter((k) => k.startsWith('runner-'))
+      .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
+      .map((k) => decodeResult(data[k]));
+    parsed.record = record.state === 'succeeded' ? { ...record, results } : record;
+  }
+  return parsed;
+}
+
+/** Records and failover kills by runKey, from a Benchmark's run ConfigMaps (parsed as `parse` does). */
+export function parseRunConfigMaps(
+  configMaps: readonly V1ConfigMap[],
+  parse: (cm: V1ConfigMap) => ReturnType<typeof parseRunConfigMap> = parseRunConfigMap,
+): { records: Map<string, RunRecord>; kills: Map<string, FailoverKill> } {
   const records = new Map<string, RunRecord>();
   const kills = new Map<string, FailoverKill>();
   for (const cm of configMaps) {
-    const data = cm.data ?? {};
-    if (data[KILL_KEY]) {
-      const kill = JSON.parse(data[KILL_KEY]) as FailoverKill & { run?: RunId };
-      if (kill.run) kills.set(runKey(kill.run), { pod: kill.pod, atEpochMs: kill.atEpochMs });
-    }
-    if (data[RECORD_KEY]) {
-      const record = JSON.parse(data[RECORD_KEY]) as RunRecord;
-      const results = Object.keys(data)
-        .filter((k) => k.startsWith('runner-'))
-        .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
-        .map((k) => decodeResult(data[k]));
-      records.set(runKey(record.run), record.state === 'succeeded' ? { ...record, results } : record);
-    }
+    const { record, kill } = parse(cm);
+    if (kill) kills.set(runKey(kill.run), { pod: kill.pod, atEpochMs: kill.atEpochMs });
+    if (record) records.set(runKey(record.run), record);
   }
   return { records, kills };
 }
