@@ -135,6 +135,12 @@ bench: build-ts ## Run a Benchmark in the deployed cluster (SCENARIO, TOPOLOGIES
 e2e: ## Cluster up (built offline, cached in ~/.cache/clusterbench), images, deploy CLUSTER=generic, bench SCENARIO=quick, check the report, tear down.
 	test/cluster/e2e.sh
 
+.PHONY: test-integration
+test-integration: deps build ## Controller integration tests against a real API server (cluster-up --control-plane-only, then down); needs root.
+	eval "$$(test/cluster/cluster-up.sh --control-plane-only)"; \
+	trap test/cluster/cluster-down.sh EXIT; \
+	CLUSTERBENCH_REQUIRE_APISERVER=1 npx vitest run test/controller/apiserver.test.ts
+
 .PHONY: cluster-up
 cluster-up: ## Start the single-node cluster of make e2e and leave it up (ARGS=--control-plane-only for the API server alone); prints export KUBECONFIG=...
 	test/cluster/cluster-up.sh $(ARGS)
