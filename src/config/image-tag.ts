@@ -1,21 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, sep } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 /**
  * What the three images are built from (images/bench/Dockerfile copies the TypeScript side).
  * A change to any of these files gives every image a new tag.
  */
 export const IMAGE_BUILD_INPUTS = ['images', 'src', 'loadtest', 'charts', 'package.json', 'package-lock.json', 'tsconfig.json'] as const;
-
-/** The repository root: the nearest folder above this module holding package.json. */
-export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
 
 function listFiles(path: string): string[] {
   if (!existsSync(path)) return [];

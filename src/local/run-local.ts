@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { runLoad } from '../../loadtest/index.js';
 import type { LoadResult } from '../../loadtest/types.js';
+import { packageRoot } from '../util/package-root.js';
 import {
   buildReport,
   renderMarkdown,
@@ -289,17 +289,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }
   });
-}
-
-/** The folder holding clusterbench's package.json, from src/local or build/src/local. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'images'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the clusterbench folder (package.json beside images/)');
-    dir = parent;
-  }
-  return dir;
 }
 
 function packageVersion(root: string): string {
