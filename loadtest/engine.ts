@@ -106,8 +106,8 @@ function onSocketClose(this: EngineSocket): void {
 
 /** The one request every connection sends: a GET of the URL's path, pre-encoded once. */
 export function encodeRequest(url: URL, keepAlive: boolean): Buffer {
-  // Only what HTTP/1.1 requires, as wrk sends: every further header is parsed (and, in Go, stored
-  // in a map) by the server for every request, which measured about 1 us of its CPU each time.
+  // Only what HTTP/1.1 requires, as wrk sends: the server parses (Go: stores in a map) every further
+  // header of every request; User-Agent and Accept cost the hello server about 1.2 us of CPU each time.
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
   if (!keepAlive) lines.push('Connection: close');
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
