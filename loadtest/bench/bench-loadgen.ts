@@ -1,8 +1,10 @@
 /**
  * `make bench-loadgen`: the load generator against wrk and autocannon, side by side in one run,
  * on one hello server (bin/hello) at 100 connections, one thread each. Prints requests/s and CPU
- * time per request of each tool, and the ratios to wrk per round (the tools alternate, so each
- * ratio compares runs a few seconds apart), with their medians.
+ * time per request of each tool, and the ratios to wrk per round, with their medians. wrk runs in
+ * the middle of every round and the other two take turns before and after it, so that each ratio
+ * compares two adjacent runs: the load of the other users of the machine drifts within seconds
+ * (wrk against itself 12 s apart measured 0.76x to 2.2x at load average 6 to 8).
  *
  * CPU time per request: wrk's whole process (bash `time`); ours and autocannon's measured with
  * process.cpuUsage() around the run in a fresh Node process (all threads: GC, libuv), so Node's
@@ -127,7 +129,7 @@ async function compare(): Promise<void> {
       autocannon: { rps: [], cpu: [] },
     };
     for (let round = 0; round < rounds; round++) {
-      const order = TOOLS.map((_, k) => TOOLS[(round + k) % TOOLS.length]);
+      const order: readonly Tool[] = round % 2 === 0 ? ['clusterbench', 'wrk', 'autocannon'] : ['autocannon', 'wrk', 'clusterbench'];
       const got = {} as Record<Tool, Measurement>;
       for (const tool of order) {
         got[tool] = await measure(tool, hello.url, connections, seconds);
