@@ -1,22 +1,14 @@
 import { App, type Chart } from 'cdk8s';
 import type { ClusterbenchConfig } from '../src/config/config.js';
-import { contentImageTag } from '../src/config/image-tag.js';
-import type { ImageRefs } from './clusterbench-chart.js';
 import { ControllerChart } from './controller-chart.js';
 import { CrdChart } from './crd-chart.js';
 import { HelloChart } from './hello-chart.js';
+import { imageRefs } from './image-refs.js';
 import { IngressChart } from './ingress-chart.js';
 import { IngressNginxChart } from './ingress-nginx-chart.js';
 import { NamespaceChart } from './namespace-chart.js';
 import { NginxChart } from './nginx-chart.js';
 import { RpcGatewayChart } from './rpc-gateway-chart.js';
-
-/** The image references `make images` builds and the manifests use: one tag for all three. */
-export function imageRefs(config: ClusterbenchConfig): ImageRefs {
-  const tag = config.images.tag || contentImageTag();
-  const ref = (name: string) => `${config.images.registry}/${name}:${tag}`;
-  return { hello: ref('hello'), rpcGateway: ref('rpc-gateway'), bench: ref('bench') };
-}
 
 /**
  * Every chart of clusterbench, one per deployable unit. Dependencies order the files

@@ -12,58 +12,16 @@ import {
   BENCHMARK_PLURAL,
   BENCHMARK_VERSION,
   type Benchmark,
-  type BenchmarkSpec,
   type BenchmarkStatus,
 } from '../api/benchmark.js';
-import { planOrUsageError, type BenchmarkPlan } from '../api/validate.js';
+import type { BenchmarkPlan } from '../api/validate.js';
 import { reportConfigMapName } from '../controller/names.js';
 import { clusterErrorLine } from '../controller/kube.js';
 import { writeReportFiles, type Report, type ReportFiles } from '../report/index.js';
+import type { BenchRequest } from './request.js';
 
 /** One short line for the user; the CLI prints it and exits 1 (no stack trace). */
 export class BenchFailure extends Error {}
-
-/** Flags as the CLI gives them (strings), already shaped as a spec; numbers stay raw until the schema check. */
-export interface BenchRequest {
-  readonly name: string;
-  readonly namespace: string;
-  readonly spec: BenchmarkSpec;
-}
-
-/** The spec's fields as `clusterbench bench` flags, so an error names what the user typed. */
-const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
-  'metadata.name': '--name',
-  'spec.topologies': '--topologies',
-  'spec.scenario': '--scenario',
-  'spec.load.mode': '--mode',
-  'spec.load.connections': '--connections',
-  'spec.load.rate': '--rate',
-  'spec.load.duration': '--duration',
-  'spec.load.warmup': '--warmup',
-  'spec.load.timeout': '--timeout',
-  'spec.runners': '--runners',
-  'spec.trials': '--trials',
-  'spec.failover': '--kill-after',
-  'spec.failover.killAfter': '--kill-after',
-};
-
-/** Validates with the CRD's schema; a UsageError names the flag (exit 2). */
-export function checkRequest(request: BenchRequest): BenchmarkPlan {
-  try {
-    return planOrUsageError(request.name, request.spec);
-  } catch (err) {
-    const message = (err as Error).message;
-    const field = message.slice(0, message.indexOf(':'));
-    const flag = FLAG_OF_FIELD[field.replace(/\[\d+\]$/, '')];
-    if (flag) (err as Error).message = `${flag}${message.slice(field.length)}`;
-    throw err;
-  }
-}
-
-/** A default name: `bench-<UTC time>`, unique per second and short enough for Job names. */
-export function defaultBenchmarkName(now = new Date()): string {
-  return `bench-${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase()}`;
-}
 
 /** How long to wait at most: every run, with time for pods to start, plus a margin. */
 export function waitBudgetMs(plan: BenchmarkPlan): number {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync 
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { createApp, imageRefs } from '../../charts/clusterbench-app.js';
+import { imageRefs } from '../../charts/image-refs.js';
 import { UsageError } from '../util/usage-error.js';
 import { resolveConfig, type ClusterbenchConfig } from './config.js';
 
@@ -37,7 +37,9 @@ export function loadConfig(sources: ConfigSources): ClusterbenchConfig {
  * (and so validated) before anything touches the disk, rendered into a fresh sibling folder and
  * then swapped in, so a failure leaves the previous `outDir` as it was. Returns the file names.
  */
-export function synthesize(config: ClusterbenchConfig, outDir: string): string[] {
+export async function synthesize(config: ClusterbenchConfig, outDir: string): Promise<string[]> {
+  // Loaded here, not at the top: every clusterbench command would pay for cdk8s's start-up.
+  const { createApp } = await import('../../charts/clusterbench-app.js');
   const target = resolve(outDir);
   const staging = join(dirname(target), `.${basename(target)}.staging-${process.pid}`);
   const app = createApp(config, staging);
@@ -67,14 +69,14 @@ export function registerSynthCommands(program: Command): void {
     .option('--set <key=value>', 'override one setting, e.g. hello.cpu=250m or images.tag=v1 (repeatable)', collect, [])
     .option('--out <dir>', 'output folder, replaced as a whole', 'dist')
     .option('--print-images', 'print "<name> <image reference>" for the three images and write nothing')
-    .action((opts: { config?: string; set: string[]; out: string; printImages?: boolean }) => {
+    .action(async (opts: { config?: string; set: string[]; out: string; printImages?: boolean }) => {
       const config = loadConfig({ configFile: opts.config, sets: opts.set });
       if (opts.printImages) {
         const refs = imageRefs(config);
         process.stdout.write(`hello ${refs.hello}\nrpc-gateway ${refs.rpcGateway}\nbench ${refs.bench}\n`);
         return;
       }
-      const files = synthesize(config, opts.out);
+      const files = await synthesize(config, opts.out);
       process.stdout.write(`clusterbench: wrote ${files.length} files to ${opts.out}/ (${files.join(', ')})\n`);
     });
 }

@@ -4,15 +4,12 @@
  */
 import type { Command } from 'commander';
 import { registerBenchCommands } from '../bench/command.js';
-import { runLoad } from '../../loadtest/index.js';
 import { LOAD_MODES } from '../api/benchmark.js';
 import { TOPOLOGIES } from '../topologies.js';
 import { parseDurationMs, parseEnum, parseInteger } from '../util/parse.js';
 import { UsageError } from '../util/usage-error.js';
-import { BenchmarkController } from './controller.js';
-import { DEFAULT_NAMESPACE, loadKubeConfig } from './kube.js';
+import { DEFAULT_NAMESPACE } from './names.js';
 import { RUNNERS_PATH } from './protocol.js';
-import { runRunner } from './runner.js';
 
 interface ControllerFlags {
   namespace?: string;
@@ -53,6 +50,8 @@ export function registerClusterCommands(program: Command): void {
       if (!image) throw new UsageError('--image: required (or env CLUSTERBENCH_IMAGE): the bench image the runner Jobs run');
       const port = parseInteger('--port', flags.port, 0, 65_535);
       const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? `ws://clusterbench-controller.${namespace}.svc:${port}${RUNNERS_PATH}`;
+      // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
+      const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('./kube.js')]);
       const controller = new BenchmarkController({ kc: loadKubeConfig(), namespace, image, port, controllerUrl });
       await controller.start();
       await new Promise<void>((resolve) => {
@@ -84,6 +83,7 @@ export function registerClusterCommands(program: Command): void {
       const runners = parseInteger('--runners', flags.runners, 1, 1000);
       const index = parseInteger('--index', flags.index ?? process.env.JOB_COMPLETION_INDEX ?? '', 0, runners - 1);
       const mode = parseEnum('--mode', flags.mode, LOAD_MODES);
+      const [{ runRunner }, { runLoad }] = await Promise.all([import('./runner.js'), import('../../loadtest/index.js')]);
       const interrupt = new AbortController();
       process.once('SIGTERM', () => interrupt.abort());
       process.exitCode = await runRunner({

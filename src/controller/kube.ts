@@ -2,9 +2,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { describeError } from './informers.js';
 
-/** The product's namespace (DESIGN.md, "Kubernetes objects"). */
-export const DEFAULT_NAMESPACE = 'clusterbench';
-
 /** KUBECONFIG or ~/.kube/config, else the in-cluster service account. */
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();

@@ -4,6 +4,9 @@
  */
 import type { Topology } from '../topologies.js';
 
+/** The product's namespace (DESIGN.md, "Kubernetes objects"). */
+export const DEFAULT_NAMESPACE = 'clusterbench';
+
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'clusterbench-controller';
 export const LABEL_BENCHMARK = 'clusterbench.dev/benchmark';

@@ -16,7 +16,8 @@ import { buildReport, renderMarkdown, type Report } from '../../src/report/index
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRequest, fetchReport, runBench } from '../../src/bench/bench.js';
+import { fetchReport, runBench } from '../../src/bench/bench.js';
+import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
 import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';

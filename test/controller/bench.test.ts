@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { benchmarkCrdSchema, benchmarkSpecSchema, BENCHMARK_LIMITS } from '../../src/api/benchmark.js';
 import { checkBenchmarkName, resolveBenchmarkSpec } from '../../src/api/validate.js';
-import { checkRequest, defaultBenchmarkName, progressLine } from '../../src/bench/bench.js';
+import { progressLine } from '../../src/bench/bench.js';
+import { checkRequest, defaultBenchmarkName } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
 import { UsageError } from '../../src/util/usage-error.js';
 
