@@ -1,12 +1,7 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { NAMESPACE, PART_OF_LABELS } from '../src/api/objects.js';
 import type { ClusterbenchConfig } from '../src/config/config.js';
-
-/** The namespace every clusterbench workload lives in (DESIGN.md, "Kubernetes objects"). */
-export const CLUSTERBENCH_NAMESPACE = 'clusterbench';
-
-/** Labels of the load runner pods the controller starts (src/controller/runner-job.ts): the hello NetworkPolicy lets them in. */
-export const LOAD_RUNNER_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'clusterbench-runner' };
 
 /** The three images clusterbench builds (`make images`), as full references. */
 export interface ImageRefs {
@@ -32,9 +27,9 @@ export class ClusterbenchChart extends Chart {
 
   constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
     super(scope, id, {
-      namespace: props.namespace === false ? undefined : (props.namespace ?? CLUSTERBENCH_NAMESPACE),
+      namespace: props.namespace === false ? undefined : (props.namespace ?? NAMESPACE),
       disableResourceNameHashes: true,
-      labels: { 'app.kubernetes.io/part-of': 'clusterbench' },
+      labels: { ...PART_OF_LABELS },
     });
     this.config = props.config;
     this.images = props.images;

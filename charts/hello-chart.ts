@@ -2,12 +2,8 @@ import type { Construct } from 'constructs';
 import { HELLO_HTTP, HELLO_RPC, HelloServers } from '../src/constructs/hello-servers.js';
 import { HelloNetworkPolicy } from '../src/constructs/hello-network-policy.js';
 import { INGRESS_NGINX_CONTROLLER_LABELS } from '../src/constructs/ingress-nginx-controller.js';
-import { INGRESS_NGINX_NAMESPACE } from '../src/constructs/ingress-nginx-tuning.js';
-import { CLUSTERBENCH_NAMESPACE, ClusterbenchChart, LOAD_RUNNER_LABELS, type ClusterbenchChartProps } from './clusterbench-chart.js';
-
-/** Headless Service publishing each ready hello pod: the gateway and nginx balance over its records. */
-export const HELLO_HEADLESS = 'hello-headless';
-export const helloHeadlessDns = (port: number) => `${HELLO_HEADLESS}.${CLUSTERBENCH_NAMESPACE}.svc.cluster.local:${port}`;
+import { HELLO_BALANCED, HELLO_HEADLESS, INGRESS_NGINX_NAMESPACE, LABEL_NAME, LOAD_RUNNER_LABELS, TOPOLOGY_SERVICES } from '../src/api/objects.js';
+import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /**
  * The servers under test: `hello-single` (one replica, the baseline), `hello` (three, behind
@@ -22,15 +18,15 @@ export class HelloChart extends ClusterbenchChart {
     super(scope, id, props);
     const { hello } = this.config;
     const common = { image: this.images.hello, resources: hello, work: hello.work, delay: hello.delay, payload: hello.payload };
-    new HelloServers(this, 'Single', { ...common, name: 'hello-single', replicas: 1 });
-    this.balanced = new HelloServers(this, 'Balanced', { ...common, name: 'hello', replicas: hello.replicas, headlessServiceName: HELLO_HEADLESS });
+    new HelloServers(this, 'Single', { ...common, name: TOPOLOGY_SERVICES.single.name, replicas: 1 });
+    this.balanced = new HelloServers(this, 'Balanced', { ...common, name: HELLO_BALANCED, replicas: hello.replicas, headlessServiceName: HELLO_HEADLESS });
     new HelloNetworkPolicy(this, 'Policy', {
-      helloLabels: { 'app.kubernetes.io/name': 'hello' },
+      helloLabels: { [LABEL_NAME]: 'hello' },
       clients: [
-        { labels: { 'app.kubernetes.io/name': 'nginx' }, port: HELLO_HTTP.number },
+        { labels: { [LABEL_NAME]: 'nginx' }, port: HELLO_HTTP.number },
         { labels: INGRESS_NGINX_CONTROLLER_LABELS, namespace: INGRESS_NGINX_NAMESPACE, port: HELLO_HTTP.number },
         { labels: LOAD_RUNNER_LABELS, port: HELLO_HTTP.number },
-        { labels: { 'app.kubernetes.io/name': 'rpc-gateway' }, port: HELLO_RPC.number },
+        { labels: { [LABEL_NAME]: 'rpc-gateway' }, port: HELLO_RPC.number },
       ],
     });
   }

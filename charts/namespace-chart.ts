@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { CLUSTERBENCH_NAMESPACE, ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
+import { NAMESPACE } from '../src/api/objects.js';
+import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /** The clusterbench namespace, where the `restricted` Pod Security Standard is enforced. */
 export class NamespaceChart extends ClusterbenchChart {
@@ -8,7 +9,7 @@ export class NamespaceChart extends ClusterbenchChart {
     super(scope, id, { ...props, namespace: false });
     new kplus.Namespace(this, 'Namespace', {
       metadata: {
-        name: CLUSTERBENCH_NAMESPACE,
+        name: NAMESPACE,
         labels: {
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'latest',

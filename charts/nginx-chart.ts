@@ -1,8 +1,8 @@
 import type { Construct } from 'constructs';
+import { helloHeadlessDns } from '../src/api/objects.js';
 import { HELLO_HTTP } from '../src/constructs/hello-servers.js';
 import { NginxBalancer } from '../src/constructs/nginx-balancer.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
-import { helloHeadlessDns } from './hello-chart.js';
 
 /** The `nginx` topology: nginx upstream of the three hello pods. */
 export class NginxChart extends ClusterbenchChart {

@@ -1,8 +1,8 @@
 import type { Construct } from 'constructs';
+import { helloHeadlessDns } from '../src/api/objects.js';
 import { HELLO_RPC } from '../src/constructs/hello-servers.js';
 import { RpcGateway } from '../src/constructs/rpc-gateway.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
-import { helloHeadlessDns } from './hello-chart.js';
 
 /** The `rpc-gateway` topology: the Go gateway, `net/rpc` to the three hello pods. */
 export class RpcGatewayChart extends ClusterbenchChart {

@@ -25,7 +25,6 @@ SKIP_IMAGES=${SKIP_IMAGES:-0}
 CLI=${CLI:-node build/src/cli.js}
 DIST=${DIST:-dist}
 TIMEOUT=${TIMEOUT:-300s}
-NAMESPACE=clusterbench
 KIND_CONFIG=deploy/kind-config.yaml
 # Tries of the first Ingress apply, RETRY_DELAY seconds apart, while an admission webhook (minikube's addon) starts.
 INGRESS_APPLY_TRIES=${INGRESS_APPLY_TRIES:-36}
@@ -180,6 +179,7 @@ deploy() {
   fi
   synth
   local file ingress
+  NAMESPACE=$(clusterbench synth --print-namespace) # src/api/objects.ts, as the manifests
   ingress=$(ingress_file)
   for file in "$DIST"/*.k8s.yaml; do
     [[ $file == "$ingress" ]] && continue

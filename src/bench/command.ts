@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BenchmarkLoadSpec, BenchmarkSpec } from '../api/benchmark.js';
 import { LOAD_MODES } from '../api/benchmark.js';
-import { DEFAULT_NAMESPACE } from '../controller/names.js';
+import { NAMESPACE as DEFAULT_NAMESPACE } from '../api/objects.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../scenarios.js';
 import { TOPOLOGIES } from '../topologies.js';
 import { parseEnumList } from '../util/parse.js';

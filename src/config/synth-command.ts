@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { imageRefs } from '../../charts/image-refs.js';
+import { NAMESPACE } from '../api/objects.js';
 import { UsageError } from '../util/usage-error.js';
 import { resolveConfig, type ClusterbenchConfig } from './config.js';
 
@@ -69,7 +70,12 @@ export function registerSynthCommands(program: Command): void {
     .option('--set <key=value>', 'override one setting, e.g. hello.cpu=250m or images.tag=v1 (repeatable)', collect, [])
     .option('--out <dir>', 'output folder, replaced as a whole', 'dist')
     .option('--print-images', 'print "<name> <image reference>" for the three images and write nothing')
-    .action(async (opts: { config?: string; set: string[]; out: string; printImages?: boolean }) => {
+    .option('--print-namespace', "print the namespace of clusterbench's workloads and write nothing")
+    .action(async (opts: { config?: string; set: string[]; out: string; printImages?: boolean; printNamespace?: boolean }) => {
+      if (opts.printNamespace) {
+        process.stdout.write(`${NAMESPACE}\n`);
+        return;
+      }
       const config = loadConfig({ configFile: opts.config, sets: opts.set });
       if (opts.printImages) {
         const refs = imageRefs(config);

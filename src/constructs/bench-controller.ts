@@ -3,10 +3,11 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PolicyRule } from '../api/benchmark.js';
 import type { ResourceConfig } from '../config/config.js';
+import { CONTROLLER } from '../api/objects.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 /** The controller's HTTP port: health and the load runners' WebSocket. */
-export const CONTROLLER_HTTP: NamedPort = { name: 'http', number: 8080 };
+export const CONTROLLER_HTTP: NamedPort = { name: 'http', number: CONTROLLER.port };
 
 export interface BenchControllerProps {
   /** The bench image (images/bench); load runner Jobs use it too. */
@@ -31,7 +32,7 @@ export class BenchController extends Construct {
 
   constructor(scope: Construct, id: string, props: BenchControllerProps) {
     super(scope, id);
-    const name = props.name ?? 'clusterbench-controller';
+    const name = props.name ?? CONTROLLER.name;
     for (const rule of props.rules) {
       if ([...rule.verbs, ...rule.resources, ...rule.apiGroups].includes('*')) throw new Error(`BenchController: rule ${JSON.stringify(rule)} has a wildcard`);
       if (rule.resources.includes('secrets')) throw new Error('BenchController: the controller must not read secrets');

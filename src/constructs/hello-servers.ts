@@ -1,12 +1,13 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
+import { HELLO_HTTP_PORT, HELLO_RPC_PORT } from '../api/objects.js';
 import { parseDurationMs } from '../util/parse.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 /** The hello server's ports (images/hello: `--http :8080 --rpc :9090`). */
-export const HELLO_HTTP: NamedPort = { name: 'http', number: 8080 };
-export const HELLO_RPC: NamedPort = { name: 'rpc', number: 9090 };
+export const HELLO_HTTP: NamedPort = { name: 'http', number: HELLO_HTTP_PORT };
+export const HELLO_RPC: NamedPort = { name: 'rpc', number: HELLO_RPC_PORT };
 
 export interface HelloServersProps {
   /** Name of the Deployment and its Service, e.g. `hello` or `hello-single`. */

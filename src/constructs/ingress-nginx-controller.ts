@@ -3,7 +3,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig, ServiceTypeName } from '../config/config.js';
 import { parseCpuMillis } from '../config/quantities.js';
-import { INGRESS_NGINX_CONFIGMAP, INGRESS_NGINX_NAMESPACE, IngressNginxTuning } from './ingress-nginx-tuning.js';
+import { INGRESS_NGINX_NAMESPACE, TOPOLOGY_SERVICES } from '../api/objects.js';
+import { INGRESS_NGINX_CONFIGMAP, IngressNginxTuning } from './ingress-nginx-tuning.js';
 import { serviceWithoutEmptyFields, setContainerResources, withoutServerDefaults } from './restricted-deployment.js';
 
 /** The labels upstream ingress-nginx's controller pods carry (and minikube's addon's too). */
@@ -186,7 +187,7 @@ export class IngressNginxController extends Construct {
       type: (props.serviceType ?? 'NodePort') as kplus.ServiceType,
       selector: kplus.Pods.select(this, 'Pods', { labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } }),
       ports: [
-        { name: 'http', port: 80, targetPort: 80 },
+        { name: 'http', port: TOPOLOGY_SERVICES['ingress-nginx'].port, targetPort: 80 },
         { name: 'https', port: 443, targetPort: 443 },
       ],
     }));

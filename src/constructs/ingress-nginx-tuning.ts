@@ -1,9 +1,9 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { INGRESS_NGINX_NAMESPACE, TOPOLOGY_SERVICES } from '../api/objects.js';
 
-/** Namespace and name of the ConfigMap the ingress-nginx controller reads (`--configmap`). */
-export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
-export const INGRESS_NGINX_CONFIGMAP = 'ingress-nginx-controller';
+/** Name of the ConfigMap the ingress-nginx controller reads (`--configmap`): upstream names it, the Deployment and the Service alike. */
+export const INGRESS_NGINX_CONFIGMAP = TOPOLOGY_SERVICES['ingress-nginx'].name;
 
 export interface IngressNginxTuningProps {
   /** Idle keep-alive connections to upstream pods per worker. @default 320 (upstream's default) */

@@ -4,9 +4,10 @@ import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
 import { parseCpuMillis } from '../config/quantities.js';
 import { renderNginxConfig } from '../nginx/nginx-config.js';
+import { TOPOLOGY_SERVICES } from '../api/objects.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
-export const NGINX_HTTP: NamedPort = { name: 'http', number: 8080 };
+export const NGINX_HTTP: NamedPort = { name: 'http', number: TOPOLOGY_SERVICES.nginx.port };
 /** The nginx user of the nginxinc/nginx-unprivileged images. */
 export const NGINX_UID = 101;
 const CONFIG_DIR = '/etc/clusterbench';
@@ -45,7 +46,7 @@ export class NginxBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: NginxBalancerProps) {
     super(scope, id);
-    const name = props.name ?? 'nginx';
+    const name = props.name ?? TOPOLOGY_SERVICES.nginx.name;
     const resolveUpstreams = props.resolveUpstreams ?? true;
     const workerProcesses = props.workerProcesses ?? Math.ceil(parseCpuMillis('cpu', props.resources.cpu) / 1000);
     const config = renderNginxConfig({

@@ -2,10 +2,8 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
+import { LABEL_INSTANCE, LABEL_NAME, NONROOT_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../api/objects.js';
 import { parseCpuMillis, parseMemoryMiB } from '../config/quantities.js';
-
-/** The user every clusterbench image runs as (distroless `nonroot`). */
-export const NONROOT_UID = 65532;
 
 // Quantities in the API server's canonical form (`1`, not `1000m`; `1Gi`, not `1024Mi`), so a
 // second `kubectl apply` finds nothing to change.
@@ -45,25 +43,6 @@ export function withoutServerDefaults(deployment: kplus.Deployment): void {
 export function serviceWithoutEmptyFields(service: kplus.Service): kplus.Service {
   ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
   return service;
-}
-
-/** Pod-level security context of the `restricted` Pod Security Standard, for a numeric non-root user. */
-export function restrictedPodSecurityContext(user: number) {
-  return { runAsNonRoot: true, runAsUser: user, runAsGroup: user, seccompProfile: { type: 'RuntimeDefault' } };
-}
-
-/**
- * Container security context of the `restricted` Pod Security Standard and a read-only root
- * (the load runner Jobs the controller creates can use it too).
- */
-export function restrictedContainerSecurityContext(user: number) {
-  return {
-    ...restrictedPodSecurityContext(user),
-    readOnlyRootFilesystem: true,
-    allowPrivilegeEscalation: false,
-    privileged: false,
-    capabilities: { drop: ['ALL'] },
-  };
 }
 
 /** A container port the Deployment exposes. */
@@ -146,7 +125,7 @@ export class RestrictedDeployment extends Construct {
       if (!props.ports.some((p) => p.number === probe.port)) throw new Error(`RestrictedDeployment ${props.name}: probe port ${probe.port} is not one of its ports`);
     }
 
-    this.selectorLabels = { 'app.kubernetes.io/name': props.component, 'app.kubernetes.io/instance': props.name };
+    this.selectorLabels = { [LABEL_NAME]: props.component, [LABEL_INSTANCE]: props.name };
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: props.name, labels: this.selectorLabels },
       replicas,

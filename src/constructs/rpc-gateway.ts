@@ -1,9 +1,10 @@
 import type * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { GatewayBalancer, ResourceConfig } from '../config/config.js';
+import { TOPOLOGY_SERVICES } from '../api/objects.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
-export const GATEWAY_HTTP: NamedPort = { name: 'http', number: 8080 };
+export const GATEWAY_HTTP: NamedPort = { name: 'http', number: TOPOLOGY_SERVICES['rpc-gateway'].port };
 
 export interface RpcGatewayProps {
   readonly image: string;
@@ -23,7 +24,7 @@ export class RpcGateway extends Construct {
 
   constructor(scope: Construct, id: string, props: RpcGatewayProps) {
     super(scope, id);
-    const name = props.name ?? 'rpc-gateway';
+    const name = props.name ?? TOPOLOGY_SERVICES['rpc-gateway'].name;
     const balancer = props.balancer ?? 'p2c';
     if (!/^[a-z0-9.-]+:\d+$/.test(props.backendsDns)) throw new Error(`RpcGateway: backendsDns "${props.backendsDns}" is not name:port`);
     this.workload = new RestrictedDeployment(this, 'Gateway', {

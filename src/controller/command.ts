@@ -8,7 +8,7 @@ import { LOAD_MODES } from '../api/benchmark.js';
 import { TOPOLOGIES } from '../topologies.js';
 import { parseDurationMs, parseEnum, parseInteger } from '../util/parse.js';
 import { UsageError } from '../util/usage-error.js';
-import { DEFAULT_NAMESPACE } from './names.js';
+import { NAMESPACE as DEFAULT_NAMESPACE, controllerUrl as controllerServiceUrl } from '../api/objects.js';
 import { RUNNERS_PATH } from './protocol.js';
 
 interface ControllerFlags {
@@ -49,7 +49,7 @@ export function registerClusterCommands(program: Command): void {
       const image = flags.image ?? process.env.CLUSTERBENCH_IMAGE;
       if (!image) throw new UsageError('--image: required (or env CLUSTERBENCH_IMAGE): the bench image the runner Jobs run');
       const port = parseInteger('--port', flags.port, 0, 65_535);
-      const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? `ws://clusterbench-controller.${namespace}.svc:${port}${RUNNERS_PATH}`;
+      const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? controllerServiceUrl(namespace, port, RUNNERS_PATH);
       // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
       const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('./kube.js')]);
       const controller = new BenchmarkController({ kc: loadKubeConfig(), namespace, image, port, controllerUrl });

@@ -49,10 +49,9 @@ import {
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
   MANAGED_SELECTOR,
-  reportConfigMapName,
-  runKey,
-  type RunId,
-} from './names.js';
+  TOPOLOGY_SERVICES,
+} from '../api/objects.js';
+import { reportConfigMapName, runKey, type RunId } from './names.js';
 import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
 import { decodeResult, isTrimmed, resultFromLog } from './result-codec.js';
 import { runnerJob } from './runner-job.js';
@@ -509,7 +508,7 @@ export class BenchmarkController {
         if (topology === 'ingress-nginx') {
           if ((await this.networking.listNamespacedIngress({ namespace })).items.length > 0) deployed.add(topology);
         } else {
-          await this.core.readNamespacedService({ name: topology === 'single' ? 'hello-single' : topology, namespace });
+          await this.core.readNamespacedService({ name: TOPOLOGY_SERVICES[topology].name, namespace });
           deployed.add(topology);
         }
       } catch (err) {

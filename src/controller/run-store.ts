@@ -6,7 +6,8 @@
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { LoadResult } from '../../loadtest/types.js';
-import { LABEL_BENCHMARK, runKey, type RunId } from './names.js';
+import { LABEL_BENCHMARK } from '../api/objects.js';
+import { runKey, type RunId } from './names.js';
 import type { FailoverKill, RunRecord } from './reconcile.js';
 import { decodeResult, encodeResult, trimResult } from './result-codec.js';
 

@@ -5,20 +5,20 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_KIND } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
-import type { Topology } from '../topologies.js';
 import {
   LABEL_ATTEMPT,
   LABEL_BENCHMARK,
   LABEL_MANAGED_BY,
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
+  LOAD_RUNNER_LABELS,
   MANAGED_BY,
-  jobName,
-  type RunId,
-} from './names.js';
-
-/** The bench image's user (distroless `nonroot`, as every clusterbench pod runs). */
-export const RUNNER_UID = 65532;
+  NONROOT_UID,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  topologyUrl,
+} from '../api/objects.js';
+import { jobName, type RunId } from './names.js';
 /** Finished Jobs (and their pods, which hold the results) stay this long; results are recorded long before. */
 export const JOB_TTL_SECONDS = 3600;
 /** How long a runner waits for the start time, from its own start (image pull, scheduling). */
@@ -29,20 +29,6 @@ export const START_DEADLINE_MS = 180_000;
  * a load generator that is throttled measures itself, not the servers.
  */
 export const RUNNER_RESOURCES = { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } } as const;
-
-/** Where each topology answers inside the cluster (DESIGN.md, "Kubernetes objects"). */
-export function topologyUrl(topology: Topology, namespace: string): string {
-  switch (topology) {
-    case 'single':
-      return `http://hello-single.${namespace}.svc:8080/`;
-    case 'nginx':
-      return `http://nginx.${namespace}.svc:8080/`;
-    case 'rpc-gateway':
-      return `http://rpc-gateway.${namespace}.svc:8080/`;
-    case 'ingress-nginx':
-      return 'http://ingress-nginx-controller.ingress-nginx.svc:80/';
-  }
-}
 
 export interface RunnerJobProps {
   readonly benchmark: { readonly name: string; readonly uid: string };
@@ -77,7 +63,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
   const { benchmark, plan, run, attempt } = props;
   const name = jobName(benchmark.name, run, attempt);
   const labels = {
-    'app.kubernetes.io/name': 'clusterbench-runner',
+    ...LOAD_RUNNER_LABELS,
     [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_BENCHMARK]: benchmark.name,
     [LABEL_TOPOLOGY]: run.topology,
@@ -109,7 +95,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, runAsUser: RUNNER_UID, runAsGroup: RUNNER_UID, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: restrictedPodSecurityContext(NONROOT_UID),
           containers: [
             {
               name: 'runner',
@@ -119,16 +105,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
               resources: { requests: { ...RUNNER_RESOURCES.requests }, limits: { ...RUNNER_RESOURCES.limits } },
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'FallbackToLogsOnError',
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: RUNNER_UID,
-                runAsGroup: RUNNER_UID,
-                readOnlyRootFilesystem: true,
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: restrictedContainerSecurityContext(NONROOT_UID),
             },
           ],
         },

@@ -22,7 +22,7 @@ import {
 import { Testing } from 'cdk8s';
 import { runLoad } from '../../loadtest/index.js';
 import { BenchmarkCrd } from '../../src/constructs/benchmark-crd.js';
-import { ANNOTATION_COMPLETION_INDEX, MANAGED_SELECTOR } from '../../src/controller/names.js';
+import { ANNOTATION_COMPLETION_INDEX, MANAGED_SELECTOR } from '../../src/api/objects.js';
 import { runRunner } from '../../src/controller/runner.js';
 import type { Topology } from '../../src/topologies.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runnerJob, topologyUrl } from '../../src/controller/runner-job.js';
+import { topologyUrl } from '../../src/api/objects.js';
+import { runnerJob } from '../../src/controller/runner-job.js';
 import { plan } from './fixtures.js';
 
 describe('runner Job', () => {

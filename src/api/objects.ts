@@ -1,0 +1,96 @@
+/**
+ * The contract between the charts (what is deployed) and the controller and bench (what they
+ * reach): namespace, Service names and ports, labels, the pods' user and security contexts.
+ * Data only, no cdk8s: charts/, src/constructs, src/controller, src/bench and deploy/deploy.sh
+ * (through `clusterbench synth --print-namespace`) read it, so renaming a Service here renames
+ * it everywhere, and test/manifests/objects.test.ts checks every address against the charts.
+ */
+import type { Topology } from '../topologies.js';
+
+/** The namespace every clusterbench workload lives in (DESIGN.md, "Kubernetes objects"). */
+export const NAMESPACE = 'clusterbench';
+/** The namespace of the ingress-nginx controller clusterbench deploys (or a cluster's addon). */
+export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
+
+/** A Service: its name, the namespace when it is not clusterbench's, and the port clients dial. */
+export interface ServiceAddress {
+  readonly name: string;
+  /** @default NAMESPACE */
+  readonly namespace?: string;
+  readonly port: number;
+}
+
+/** The Service each topology answers on. */
+export const TOPOLOGY_SERVICES: Readonly<Record<Topology, ServiceAddress>> = {
+  single: { name: 'hello-single', port: 8080 },
+  nginx: { name: 'nginx', port: 8080 },
+  'rpc-gateway': { name: 'rpc-gateway', port: 8080 },
+  'ingress-nginx': { name: 'ingress-nginx-controller', namespace: INGRESS_NGINX_NAMESPACE, port: 80 },
+};
+
+/** The three-replica hello servers every balancer fronts (Deployment and Service name). */
+export const HELLO_BALANCED = 'hello';
+/** Headless Service publishing each ready hello pod: the gateway and nginx balance over its records. */
+export const HELLO_HEADLESS = 'hello-headless';
+/** The hello server's ports (images/hello: `--http :8080 --rpc :9090`). */
+export const HELLO_HTTP_PORT = 8080;
+export const HELLO_RPC_PORT = 9090;
+/** The controller's Deployment, Service, account and Role; its port serves health and the runners' WebSocket. */
+export const CONTROLLER: ServiceAddress = { name: 'clusterbench-controller', port: 8080 };
+
+/** Where a topology answers inside the cluster, for the load runners of `namespace`. */
+export function topologyUrl(topology: Topology, namespace: string): string {
+  const service = TOPOLOGY_SERVICES[topology];
+  return `http://${service.name}.${service.namespace ?? namespace}.svc:${service.port}/`;
+}
+
+/** The controller's WebSocket address for the runners of `namespace`, e.g. `path` /runners. */
+export function controllerUrl(namespace: string, port: number, path: string): string {
+  return `ws://${CONTROLLER.name}.${namespace}.svc:${port}${path}`;
+}
+
+/** `name:port` of the headless hello Service, for nginx's and the gateway's DNS lookups. */
+export function helloHeadlessDns(port: number): string {
+  return `${HELLO_HEADLESS}.${NAMESPACE}.svc.cluster.local:${port}`;
+}
+
+/** Every clusterbench object carries it. */
+export const PART_OF_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/part-of': 'clusterbench' };
+/** What the pods of a workload run, e.g. `hello`. */
+export const LABEL_NAME = 'app.kubernetes.io/name';
+/** Which Deployment a pod belongs to, e.g. `hello` or `hello-single`. */
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'clusterbench-controller';
+export const LABEL_BENCHMARK = 'clusterbench.dev/benchmark';
+export const LABEL_TOPOLOGY = 'clusterbench.dev/topology';
+export const LABEL_TRIAL = 'clusterbench.dev/trial';
+export const LABEL_ATTEMPT = 'clusterbench.dev/attempt';
+/** Set by the Job controller on each pod of an Indexed Job. */
+export const ANNOTATION_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
+
+/** Labels of the load runner pods the controller starts: the hello NetworkPolicy lets them in. */
+export const LOAD_RUNNER_LABELS: Readonly<Record<string, string>> = { [LABEL_NAME]: 'clusterbench-runner' };
+/** Selects everything the controller created (Jobs and their pods). */
+export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+/** The hello pods behind the balanced topologies, one of which failover deletes. */
+export const HELLO_POD_SELECTOR = `${LABEL_INSTANCE}=${HELLO_BALANCED}`;
+
+/** The user every clusterbench image runs as (distroless `nonroot`). */
+export const NONROOT_UID = 65532;
+
+/** Pod-level security context of the `restricted` Pod Security Standard, for a numeric non-root user. */
+export function restrictedPodSecurityContext(user: number) {
+  return { runAsNonRoot: true, runAsUser: user, runAsGroup: user, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** Container security context of the `restricted` Pod Security Standard and a read-only root. */
+export function restrictedContainerSecurityContext(user: number) {
+  return {
+    ...restrictedPodSecurityContext(user),
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+  };
+}
