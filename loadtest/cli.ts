@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseDurationMs, parseInteger, parsePositiveNumber } from '../src/util/parse.js';
-import { UsageError } from '../src/util/usage-error.js';
+import { parseDurationMs, parseInteger, parsePositiveNumber } from './parse.js';
+import { UsageError } from './usage-error.js';
 import { formatSummary, progressPrinter } from './format.js';
 import { mergeResults } from './merge.js';
 import { runLoad, validateLoadOptions } from './run-load.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { UsageError } from '../src/util/usage-error.js';
+import { UsageError } from './usage-error.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { mergeResults } from './merge.js';
 import type { LoadOptions, LoadResult } from './types.js';

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UsageError } from './util/usage-error.js';
-import { registerLocalCommands } from './local/command.js';
-import { registerSynthCommands } from './config/synth-command.js';
+// The composition layer: the only module that assembles commands, and the only one allowed to
+// import every layer (charts/, src/, loadtest/); nothing imports it. Each room exports a
+// register<Room>Commands(program) that adds its own sub-commands and loads heavy libraries
+// (cdk8s, client-node) inside their actions; add one line per room here, never register a
+// room's commands from another room.
+import { ExitCode, UsageError } from '../loadtest/usage-error.js';
 import { registerLoadCommands } from '../loadtest/cli.js';
-import { registerClusterCommands } from './controller/command.js';
+import { registerSynthCommands } from '../charts/synth-command.js';
+import { registerBenchCommands } from './bench/command.js';
+import { registerControllerCommands } from './controller/command.js';
+import { registerLocalCommands } from './local/command.js';
 
-// Each room registers its own sub-commands; add one line per module here.
 const program = new Command('clusterbench')
   .description('Go servers alone, behind nginx, or behind a net/rpc gateway: measured honestly.')
   .showHelpAfterError('(run with --help for usage)')
@@ -14,7 +19,8 @@ const program = new Command('clusterbench')
 registerLocalCommands(program);
 registerSynthCommands(program);
 registerLoadCommands(program);
-registerClusterCommands(program);
+registerBenchCommands(program);
+registerControllerCommands(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { runLoad } from '../run-load.js';
-import { parseDurationMs, parseInteger } from '../../src/util/parse.js';
+import { parseDurationMs, parseInteger } from '../parse.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const SELF = fileURLToPath(import.meta.url);

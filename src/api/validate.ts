@@ -7,8 +7,8 @@ import { SCENARIOS, type ScenarioName } from '../scenarios.js';
 import type { Topology } from '../topologies.js';
 import { BALANCED_TOPOLOGIES } from '../topologies.js';
 import type { LoadMode } from '../../loadtest/types.js';
-import { parseDurationMs } from '../util/parse.js';
-import { UsageError } from '../util/usage-error.js';
+import { parseDurationMs } from '../../loadtest/parse.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { BENCHMARK_LIMITS, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
 
 /** One thing wrong with a spec: the field's path and a one-line message naming the allowed values. */

@@ -16,7 +16,7 @@ import {
 } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
 import { reportConfigMapName } from '../controller/names.js';
-import { clusterErrorLine } from '../controller/kube.js';
+import { clusterErrorLine } from '../kube/kube.js';
 import { writeReportFiles, type Report, type ReportFiles } from '../report/index.js';
 import type { BenchRequest } from './request.js';
 

@@ -1,5 +1,5 @@
-import { parseDurationMs, parseEnum, parseInteger } from '../util/parse.js';
-import { UsageError } from '../util/usage-error.js';
+import { parseDurationMs, parseEnum, parseInteger } from '../../loadtest/parse.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { parseCpuMillis, parseMemoryMiB } from './quantities.js';
 
 /** Where the manifests go: kind and minikube get their own ingress and image loading. */

@@ -1,4 +1,4 @@
-import { UsageError } from '../util/usage-error.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 
 /** Parses a Kubernetes CPU quantity (`250m`, `1`, `1.5`) into millicores; the error names `field`. */
 export function parseCpuMillis(field: string, value: string): number {

@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
 import { HELLO_HTTP_PORT, HELLO_RPC_PORT } from '../api/objects.js';
-import { parseDurationMs } from '../util/parse.js';
+import { parseDurationMs } from '../../loadtest/parse.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 /** The hello server's ports (images/hello: `--http :8080 --rpc :9090`). */

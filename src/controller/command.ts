@@ -1,13 +1,9 @@
-/**
- * The cluster's sub-commands: `controller` (the bench image's entry point), `runner` (a load Job's
- * pod), and the user's `bench` and `report` (src/bench).
- */
+/** The cluster's sub-commands: `controller` (the bench image's entry point) and `runner` (a load Job's pod). */
 import type { Command } from 'commander';
-import { registerBenchCommands } from '../bench/command.js';
 import { LOAD_MODES } from '../api/benchmark.js';
 import { TOPOLOGIES } from '../topologies.js';
-import { parseDurationMs, parseEnum, parseInteger } from '../util/parse.js';
-import { UsageError } from '../util/usage-error.js';
+import { parseDurationMs, parseEnum, parseInteger } from '../../loadtest/parse.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { NAMESPACE as DEFAULT_NAMESPACE, controllerUrl as controllerServiceUrl } from '../api/objects.js';
 import { RUNNERS_PATH } from './protocol.js';
 
@@ -35,8 +31,7 @@ interface RunnerFlags {
   startDeadline?: string;
 }
 
-export function registerClusterCommands(program: Command): void {
-  registerBenchCommands(program);
+export function registerControllerCommands(program: Command): void {
   program
     .command('controller')
     .description('Run the Benchmark controller: Benchmarks in, load Jobs out, a ConfigMap report at the end.')
@@ -51,7 +46,7 @@ export function registerClusterCommands(program: Command): void {
       const port = parseInteger('--port', flags.port, 0, 65_535);
       const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? controllerServiceUrl(namespace, port, RUNNERS_PATH);
       // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
-      const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('./kube.js')]);
+      const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('../kube/kube.js')]);
       const controller = new BenchmarkController({ kc: loadKubeConfig(), namespace, image, port, controllerUrl });
       await controller.start();
       await new Promise<void>((resolve) => {

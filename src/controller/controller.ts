@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { cpus, release } from 'node:os';
-import { cpuModel } from '../local/environment.js';
+import { cpuModel } from '../util/machine.js';
 import {
   BatchV1Api,
   CoreV1Api,
@@ -40,7 +40,8 @@ import { renderMarkdown, type ReportEnvironment } from '../report/index.js';
 import type { Topology } from '../topologies.js';
 import { clusterReport, statusResults } from './cluster-report.js';
 import { Coordinator } from './coordinator.js';
-import { SupervisedInformer, describeError } from './informers.js';
+import { describeError, isApiCode } from '../kube/kube.js';
+import { SupervisedInformer } from './informers.js';
 import {
   ANNOTATION_COMPLETION_INDEX,
   HELLO_POD_SELECTOR,
@@ -104,10 +105,6 @@ export function progressPatch(progress: BenchmarkProgress): Record<string, unkno
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function isApiCode(err: unknown, code: number): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
 
 function toMs(time: Date | string | undefined): number {
   return time === undefined ? NaN : new Date(time).getTime();

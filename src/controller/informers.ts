@@ -4,6 +4,7 @@
  * watchdog re-lists one that has been silent too long (watches have been seen to stall silently).
  */
 import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { describeError } from '../kube/kube.js';
 
 export const BACKOFF_MIN_MS = 1_000;
 export const BACKOFF_MAX_MS = 30_000;
@@ -95,23 +96,4 @@ export class SupervisedInformer<T extends KubernetesObject> {
     clearTimeout(this.restartTimer);
     await this.informer.stop();
   }
-}
-
-/** One line for an API error: status code and message, no stack. */
-export function describeError(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; body?: unknown; message?: unknown };
-    if (typeof e.code === 'number') {
-      let detail = '';
-      try {
-        detail = (JSON.parse(String(e.body)) as { message?: string }).message ?? '';
-      } catch {
-        detail = String(e.body ?? '');
-      }
-      detail = detail.trim().split('\n')[0].slice(0, 200);
-      return `HTTP ${e.code}${detail ? `: ${detail}` : ''}`;
-    }
-    if (typeof e.message === 'string') return e.message.split('\n')[0];
-  }
-  return String(err);
 }

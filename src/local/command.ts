@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SCENARIO, SCENARIO_NAMES, SCENARIOS, type Scenario } from '../scenarios.js';
 import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
-import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../util/parse.js';
+import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
 
 interface LocalFlags {

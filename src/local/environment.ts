@@ -4,18 +4,9 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { promisify } from 'node:util';
 import type { ReportEnvironment } from '../report/index.js';
+import { cpuModel } from '../util/machine.js';
 
 const run = promisify(execFile);
-
-export function cpuModel(): string {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
-    if (line) return line.split(':')[1].trim();
-  } catch {
-    // not Linux: fall back to what Node knows
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
 
 export function loadAverage(): number[] {
   return loadavg().map((v) => Math.round(v * 100) / 100);

@@ -9,7 +9,7 @@ import { checkBenchmarkName, resolveBenchmarkSpec } from '../../src/api/validate
 import { progressLine } from '../../src/bench/bench.js';
 import { checkRequest, defaultBenchmarkName } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 
 const run = promisify(execFile);
 const flags = { namespace: 'clusterbench', topologies: 'single,nginx', out: 'reports' };

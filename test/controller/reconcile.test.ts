@@ -7,7 +7,8 @@ import { clusterReport, statusResults } from '../../src/controller/cluster-repor
 import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
 import { mergeConditions, progressPatch, statusChange } from '../../src/controller/controller.js';
 import { killData, parseRunConfigMaps, recordData, RUN_CONFIGMAP_BUDGET_BYTES } from '../../src/controller/run-store.js';
-import { describeError, nextBackoffMs } from '../../src/controller/informers.js';
+import { nextBackoffMs } from '../../src/controller/informers.js';
+import { describeError } from '../../src/kube/kube.js';
 import type { Topology } from '../../src/topologies.js';
 import { plan, result } from './fixtures.js';
 

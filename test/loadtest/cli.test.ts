@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLoadFlags } from '../../loadtest/cli.js';
 import { decodeHistogram, type LoadResult, runLoad } from '../../loadtest/index.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { CLI, type FixtureServer, refusedPort, response, ROOT, startFixtureServer } from './servers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'clusterbench-load-'));

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHistogram, runLoad, type LoadResult } from '../../loadtest/index.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import {
   buildHello,
   type FixtureServer,

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/index.js';
 import { parseLocalFlags } from '../../src/local/command.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { checkReportInChromium, haveChromium } from '../report/chromium.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

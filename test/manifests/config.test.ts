@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, defaultConfig, parseSetting, resolveConfig } from '../../src/config/config.js';
 import { contentImageTag } from '../../src/config/image-tag.js';
-import { loadConfig } from '../../src/config/synth-command.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clusterbench-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -45,6 +45,7 @@ describe('clusterbench start-up (build/)', () => {
     { args: ['bench', '--scenario', 'nope'], code: 2 },
     { args: ['controller', '--help'], code: 0 },
     { args: ['synth', '--print-images'], code: 0 },
+    { args: ['synth', '--print-namespace'], code: 0 },
   ])('$args exits $code and imports neither client-node nor cdk8s', async ({ args, code }) => {
     expect(await heavyImports(args)).toEqual({ heavy: [], code });
   });

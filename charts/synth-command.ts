@@ -1,37 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+/**
+ * `clusterbench synth`: the one command that needs the charts, so it lives with them (charts/ is
+ * above src/; src/cli.ts, the composition layer, registers it).
+ */
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { imageRefs } from '../../charts/image-refs.js';
-import { NAMESPACE } from '../api/objects.js';
-import { UsageError } from '../util/usage-error.js';
-import { resolveConfig, type ClusterbenchConfig } from './config.js';
-
-export interface ConfigSources {
-  /** A YAML (or JSON) file of settings, nested like the config: `hello: { cpu: 250m }`. */
-  readonly configFile?: string;
-  /** `key=value` overrides, applied after the file. */
-  readonly sets?: readonly string[];
-}
-
-/** Reads the config file and the overrides; UsageError (exit 2) on anything invalid. */
-export function loadConfig(sources: ConfigSources): ClusterbenchConfig {
-  let fileSettings: unknown;
-  if (sources.configFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(sources.configFile, 'utf8');
-    } catch (err) {
-      throw new UsageError(`--config: cannot read "${sources.configFile}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-    try {
-      fileSettings = parseYaml(text);
-    } catch (err) {
-      throw new UsageError(`--config: "${sources.configFile}" is not YAML (${(err as Error).message.split('\n')[0]})`);
-    }
-  }
-  return resolveConfig(fileSettings, sources.sets ?? [], sources.configFile);
-}
+import { NAMESPACE } from '../src/api/objects.js';
+import type { ClusterbenchConfig } from '../src/config/config.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { imageRefs } from './image-refs.js';
 
 /**
  * Synthesizes every chart into `outDir`, one `<index>-<chart>.k8s.yaml` per chart. The app is built
@@ -40,7 +17,7 @@ export function loadConfig(sources: ConfigSources): ClusterbenchConfig {
  */
 export async function synthesize(config: ClusterbenchConfig, outDir: string): Promise<string[]> {
   // Loaded here, not at the top: every clusterbench command would pay for cdk8s's start-up.
-  const { createApp } = await import('../../charts/clusterbench-app.js');
+  const { createApp } = await import('./clusterbench-app.js');
   const target = resolve(outDir);
   const staging = join(dirname(target), `.${basename(target)}.staging-${process.pid}`);
   const app = createApp(config, staging);

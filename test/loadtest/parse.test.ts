@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../src/util/parse.js';
-import { UsageError } from '../../src/util/usage-error.js';
+import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 
 describe('parseDurationMs', () => {
   it.each([

@@ -1,6 +1,8 @@
-/** Loading the kubeconfig and saying in one line what went wrong talking to the cluster. */
+/**
+ * What bench and the controller share about talking to a cluster: loading the kubeconfig, and
+ * saying in one line what went wrong.
+ */
 import { KubeConfig } from '@kubernetes/client-node';
-import { describeError } from './informers.js';
 
 /** KUBECONFIG or ~/.kube/config, else the in-cluster service account. */
 export function loadKubeConfig(): KubeConfig {
@@ -27,4 +29,28 @@ export function clusterErrorLine(kc: KubeConfig, err: unknown): string {
   const cause = (err as { cause?: unknown })?.cause;
   const detail = cause ? `${describeError(err)} (${describeError(cause)})` : describeError(err);
   return `${what} (context ${context}, ${server}): ${detail}`;
+}
+
+/** One line for an API error: status code and message, no stack. */
+export function describeError(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; body?: unknown; message?: unknown };
+    if (typeof e.code === 'number') {
+      let detail = '';
+      try {
+        detail = (JSON.parse(String(e.body)) as { message?: string }).message ?? '';
+      } catch {
+        detail = String(e.body ?? '');
+      }
+      detail = detail.trim().split('\n')[0].slice(0, 200);
+      return `HTTP ${e.code}${detail ? `: ${detail}` : ''}`;
+    }
+    if (typeof e.message === 'string') return e.message.split('\n')[0];
+  }
+  return String(err);
+}
+
+/** Did the API server answer with this HTTP status (e.g. 404, 409)? */
+export function isApiCode(err: unknown, code: number): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
