@@ -61,6 +61,10 @@ test: deps vet build ## Run every test: go test -race, then vitest.
 	cd test/cluster/tools && $(GO) test -race -count=1 ./...
 	npx vitest run
 
+.PHONY: imports
+imports: ## Print the import graph between folders (cli > charts > src > loadtest); fails on an upward import.
+	node scripts/import-graph.mjs --check
+
 .PHONY: clean
 clean: ## Remove build outputs (build/, bin/, dist/).
 	rm -rf build $(BIN_DIR) dist

@@ -54,6 +54,11 @@ export function helloHeadlessDns(port: number): string {
   return `${HELLO_HEADLESS}.${NAMESPACE}.svc.cluster.local:${port}`;
 }
 
+/** The report a finished Benchmark leaves: `<benchmark>-report` with `report.md` and `report.json`. */
+export function reportConfigMapName(benchmark: string): string {
+  return `${benchmark}-report`;
+}
+
 /** Every clusterbench object carries it. */
 export const PART_OF_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/part-of': 'clusterbench' };
 /** What the pods of a workload run, e.g. `hello`. */

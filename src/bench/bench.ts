@@ -14,8 +14,8 @@ import {
   type Benchmark,
   type BenchmarkStatus,
 } from '../api/benchmark.js';
+import { reportConfigMapName } from '../api/objects.js';
 import type { BenchmarkPlan } from '../api/validate.js';
-import { reportConfigMapName } from '../controller/names.js';
 import { clusterErrorLine } from '../kube/kube.js';
 import { writeReportFiles, type Report, type ReportFiles } from '../report/index.js';
 import type { BenchRequest } from './request.js';

@@ -51,8 +51,9 @@ import {
   LABEL_TRIAL,
   MANAGED_SELECTOR,
   TOPOLOGY_SERVICES,
+  reportConfigMapName,
 } from '../api/objects.js';
-import { reportConfigMapName, runKey, type RunId } from './names.js';
+import { runKey, type RunId } from './names.js';
 import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
 import { decodeResult, isTrimmed, resultFromLog } from './result-codec.js';
 import { runnerJob } from './runner-job.js';

@@ -1,5 +1,5 @@
 /**
- * Names and labels the controller gives the objects it creates. They are deterministic, so a
+ * Names the controller gives the objects it creates. They are deterministic, so a
  * restarted controller finds its Jobs and records again instead of starting over.
  * Their labels and selectors are the cluster contract's (src/api/objects.ts).
  */
@@ -17,9 +17,4 @@ export function runKey(run: RunId): string {
 
 export function jobName(benchmark: string, run: RunId, attempt: number): string {
   return `${benchmark}-${run.topology}-t${run.trial}-a${attempt}`;
-}
-
-/** DESIGN.md: `<benchmark>-report` with `report.md` and `report.json`. */
-export function reportConfigMapName(benchmark: string): string {
-  return `${benchmark}-report`;
 }
