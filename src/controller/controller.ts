@@ -5,8 +5,6 @@
  * results are read back from their pods, finished runs are kept in one ConfigMap each (run-store.ts).
  */
 import { createServer, type Server } from 'node:http';
-import { cpus, release } from 'node:os';
-import { cpuModel } from '../util/machine.js';
 import {
   BatchV1Api,
   CoreV1Api,
@@ -30,9 +28,6 @@ import {
   BENCHMARK_PLURAL,
   BENCHMARK_VERSION,
   type Benchmark,
-  benchmarkStatusSchema,
-  type BenchmarkCondition,
-  type BenchmarkProgress,
   type BenchmarkStatus,
 } from '../api/benchmark.js';
 import { checkBenchmarkName, resolveBenchmarkSpec, type BenchmarkPlan } from '../api/validate.js';
@@ -45,17 +40,17 @@ import { SupervisedInformer } from './informers.js';
 import {
   ANNOTATION_COMPLETION_INDEX,
   HELLO_POD_SELECTOR,
-  LABEL_ATTEMPT,
   LABEL_BENCHMARK,
-  LABEL_TOPOLOGY,
-  LABEL_TRIAL,
   MANAGED_SELECTOR,
   TOPOLOGY_SERVICES,
   reportConfigMapName,
 } from '../api/objects.js';
 import { runKey, type RunId } from './names.js';
-import { decide, type Action, type ConditionUpdate, type Decision, type FailoverKill, type HelloPod, type ObservedJob, type RunRecord } from './reconcile.js';
-import { decodeResult, isTrimmed, resultFromLog } from './result-codec.js';
+import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
+import { clusterEnvironment } from './environment.js';
+import { observeHelloPod, observeJob } from './observe.js';
+import { resultOfPod } from './pod-results.js';
+import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
 import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
 
@@ -73,74 +68,8 @@ export interface ControllerOptions {
   readonly log?: (line: string) => void;
 }
 
-const FINAL_PHASES = new Set(['Succeeded', 'Failed']);
-/** Live progress goes into the status about this often. */
-export const PROGRESS_EVERY_MS = 2_000;
-
-/** JSON with object keys sorted and undefined fields dropped: the API server returns keys sorted. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
-}
-
-/** What differs between two statuses: nothing, only the live progress numbers, or more. */
-export function statusChange(current: BenchmarkStatus, next: BenchmarkStatus): 'none' | 'progress' | 'more' {
-  const { progress: a, ...restA } = current;
-  const { progress: b, ...restB } = next;
-  if (canonical(restA) !== canonical(restB)) return 'more';
-  const steady = (p: BenchmarkStatus['progress']) => p && canonical([p.completedRuns, p.totalRuns, p.topology, p.trial]);
-  if (steady(a) !== steady(b)) return 'more';
-  return canonical({ ...a, updatedAt: undefined }) === canonical({ ...b, updatedAt: undefined }) ? 'none' : 'progress';
-}
-
-/** Every field `status.progress` may carry (the CRD schema's list). */
-const PROGRESS_FIELDS = Object.keys(benchmarkStatusSchema.properties?.progress?.properties ?? {});
-
-/**
- * The progress as a merge patch: fields the run does not have (yet) are null, which deletes them,
- * so the last run's numbers do not linger as if they were the current run's.
- */
-export function progressPatch(progress: BenchmarkProgress): Record<string, unknown> {
-  return { ...Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, null])), ...Object.fromEntries(Object.entries(progress).filter(([, v]) => v !== undefined)) };
-}
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function toMs(time: Date | string | undefined): number {
-  return time === undefined ? NaN : new Date(time).getTime();
-}
-
-/** A Job as `decide` sees it; undefined for Jobs that are not a run's attempt. */
-export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | undefined {
-  const labels = job.metadata?.labels ?? {};
-  const trial = Number(labels[LABEL_TRIAL]);
-  const attempt = Number(labels[LABEL_ATTEMPT]);
-  if (!job.metadata?.name || !labels[LABEL_TOPOLOGY] || !(trial > 0) || !(attempt > 0)) return undefined;
-  const run = { topology: labels[LABEL_TOPOLOGY] as Topology, trial };
-  const condition = (type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-  const failed = condition('Failed');
-  if (failed) {
-    // The runner's own words (its log tail, kept by FallbackToLogsOnError) say more than BackoffLimitExceeded.
-    const detail = pods
-      .map((p) => p.status?.containerStatuses?.[0]?.state?.terminated)
-      .find((t) => t && t.exitCode !== 0);
-    const words = detail?.message?.trim().split('\n').pop();
-    return { name: job.metadata.name, run, attempt, state: 'failed', reason: `${failed.reason ?? 'Failed'}${words ? `: ${words}` : detail ? `: runner exited ${detail.exitCode}` : ''}` };
-  }
-  return { name: job.metadata.name, run, attempt, state: condition('Complete') ? 'succeeded' : 'active' };
-}
-
-/** Merges condition updates into the current list, keeping transition times of unchanged ones. */
-export function mergeConditions(current: readonly BenchmarkCondition[], updates: readonly ConditionUpdate[], generation: number | undefined, now: Date): BenchmarkCondition[] {
-  const byType = new Map(current.map((c) => [c.type, c]));
-  for (const u of updates) {
-    const old = byType.get(u.type);
-    const lastTransitionTime = old && old.status === u.status ? old.lastTransitionTime : now.toISOString();
-    byType.set(u.type, { ...u, lastTransitionTime, ...(generation === undefined ? {} : { observedGeneration: generation }) });
-  }
-  return [...byType.values()];
-}
 
 export class BenchmarkController {
   private readonly log: (line: string) => void;
@@ -298,21 +227,14 @@ export class BenchmarkController {
         for (const pod of podsOf(job.name)) {
           const index = Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]);
           if (!byIndex.has(index) && pod.status?.phase === 'Succeeded') {
-            const result = await this.resultOfPod(pod);
+            const result = await resultOfPod(this.core, this.options.namespace, pod);
             if (result) byIndex.set(index, result);
           }
         }
       }
       results.set(job.name, byIndex);
     }
-    const helloPods: HelloPod[] = this.helloPods.list().map((p) => ({
-      name: p.metadata?.name ?? '',
-      createdAtMs: toMs(p.metadata?.creationTimestamp),
-      readyAtMs: (() => {
-        const ready = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
-        return ready ? toMs(ready.lastTransitionTime) : null;
-      })(),
-    }));
+    const helloPods = this.helloPods.list().map(observeHelloPod);
     const undecided = decide({
       benchmark: name,
       plan,
@@ -471,32 +393,6 @@ export class BenchmarkController {
     });
   }
 
-  /**
-   * A runner pod's result: the full one from its termination message, else from its log's last
-   * result line, else the trimmed one from its termination message.
-   */
-  private async resultOfPod(pod: V1Pod): Promise<LoadResult | undefined> {
-    const message = pod.status?.containerStatuses?.find((c) => c.name === 'runner')?.state?.terminated?.message;
-    let trimmed: LoadResult | undefined;
-    if (message) {
-      try {
-        const result = decodeResult(message);
-        if (!isTrimmed(message)) return result;
-        trimmed = result;
-      } catch {
-        // not a result (a log tail kept on error): try the log
-      }
-    }
-    try {
-      const log = await this.core.readNamespacedPodLog({ name: pod.metadata?.name ?? '', namespace: this.options.namespace, container: 'runner', tailLines: 5 });
-      return resultFromLog(String(log)) ?? trimmed;
-    } catch (err) {
-      // No log to be had (pod or node gone, no kubelet): the trimmed result is what is left.
-      if (trimmed || isApiCode(err, 404) || isApiCode(err, 400)) return trimmed;
-      throw err;
-    }
-  }
-
   /** Which of `topologies` have their Service (or, for ingress-nginx, an Ingress) in the namespace. */
   private async deployedTopologies(topologies: readonly Topology[]): Promise<Set<Topology>> {
     const namespace = this.options.namespace;
@@ -530,15 +426,3 @@ export class BenchmarkController {
   }
 }
 
-/** The report's environment in a cluster: where, versions, the hello pods' CPU limit. */
-export function clusterEnvironment(namespace: string, kubernetesVersion: string, helloPods: readonly V1Pod[]): ReportEnvironment {
-  const limit = helloPods[0]?.spec?.containers?.[0]?.resources?.limits?.cpu;
-  const perServer = limit === undefined ? null : limit.endsWith('m') ? Number(limit.slice(0, -1)) / 1000 : Number(limit);
-  return {
-    where: `cluster: namespace ${namespace}`,
-    cpus: { model: cpuModel(), count: cpus().length },
-    versions: { node: process.version, kubernetes: kubernetesVersion, kernel: release() },
-    cpuLimits: perServer === null || !Number.isFinite(perServer) ? { perServer: null, mechanism: 'none' } : { perServer, mechanism: 'kubernetes limits' },
-    placement: { 'load generator': 'runner pods of an Indexed Job', servers: 'Deployments hello-single and hello', controller: 'machine of the controller pod (cpus above)' },
-  };
-}

@@ -5,7 +5,7 @@ import { jobName, runKey, type RunId } from '../../src/controller/names.js';
 import { decide, runOrder, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
 import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
 import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
-import { mergeConditions, progressPatch, statusChange } from '../../src/controller/controller.js';
+import { mergeConditions, progressPatch, statusChange } from '../../src/controller/status.js';
 import { killData, parseRunConfigMaps, recordData, RUN_CONFIGMAP_BUDGET_BYTES } from '../../src/controller/run-store.js';
 import { nextBackoffMs } from '../../src/controller/informers.js';
 import { describeError } from '../../src/kube/kube.js';
