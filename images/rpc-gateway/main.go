@@ -180,15 +180,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	health := serve.NewHealth(func() bool { return p.connected() > 0 })
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", g.serveHello)
 	health.Register(mux)
 	mux.Handle("GET /metrics", metrics.Handler(g.writeMetrics))
-	httpServer := serve.NewHTTPServer(mux)
+	httpServer := newHTTPServer(g.serveHello, mux)
 
 	fmt.Fprintf(stderr, "rpc-gateway: listening http=%s backends=%s balancer=%s conns-per-backend=%d call-timeout=%s\n",
 		ln.Addr(), backendsDesc, c.balancer, c.conns, c.callTimeout)
 
-	return c.drain.Run(ctx, health, serve.HTTPService(httpServer, ln))
+	return c.drain.Run(ctx, health, httpService(httpServer, ln))
 }
 
 func (g *gateway) writeMetrics(m metrics.Writer) {
