@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"log"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -26,8 +29,8 @@ func newHTTPServer(hello fasthttp.RequestHandler, other http.Handler) *fasthttp.
 				return
 			}
 			if !ctx.IsGet() && !ctx.IsHead() {
-				ctx.Response.Header.Set("Allow", "GET, HEAD")
 				ctx.Error(http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+				ctx.Response.Header.Set("Allow", "GET, HEAD") // after Error, which resets the headers
 				return
 			}
 			hello(ctx)
@@ -42,6 +45,18 @@ func newHTTPServer(hello fasthttp.RequestHandler, other http.Handler) *fasthttp.
 		// On SIGTERM, answers in flight say Connection: close, so clients move on.
 		CloseOnShutdown:       true,
 		NoDefaultServerHeader: true,
+		Logger:                quietLogger{log.New(os.Stderr, "", log.LstdFlags)},
+	}
+}
+
+// quietLogger drops fasthttp's line per connection that ended in an error (a malformed request,
+// already answered 400): as net/http, a client cannot fill the log. The rest, about accepting
+// connections, is printed.
+type quietLogger struct{ *log.Logger }
+
+func (l quietLogger) Printf(format string, args ...any) {
+	if !strings.HasPrefix(format, "error when serving connection") {
+		l.Logger.Printf(format, args...)
 	}
 }
 
