@@ -8,8 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"clusterbench.dev/images/internal/hellorpc"
 	"github.com/valyala/fasthttp"
+
+	"clusterbench.dev/images/internal/hellorpc"
 )
 
 // gateway answers GET / with one Server.Hello call to a backend.
