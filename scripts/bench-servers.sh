@@ -221,6 +221,7 @@ summary=$(for t in "${topologies[@]}"; do echo "$t ${results[$t]}"; done | awk -
 echo "$summary"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ -n $PROFILE ]]; then
-  kill -TERM "$gateway_pid" && wait "$gateway_pid" || true # SIGTERM: the gateway writes the profile out
+  kill -TERM "$gateway_pid" # on SIGTERM the gateway drains, then writes the profile out
+  wait "$gateway_pid" || true
   echo "gateway CPU profile: $PROFILE (go tool pprof -top bin/rpc-gateway $PROFILE)"
 fi
