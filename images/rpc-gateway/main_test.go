@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,6 +232,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 		{Name: "backend without port", Args: []string{"--backends", "127.0.0.1"}, WantName: "--backends"},
 		{Name: "backend port out of range", Args: []string{"--backends", "127.0.0.1:1,127.0.0.1:70000"}, WantName: "--backends"},
 		{Name: "dns without port", Args: []string{"--backends-dns", "hello-headless"}, WantName: "--backends-dns"},
+		{Name: "profile in a missing folder", Args: []string{"--backends", "127.0.0.1:1", "--cpu-profile", "/nonexistent/gw.prof"}, WantName: "--cpu-profile"},
 		{Name: "unknown balancer", Args: []string{"--backends", "127.0.0.1:1", "--balancer", "random"}, WantName: "--balancer"},
 		{Name: "zero conns", Args: []string{"--backends", "127.0.0.1:1", "--conns-per-backend", "0"}, WantName: "--conns-per-backend"},
 		{Name: "bad timeout", Args: []string{"--backends", "127.0.0.1:1", "--call-timeout", "soon"}, WantName: "--call-timeout"},
@@ -313,6 +317,29 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 	if code := gw.Wait(10 * time.Second); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0\n%s", code, gw.Stderr())
+	}
+}
+
+func TestCPUProfileIsWrittenOnSIGTERM(t *testing.T) {
+	_, addrs := startHellos(t, 1)
+	path := filepath.Join(t.TempDir(), "gw.prof")
+	gw, base := startGateway(t, true, "--backends", addrs[0], "--cpu-profile", path)
+	testproc.HelloConcurrently(t, base, 4, 50)
+	gw.Signal(syscall.SIGTERM)
+	if code := gw.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0\n%s", code, gw.Stderr())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f) // a pprof profile is a gzipped protocol buffer
+	if err != nil {
+		t.Fatalf("profile: %v", err)
+	}
+	if n, err := io.Copy(io.Discard, zr); err != nil || n == 0 {
+		t.Errorf("profile: %d bytes, %v", n, err)
 	}
 }
 
