@@ -82,7 +82,7 @@ local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard
 	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; $(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
 
 .PHONY: bench-servers
-bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC gateway over three hellos, with wrk; medians and ratios (ROUNDS, DURATION, CONNECTIONS).
+bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC gateway over three hellos, with wrk; medians and ratios (ROUNDS, DURATION, CONNECTIONS, PROFILE=file: the gateway's CPU profile).
 	scripts/bench-servers.sh
 
 .PHONY: bench-loadgen

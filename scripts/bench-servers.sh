@@ -6,8 +6,28 @@
 #
 # Needs bin/hello, bin/rpc-gateway (make build-go), build/src/nginx/nginx-config.js (npm run build),
 # nginx, wrk and curl. Settings (environment): ROUNDS (5), DURATION (5s), WARMUP (1s), CONNECTIONS (64),
-# THREADS (1), CONNS_PER_BACKEND (the gateway's default), GATEWAY_FLAGS (extra gateway flags).
+# THREADS (1), CONNS_PER_BACKEND (the gateway's default), GATEWAY_FLAGS (extra gateway flags),
+# PROFILE (same as --profile).
+#
+# Usage: scripts/bench-servers.sh [--profile FILE]
+#   --profile FILE  write the gateway's CPU profile of the run to FILE (go tool pprof FILE); the
+#                   gateway is idle while the other topologies run, so the profile is its load.
 set -euo pipefail
+
+die() { echo "bench-servers: $*" >&2; exit 2; }
+PROFILE=${PROFILE:-}
+while (($#)); do
+  case $1 in
+    --profile) (($# >= 2)) || die "--profile needs a file name"; PROFILE=$2; shift 2 ;;
+    --profile=*) PROFILE=${1#--profile=}; shift ;;
+    *) die "unknown argument $1: want --profile FILE" ;;
+  esac
+done
+if [[ -n $PROFILE ]]; then
+  [[ $PROFILE = /* ]] || PROFILE=$PWD/$PROFILE # the script changes directory next
+  [[ -d $(dirname "$PROFILE") && -w $(dirname "$PROFILE") ]] || die "invalid --profile $PROFILE: its directory is not writable"
+  [[ ! -d $PROFILE ]] || die "invalid --profile $PROFILE: a directory, want a file name"
+fi
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-5}
@@ -17,8 +37,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 GATEWAY_FLAGS=${GATEWAY_FLAGS:-}
 if [[ -n ${CONNS_PER_BACKEND:-} ]]; then GATEWAY_FLAGS+=" --conns-per-backend $CONNS_PER_BACKEND"; fi
+gateway_profile=()
+if [[ -n $PROFILE ]]; then gateway_profile=(--cpu-profile "$PROFILE"); fi
 
-die() { echo "bench-servers: $*" >&2; exit 2; }
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "invalid ROUNDS=$ROUNDS: want a positive integer"
 [[ $CONNECTIONS =~ ^[1-9][0-9]*$ ]] || die "invalid CONNECTIONS=$CONNECTIONS: want a positive integer"
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "invalid THREADS=$THREADS: want a positive integer"
@@ -91,7 +112,7 @@ nginx_pid=$!
 # The gateway over the same three.
 backends=$(IFS=,; echo "${hello_rpc[*]}")
 # shellcheck disable=SC2086 # GATEWAY_FLAGS is a list of flags
-bin/rpc-gateway --http 127.0.0.1:0 --backends "$backends" $GATEWAY_FLAGS 2>"$work/gateway.log" &
+bin/rpc-gateway --http 127.0.0.1:0 --backends "$backends" "${gateway_profile[@]}" $GATEWAY_FLAGS 2>"$work/gateway.log" &
 pids+=($!)
 gateway_pid=$!
 gateway_http=$(listening "$work/gateway.log" http)
@@ -199,3 +220,8 @@ summary=$(for t in "${topologies[@]}"; do echo "$t ${results[$t]}"; done | awk -
   }')
 echo "$summary"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n $PROFILE ]]; then
+  kill -TERM "$gateway_pid" # on SIGTERM the gateway drains, then writes the profile out
+  wait "$gateway_pid" || true
+  echo "gateway CPU profile: $PROFILE (go tool pprof -top bin/rpc-gateway $PROFILE)"
+fi

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -29,6 +31,7 @@ type config struct {
 	callTimeout     time.Duration
 	retry           bool
 	resolveInterval time.Duration
+	cpuProfile      string
 	drain           serve.Drain
 }
 
@@ -58,6 +61,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.callTimeout, "call-timeout", 2*time.Second, "deadline of one request, retry included")
 	fs.BoolVar(&c.retry, "retry", true, "retry once on another backend when a connection fails")
 	fs.DurationVar(&c.resolveInterval, "resolve-interval", 5*time.Second, "how often --backends-dns is resolved again")
+	fs.StringVar(&c.cpuProfile, "cpu-profile", "", "write a CPU profile (go tool pprof) of the whole run to this file, e.g. under make bench-servers PROFILE=...")
 	c.drain.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: rpc-gateway --backends host:port,... | --backends-dns name:port [flags]\nEach flag can also be set as RPC_GATEWAY_<NAME>, e.g. RPC_GATEWAY_BALANCER=round-robin\n")
@@ -150,6 +154,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer ln.Close()
+	if c.cpuProfile != "" {
+		stop, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	p := newPool(c.balancer, c.conns)
 	defer p.close()
@@ -169,15 +180,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	health := serve.NewHealth(func() bool { return p.connected() > 0 })
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", g.serveHello)
 	health.Register(mux)
 	mux.Handle("GET /metrics", metrics.Handler(g.writeMetrics))
-	httpServer := serve.NewHTTPServer(mux)
+	httpServer := newHTTPServer(g.serveHello, mux)
 
 	fmt.Fprintf(stderr, "rpc-gateway: listening http=%s backends=%s balancer=%s conns-per-backend=%d call-timeout=%s\n",
 		ln.Addr(), backendsDesc, c.balancer, c.conns, c.callTimeout)
 
-	return c.drain.Run(ctx, health, serve.HTTPService(httpServer, ln))
+	return c.drain.Run(ctx, health, httpService(httpServer, ln))
 }
 
 func (g *gateway) writeMetrics(m metrics.Writer) {
@@ -203,6 +213,22 @@ func (g *gateway) writeMetrics(m metrics.Writer) {
 	for _, b := range bs {
 		m.Sample("rpc_gateway_backend_outstanding_calls", float64(b.outstanding.Load()), "backend", b.addr)
 	}
+}
+
+// startCPUProfile profiles the process into path until stop, which writes the profile out.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, serve.Usagef("flag --cpu-profile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func main() { serve.Main("rpc-gateway", run) }

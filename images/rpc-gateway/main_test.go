@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -227,6 +232,7 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 		{Name: "backend without port", Args: []string{"--backends", "127.0.0.1"}, WantName: "--backends"},
 		{Name: "backend port out of range", Args: []string{"--backends", "127.0.0.1:1,127.0.0.1:70000"}, WantName: "--backends"},
 		{Name: "dns without port", Args: []string{"--backends-dns", "hello-headless"}, WantName: "--backends-dns"},
+		{Name: "profile in a missing folder", Args: []string{"--backends", "127.0.0.1:1", "--cpu-profile", "/nonexistent/gw.prof"}, WantName: "--cpu-profile"},
 		{Name: "unknown balancer", Args: []string{"--backends", "127.0.0.1:1", "--balancer", "random"}, WantName: "--balancer"},
 		{Name: "zero conns", Args: []string{"--backends", "127.0.0.1:1", "--conns-per-backend", "0"}, WantName: "--conns-per-backend"},
 		{Name: "bad timeout", Args: []string{"--backends", "127.0.0.1:1", "--call-timeout", "soon"}, WantName: "--call-timeout"},
@@ -241,6 +247,58 @@ func TestMalformedAndOversizedRequestsGet4xx(t *testing.T) {
 	_, addrs := startHellos(t, 1)
 	gw, _ := startGateway(t, true, "--backends", addrs[0])
 	testproc.ExpectBadRequestsRejected(t, gw.Addrs["http"])
+}
+
+// The front end is fasthttp, not net/http: what a client sees beyond the status codes.
+func TestHTTPEdgeHeadersHEADAndPipelining(t *testing.T) {
+	_, addrs := startHellos(t, 1)
+	gw, base := startGateway(t, true, "--backends", addrs[0])
+	for _, tc := range []struct{ method, path, wantAllow string }{
+		{"POST", "/", "GET, HEAD"},
+		{"PUT", "/healthz", "GET, HEAD"},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tc.wantAllow {
+			t.Errorf("%s %s = %d, Allow %q; want 405, Allow %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.wantAllow)
+		}
+	}
+	resp, err := http.Head(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len("Hello, World!")) || resp.Header.Get("X-Served-By") != "hello-1" {
+		t.Errorf("HEAD / = %d, length %d, X-Served-By %q", resp.StatusCode, resp.ContentLength, resp.Header.Get("X-Served-By"))
+	}
+	// Two pipelined requests on one connection: two answers, in order, and the connection closes
+	// after the second, which asks for it.
+	conn, err := net.Dial("tcp", gw.Addrs["http"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	br := bufio.NewReader(conn)
+	for _, want := range []int{200, 404} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("reading the answer that should be %d: %v", want, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("pipelined answer %d, want %d", resp.StatusCode, want)
+		}
+	}
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("after Connection: close, read %d bytes, %v; want EOF", n, err)
+	}
 }
 
 func TestSIGTERMDrains(t *testing.T) {
@@ -259,6 +317,29 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 	if code := gw.Wait(10 * time.Second); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0\n%s", code, gw.Stderr())
+	}
+}
+
+func TestCPUProfileIsWrittenOnSIGTERM(t *testing.T) {
+	_, addrs := startHellos(t, 1)
+	path := filepath.Join(t.TempDir(), "gw.prof")
+	gw, base := startGateway(t, true, "--backends", addrs[0], "--cpu-profile", path)
+	testproc.HelloConcurrently(t, base, 4, 50)
+	gw.Signal(syscall.SIGTERM)
+	if code := gw.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0\n%s", code, gw.Stderr())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f) // a pprof profile is a gzipped protocol buffer
+	if err != nil {
+		t.Fatalf("profile: %v", err)
+	}
+	if n, err := io.Copy(io.Discard, zr); err != nil || n == 0 {
+		t.Errorf("profile: %d bytes, %v", n, err)
 	}
 }
 

@@ -38,7 +38,6 @@ type backend struct {
 	outstanding atomic.Int64  // calls sent and not yet answered, for least-outstanding picking
 	live        atomic.Int32  // slots currently connected
 	next        atomic.Uint32 // round robin over slots
-	servedBy    atomic.Pointer[[]string]
 
 	calls   [numResults]atomic.Uint64
 	stop    context.CancelFunc
@@ -120,16 +119,6 @@ func (b *backend) conn() *conn {
 		}
 	}
 	return nil
-}
-
-// servedByHeader returns id as a header value, shared while the backend keeps answering with it.
-func (b *backend) servedByHeader(id string) []string {
-	if h := b.servedBy.Load(); h != nil && (*h)[0] == id {
-		return *h
-	}
-	h := []string{id}
-	b.servedBy.Store(&h)
-	return h
 }
 
 func (b *backend) usable() bool { return b.live.Load() > 0 }

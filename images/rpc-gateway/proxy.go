@@ -4,13 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"net/rpc"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"clusterbench.dev/images/internal/hellorpc"
-	"clusterbench.dev/images/internal/serve"
 )
 
 // gateway answers GET / with one Server.Hello call to a backend.
@@ -48,42 +48,37 @@ var callStates = sync.Pool{New: func() any {
 	return &callState{done: make(chan *rpc.Call, 1), timer: t}
 }}
 
-var textPlain = []string{"text/plain; charset=utf-8"}
+const textPlain = "text/plain; charset=utf-8"
 
-func (g *gateway) serveHello(w http.ResponseWriter, r *http.Request) {
-	if !serve.RejectBody(w, r) {
-		return
-	}
+func (g *gateway) serveHello(ctx *fasthttp.RequestCtx) {
 	st := callStates.Get().(*callState)
 	st.timer.Reset(g.callTimeout)
-	status, b := g.call(st)
+	status := g.call(st)
 	g.responses[status].Add(1)
 	if status != status200 {
 		if status != status504 { // a timed-out call may still write into st
 			st.timer.Stop()
 			callStates.Put(st)
 		}
-		http.Error(w, http.StatusText(statusCodes[status]), statusCodes[status])
+		ctx.Error(http.StatusText(statusCodes[status]), statusCodes[status])
 		return
 	}
 	st.timer.Stop()
-	hdr := w.Header()
-	hdr["Content-Type"] = textPlain
-	hdr["Content-Length"] = []string{strconv.Itoa(len(st.reply.Text))}
-	hdr["X-Served-By"] = b.servedByHeader(st.reply.ServedBy)
-	w.Write(st.reply.Text)
+	ctx.Response.Header.SetContentType(textPlain)
+	ctx.Response.Header.Set("X-Served-By", st.reply.ServedBy)
+	ctx.SetBody(st.reply.Text)
 	callStates.Put(st)
 }
 
 // call runs Server.Hello on a backend, and once more on another after a connection failure,
-// all within the call timeout. It returns the status and, on success, the backend.
+// all within the call timeout. It returns the status.
 // A client that goes away meanwhile is not watched for: the call ends within the timeout anyway.
-func (g *gateway) call(st *callState) (int, *backend) {
+func (g *gateway) call(st *callState) int {
 	var tried *backend
 	for range g.attempts {
 		b := g.pool.pick(tried)
 		if b == nil {
-			return status503, nil
+			return status503
 		}
 		if tried != nil {
 			g.retries.Add(1)
@@ -103,20 +98,20 @@ func (g *gateway) call(st *callState) (int, *backend) {
 				if !c.useful.Load() { // a load first: no write to a shared cache line per call
 					c.useful.Store(true)
 				}
-				return status200, b
+				return status200
 			}
 			b.calls[resultError].Add(1)
 			var serverErr rpc.ServerError
 			if errors.As(call.Error, &serverErr) {
-				return status502, nil // the backend answered, with an error: not retried
+				return status502 // the backend answered, with an error: not retried
 			}
 			// The connection failed: try another backend.
 		case <-st.timer.C:
 			b.outstanding.Add(-1)
 			b.calls[resultTimeout].Add(1)
 			c.kill()
-			return status504, nil
+			return status504
 		}
 	}
-	return status503, nil
+	return status503
 }

@@ -3,7 +3,9 @@ package hellorpc
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"net/rpc"
 	"sync"
@@ -33,7 +35,7 @@ func TestConcurrentCallsCarryBodiesOfEverySize(t *testing.T) {
 	for _, tc := range []struct {
 		size  int
 		quick bool
-	}{{0, true}, {13, true}, {13, false}, {readBufferSize + 1, true}, {300 << 10, false}} {
+	}{{0, true}, {13, true}, {13, false}, {readBufferSize + 1, true}, {300 << 10, false}, {300 << 10, true}} {
 		size, body := tc.size, bytes.Repeat([]byte("x"), tc.size)
 		addr, _ := serve(t, func() ([]byte, string) { return body, "backend-1" }, tc.quick)
 		c, err := Dial(t.Context(), addr, nil)
@@ -60,6 +62,81 @@ func TestConcurrentCallsCarryBodiesOfEverySize(t *testing.T) {
 		}
 		wg.Wait()
 		c.Close()
+	}
+}
+
+// writeCounter counts the writes to it.
+type writeCounter struct {
+	mu     sync.Mutex
+	writes int
+	bytes  int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+func (w *writeCounter) Close() error { return nil }
+
+func (w *writeCounter) counts() (int, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes, w.bytes
+}
+
+func TestSingleCallerAnswersABatchInOneWriteBeforeItBlocks(t *testing.T) {
+	const batch = 10
+	var frames []byte
+	for seq := range uint64(batch) {
+		payload := appendHead(nil, seq, Method)
+		frames = binary.BigEndian.AppendUint32(frames, uint32(len(payload)))
+		frames = append(frames, payload...)
+	}
+	pr, pw := io.Pipe()
+	out := &writeCounter{}
+	codec := NewServerCodec(pr, out)
+	codec.SingleCaller()
+	go pw.Write(frames) // one write: the codec's reader takes the whole batch at once
+	var req rpc.Request
+	for range batch {
+		if err := codec.ReadRequestHeader(&req); err != nil {
+			t.Fatal(err)
+		}
+		if err := codec.ReadRequestBody(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := codec.WriteResponse(&rpc.Response{Seq: req.Seq}, &HelloReply{Text: []byte("hi")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // time enough for a writer goroutine, had one been woken
+	if n, _ := out.counts(); n != 0 {
+		t.Fatalf("%d writes before the buffered requests ran out, want none", n)
+	}
+	read := make(chan error, 1)
+	go func() { read <- codec.ReadRequestHeader(&req) }() // nothing left: flush, then block
+	testWait(t, func() bool { n, _ := out.counts(); return n > 0 })
+	if n, size := out.counts(); n != 1 || size < batch*(4+2+2) {
+		t.Errorf("%d writes of %d bytes in all, want the %d answers in 1 write", n, size, batch)
+	}
+	pw.Close()
+	if err := <-read; err == nil {
+		t.Error("reading past the end of the stream succeeded")
+	}
+	codec.Close()
+}
+
+// testWait waits up to 5 s for cond.
+func testWait(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
 	}
 }
 

@@ -132,7 +132,11 @@ func (s *Server) serveConn(conn net.Conn) {
 	switch {
 	case string(head) == Preface:
 		br.Discard(len(Preface))
-		pool = &workerPool{ServerCodec: NewServerCodec(br, conn), single: s.quick}
+		fast := NewServerCodec(br, conn)
+		if s.quick {
+			fast.SingleCaller()
+		}
+		pool = &workerPool{ServerCodec: fast, single: s.quick}
 		codec = pool
 	case bytes.HasPrefix(head, []byte("CONNECT ")):
 		if !acceptConnect(br, conn) {
