@@ -4,6 +4,7 @@
  * same target at the same time. Anything else would add up to a confident, meaningless sum.
  * Fields not named here (added by newer versions) are tolerated.
  */
+import { decodeHistogram } from './histogram.js';
 import { UsageError } from './usage-error.js';
 import { LOAD_RESULT_SCHEMA, type LoadResult } from './types.js';
 
@@ -43,6 +44,16 @@ const timeline: Check = (v) => {
   return null;
 };
 
+const histogram: Check = (v) => {
+  if (typeof v !== 'string') return 'must be a string';
+  try {
+    decodeHistogram(v).destroy();
+    return null;
+  } catch {
+    return 'is not a compressed base64 HdrHistogram';
+  }
+};
+
 const REQUIRED: Readonly<Record<string, Check>> = {
   schema: oneOf(LOAD_RESULT_SCHEMA),
   topology: text,
@@ -62,11 +73,11 @@ const REQUIRED: Readonly<Record<string, Check>> = {
   errors: objectOf(ERROR_KEYS, count),
   backends: mapOf(count),
   timeline,
-  histogram: text,
+  histogram,
 };
 const OPTIONAL: Readonly<Record<string, Check>> = {
   serviceTimeUs: objectOf(LATENCY_KEYS, amount),
-  serviceHistogram: text,
+  serviceHistogram: histogram,
   lateSends: count,
   runId: text,
 };
