@@ -22,8 +22,9 @@ TS_SOURCES := $(shell find src loadtest charts -name '*.ts' 2>/dev/null) tsconfi
 ##@ General
 
 .PHONY: help
-help: ## Show this help.
-	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+help: ## Show this help (coloured on a terminal only).
+	@if [ -t 1 ]; then cyan=$$'\033[36m' bold=$$'\033[1m' off=$$'\033[0m'; else cyan= bold= off=; fi; \
+	awk -v c="$$cyan" -v b="$$bold" -v o="$$off" 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make %s<target>%s\n", c, o} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  %s%-16s%s %s\n", c, $$1, o, $$2 } /^##@/ { printf "\n%s%s%s\n", b, substr($$0, 5), o } ' $(MAKEFILE_LIST)
 
 ##@ Development
 

@@ -1,11 +1,15 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseDurationMs, parseInteger, parsePositiveNumber } from './parse.js';
 import { UsageError } from './usage-error.js';
 import { formatSummary, progressPrinter } from './format.js';
+import { LOAD_LIMITS } from './limits.js';
 import { mergeResults } from './merge.js';
+import { ensureOpenFiles } from './open-files.js';
+import { checkOutputFile } from './output-path.js';
+import { checkMergeable, validateLoadResult } from './result-schema.js';
 import { runLoad, validateLoadOptions } from './run-load.js';
-import { LOAD_RESULT_SCHEMA, type LoadOptions, type LoadResult } from './types.js';
+import type { LoadOptions, LoadResult } from './types.js';
 
 interface LoadFlags {
   connections: string;
@@ -49,6 +53,8 @@ export function registerLoadCommands(program: Command): void {
     .option('--start-at <time>', 'begin the warmup at this time (epoch ms or ISO), to start several runners together')
     .action(async (url: string, flags: LoadFlags) => {
       const options = parseLoadFlags(url, flags);
+      if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+      ensureOpenFiles('--connections', options.connections);
       const progress = progressPrinter(process.stderr, options.warmupMs + options.durationMs);
       const interrupt = new AbortController();
       const onSignal = () => interrupt.abort();
@@ -73,13 +79,10 @@ export function registerLoadCommands(program: Command): void {
     .option('--json', 'print the merged result JSON instead of the summary')
     .option('-o, --out <file>', 'write the merged result JSON to FILE')
     .action(async (files: string[], flags: MergeFlags) => {
+      if (flags.out !== undefined) checkOutputFile('--out', flags.out);
       const results = await Promise.all(files.map(readResult));
-      let merged: LoadResult;
-      try {
-        merged = mergeResults(results);
-      } catch (err) {
-        throw new UsageError(`files: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      checkMergeable(results.map((result, i) => ({ name: files[i], result })));
+      const merged = mergeResults(results);
       await writeResult(merged, flags);
       if (flags.json !== true) process.stdout.write(`${formatSummary(merged)}\n`);
     });
@@ -89,18 +92,21 @@ export function registerLoadCommands(program: Command): void {
 export function parseLoadFlags(url: string, flags: LoadFlags): LoadOptions {
   const options: LoadOptions = {
     url,
-    connections: parseInteger('--connections', flags.connections, 1, 1_000_000),
+    connections: parseInteger('--connections', flags.connections, LOAD_LIMITS.connections.min, LOAD_LIMITS.connections.max),
     ...(flags.rate === undefined ? {} : { rate: parsePositiveNumber('--rate', flags.rate) }),
     durationMs: parseDurationMs('--duration', flags.duration),
     warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }),
     timeoutMs: parseDurationMs('--timeout', flags.timeout),
-    ...(flags.workers === undefined ? {} : { workers: parseInteger('--workers', flags.workers, 1, 1024) }),
+    ...(flags.workers === undefined ? {} : { workers: parseInteger('--workers', flags.workers, LOAD_LIMITS.workers.min, LOAD_LIMITS.workers.max) }),
     keepAlive: flags.keepalive,
     topology: flags.topology ?? '',
     trial: parseInteger('--trial', flags.trial ?? '1', 0),
     runner: parseInteger('--runner', flags.runner ?? '0', 0),
     ...(flags.startAt === undefined ? {} : { startAt: parseStartAt(flags.startAt) }),
   };
+  if (options.workers !== undefined && options.workers > options.connections) {
+    throw new UsageError(`--workers: ${options.workers} is more than --connections ${options.connections} (each worker needs a connection of its own)`);
+  }
   validateLoadOptions(options);
   return options;
 }
@@ -118,11 +124,7 @@ async function readResult(file: string): Promise<LoadResult> {
   } catch (err) {
     throw new UsageError(`${file}: not a readable JSON file (${err instanceof Error ? err.message : String(err)})`);
   }
-  const result = parsed as Partial<LoadResult> | null;
-  if (result?.schema !== LOAD_RESULT_SCHEMA || typeof result.histogram !== 'string' || !Array.isArray(result.timeline)) {
-    throw new UsageError(`${file}: not a ${LOAD_RESULT_SCHEMA} result`);
-  }
-  return result as LoadResult;
+  return validateLoadResult(parsed, file);
 }
 
 /** --json to stdout, --out to a file (written whole: a temporary file renamed into place). */
@@ -130,8 +132,13 @@ async function writeResult(result: LoadResult, flags: { json?: boolean; out?: st
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (flags.out !== undefined) {
     const partial = `${flags.out}.${process.pid}.partial`;
-    await writeFile(partial, json);
-    await rename(partial, flags.out);
+    try {
+      await writeFile(partial, json);
+      await rename(partial, flags.out);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw new Error(`--out: cannot write ${flags.out} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
   }
   if (flags.json === true) process.stdout.write(json);
 }

@@ -94,8 +94,10 @@ function onSocketConnect(this: EngineSocket): void {
   if (conn.socket === this) conn.connected = true;
 }
 
-function onSocketError(this: EngineSocket): void {
+function onSocketError(this: EngineSocket, err: NodeJS.ErrnoException): void {
   const conn = this.loadConnection;
+  // The client's own open-files limit is not the server's failure: the run stops and says so.
+  if (err.code === 'EMFILE' || err.code === 'ENFILE') conn.engine.onOutOfFiles(err.code);
   if (conn.socket === this) conn.engine.onSocketFailure(conn);
 }
 
@@ -133,6 +135,7 @@ export class Engine {
   private draining = false;
   private finished = false;
   private abortRequested = false;
+  private outOfFiles: string | null = null;
   private startedEpochMs = 0;
 
   // Measured results.
@@ -197,12 +200,21 @@ export class Engine {
       await done;
     }
     try {
+      if (this.outOfFiles !== null) {
+        throw new Error(`the load generator ran out of open files (${this.outOfFiles}): its own limit (ulimit -n), not the server's; raise it or use fewer connections`);
+      }
       return this.result(synchronized ? Math.round((this.startedEpochMs - startAt) * 10) / 10 : 0);
     } finally {
       this.total.destroy();
       this.second.destroy();
       this.service?.destroy();
     }
+  }
+
+  /** A socket could not be opened for lack of file descriptors: end the run, which then fails. */
+  onOutOfFiles(code: string): void {
+    this.outOfFiles ??= code;
+    this.abort();
   }
 
   /** Ends the measured window now; in-flight requests still complete (bounded by the timeout). */

@@ -84,6 +84,7 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
       : null;
   const rates = results.map((r) => r.rate).filter((r): r is number => r !== null);
   const lateSends = results.map((r) => r.lateSends).filter((n): n is number => n !== undefined);
+  const runIds = results.map((r) => r.runId).filter((id): id is string => id !== undefined);
   return {
     schema: LOAD_RESULT_SCHEMA,
     topology: joined(results.map((r) => r.topology)),
@@ -106,5 +107,6 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
     timeline: mergeTimelines(results),
     histogram: latency.encoded,
     ...(lateSends.length === 0 ? {} : { lateSends: lateSends.reduce((a, b) => a + b, 0) }),
+    ...(runIds.length === 0 ? {} : { runId: runIds.join(',') }),
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -158,7 +159,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const reporter = options.onProgress === undefined ? null : startProgress(options, startAt, progress);
   try {
     for (const share of shares) share.start(startAt, synchronized);
-    return mergeResults(await Promise.all(shares.map((s) => s.result)));
+    return { ...mergeResults(await Promise.all(shares.map((s) => s.result))), runId: randomUUID() };
   } finally {
     if (reporter !== null) clearInterval(reporter);
     options.signal?.removeEventListener('abort', abort);

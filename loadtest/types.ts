@@ -72,6 +72,8 @@ export interface LoadResult {
   readonly serviceHistogram?: string;
   /** Open loop only: requests that could not be sent at their intended time. */
   readonly lateSends?: number;
+  /** A random id runLoad gives each run; a merged result carries its inputs' ids, comma-separated. */
+  readonly runId?: string;
 }
 
 /** Live progress of a running load, reported about once a second. */

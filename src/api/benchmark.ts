@@ -4,6 +4,7 @@
  * The CRD construct and the controller's validation (src/api/validate.ts) both read
  * `benchmarkCrdSchema`, so the API server and the controller reject the same specs.
  */
+import { LOAD_LIMITS } from '../../loadtest/limits.js';
 import type { LoadMode } from '../../loadtest/types.js';
 import { SCENARIO_NAMES, DEFAULT_SCENARIO, type ScenarioName } from '../scenarios.js';
 import { TOPOLOGIES, type Topology } from '../topologies.js';
@@ -22,12 +23,12 @@ export type BenchmarkPhase = (typeof BENCHMARK_PHASES)[number];
 
 export const LOAD_MODES = ['closed', 'open'] as const satisfies readonly LoadMode[];
 
-/** Bounds shared by the schema and the `clusterbench bench` flags. */
+/** Bounds shared by the schema and the `clusterbench bench` flags: load, local and bench share LOAD_LIMITS. */
 export const BENCHMARK_LIMITS = {
-  connections: { min: 1, max: 100_000 },
-  rate: { min: 1, max: 10_000_000 },
-  runners: { min: 1, max: 10 },
-  trials: { min: 1, max: 10 },
+  connections: LOAD_LIMITS.connections,
+  rate: LOAD_LIMITS.rate,
+  runners: LOAD_LIMITS.runners,
+  trials: LOAD_LIMITS.trials,
   /** Job names are `<benchmark>-<topology>-t<trial>-a<attempt>` and must stay within 63 characters. */
   nameMaxLength: 40,
 } as const;

@@ -6,6 +6,7 @@ import { LOAD_MODES } from '../api/benchmark.js';
 import { NAMESPACE as DEFAULT_NAMESPACE } from '../api/objects.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../scenarios.js';
 import { TOPOLOGIES } from '../topologies.js';
+import { checkOutputFolder } from '../../loadtest/output-path.js';
 import { parseEnumList } from '../../loadtest/parse.js';
 import { checkRequest, defaultBenchmarkName, type BenchRequest } from './request.js';
 
@@ -72,6 +73,7 @@ export function registerBenchCommands(program: Command): void {
     .action(async (flags: BenchFlags) => {
       const request = benchRequest(flags);
       const plan = checkRequest(request); // exit 2 here, before the cluster is touched
+      checkOutputFolder('--out', flags.out);
       // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
       const [{ loadKubeConfig }, { runBench }] = await Promise.all([import('../kube/kube.js'), import('./bench.js')]);
       const interrupt = new AbortController();
@@ -96,6 +98,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--namespace <ns>', 'namespace of the deployment', DEFAULT_NAMESPACE)
     .option('--out <dir>', 'also write report.json, .md and .html into DIR/<name>/')
     .action(async (name: string, flags: { namespace: string; out?: string }) => {
+      if (flags.out !== undefined) checkOutputFolder('--out', flags.out);
       const [{ loadKubeConfig }, { fetchReport }] = await Promise.all([import('../kube/kube.js'), import('./bench.js')]);
       const { markdown, files } = await fetchReport(loadKubeConfig(), flags.namespace, name, flags.out === undefined ? undefined : resolve(flags.out, name));
       process.stdout.write(markdown);

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SCENARIO, SCENARIO_NAMES, SCENARIOS, type Scenario } from '../scenarios.js';
 import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
+import { LOAD_LIMITS } from '../../loadtest/limits.js';
+import { ensureOpenFiles } from '../../loadtest/open-files.js';
+import { checkOutputFolder } from '../../loadtest/output-path.js';
 import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
 
@@ -35,6 +38,8 @@ export function registerLocalCommands(program: Command): void {
     .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
     .action(async (flags: LocalFlags) => {
       const options = parseLocalFlags(flags);
+      checkOutputFolder('--out', flags.out);
+      ensureOpenFiles('--connections', options.scenario.connections);
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         process.stderr.write(`clusterbench: ${signal}: stopping every process\n`);
@@ -57,8 +62,8 @@ export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signa
   const named = SCENARIOS[parseEnum('--scenario', flags.scenario, SCENARIO_NAMES)];
   const scenario: Scenario = {
     ...named,
-    ...(flags.trials !== undefined ? { trials: parseInteger('--trials', flags.trials, 1, 1000) } : {}),
-    ...(flags.connections !== undefined ? { connections: parseInteger('--connections', flags.connections, 1, 100_000) } : {}),
+    ...(flags.trials !== undefined ? { trials: parseInteger('--trials', flags.trials, LOAD_LIMITS.trials.min, LOAD_LIMITS.trials.max) } : {}),
+    ...(flags.connections !== undefined ? { connections: parseInteger('--connections', flags.connections, LOAD_LIMITS.connections.min, LOAD_LIMITS.connections.max) } : {}),
     ...(flags.duration !== undefined ? { durationMs: parseDurationMs('--duration', flags.duration) } : {}),
     ...(flags.warmup !== undefined ? { warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }) } : {}),
   };

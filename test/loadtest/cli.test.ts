@@ -88,30 +88,34 @@ describe('clusterbench load', () => {
 });
 
 describe('clusterbench merge', () => {
-  it('merges result files exactly; a target that is down gives a result of connect errors, not a crash', async () => {
-    const [up, down, merged] = [join(work, 'up.json'), join(work, 'down.json'), join(work, 'merged.json')];
-    const upResult = await runLoad({ url: server.url, connections: 2, durationMs: 400, warmupMs: 0, workers: 1 });
-    writeFileSync(up, JSON.stringify(upResult));
+  it('merges the results of runners of one run exactly; a target that is down gives a result of connect errors, not a crash', async () => {
+    const [runner0, runner1, down, merged] = [join(work, 'runner0.json'), join(work, 'runner1.json'), join(work, 'down.json'), join(work, 'merged.json')];
+    const [r0, r1] = await Promise.all([0, 1].map((runner) => runLoad({ url: server.url, connections: 2, durationMs: 400, warmupMs: 0, workers: 1, runner })));
+    writeFileSync(runner0, JSON.stringify(r0));
+    writeFileSync(runner1, JSON.stringify(r1));
     const [downRun, bad] = await Promise.all([
       clusterbench('load', `http://127.0.0.1:${await refusedPort()}/`, '-c', '2', '-d', '400ms', '-w', '0', '--workers', '1', '--out', down),
-      clusterbench('merge', up, join(ROOT, 'package.json')),
+      clusterbench('merge', runner0, join(ROOT, 'package.json')),
     ]);
     expect(downRun.code, downRun.stderr).toBe(0);
     const downResult = JSON.parse(readFileSync(down, 'utf8')) as LoadResult;
-    expect(upResult.requests).toBeGreaterThan(0);
+    expect(r0.requests).toBeGreaterThan(0);
     expect(downResult.requests).toBe(0);
     expect(downResult.errors.connect).toBeGreaterThan(2);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('package.json: not a clusterbench/load-result@1 result');
+    // Another target is another run: refused, not summed.
+    const other = await clusterbench('merge', runner0, down);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/differ in target/);
 
-    const json = await clusterbench('merge', up, down, '--json', '--out', merged);
+    const json = await clusterbench('merge', runner0, runner1, '--json', '--out', merged);
     expect(json.code, json.stderr).toBe(0);
     const result = JSON.parse(json.stdout) as LoadResult;
     expect(JSON.parse(readFileSync(merged, 'utf8'))).toEqual(result);
-    expect(result.requests).toBe(upResult.requests);
-    expect(result.errors.connect).toBe(downResult.errors.connect);
+    expect(result.requests).toBe(r0.requests + r1.requests);
     expect(decodeHistogram(result.histogram).totalCount).toBe(result.requests);
-    expect(result.latencyUs).toEqual(upResult.latencyUs);
     expect(result.connections).toBe(4);
+    expect(result.runId).toBe(`${r0.runId},${r1.runId}`);
   });
 });

@@ -94,7 +94,7 @@ describe('clusterbench local: flags', () => {
   it.each([
     [{ topologies: 'single,ingress-nginx' }, /--topologies: "ingress-nginx" is not allowed \(allowed: single, nginx, rpc-gateway\)/],
     [{ scenario: 'huge' }, /--scenario: "huge" is not allowed \(allowed: quick, standard, seed\)/],
-    [{ trials: '-1' }, /--trials: "-1" must be a whole number, 1 to 1000/],
+    [{ trials: '-1' }, /--trials: "-1" must be a whole number, 1 to 10$/],
     [{ cpusPerServer: '-0.25' }, /--cpus-per-server: "-0.25" must be a number greater than zero/],
     [{ duration: '-5s' }, /--duration: "-5s" is not a duration/],
     [{ connections: '0' }, /--connections: "0" must be a whole number/],

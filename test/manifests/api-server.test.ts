@@ -94,7 +94,7 @@ function synth(name: string, ...sets: string[]): string[] {
   const dist = join(work, name);
   const r = spawnSync(process.execPath, [CLI, 'synth', '--out', dist, ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
-  return readdirSync(dist).sort().map((f) => join(dist, f));
+  return readdirSync(dist).filter((f) => f.endsWith('.k8s.yaml')).sort().map((f) => join(dist, f));
 }
 
 describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 180_000 }, () => {

@@ -15,8 +15,9 @@ function clusterbench(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The manifests of `dir` (synth's marker, which lists them, aside). */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(readdirSync(dir).filter((f) => f !== '.clusterbench-synth').sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
 describe('clusterbench synth', { timeout: 180_000 }, () => {
@@ -33,6 +34,8 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
       '0000-namespace.k8s.yaml', '0001-hello.k8s.yaml', '0002-nginx.k8s.yaml', '0003-rpc-gateway.k8s.yaml',
       '0004-crd.k8s.yaml', '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml',
     ]);
+    // The marker names what synth wrote: a second synth may replace those, and only those.
+    expect(readFileSync(join(out, '.clusterbench-synth'), 'utf8')).toBe(`${Object.keys(files).join('\n')}\n`);
     expect(clusterbench('synth', '--out', out).code).toBe(0);
     expect(snapshot(out)).toEqual(files);
     // Parsable YAML, and the default tag is the content hash `--print-images` reports.
