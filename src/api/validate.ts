@@ -8,6 +8,7 @@ import type { Topology } from '../topologies.js';
 import { BALANCED_TOPOLOGIES } from '../topologies.js';
 import type { LoadMode } from '../../loadtest/types.js';
 import { parseDurationMs } from '../../loadtest/parse.js';
+import { DEFAULT_TIMEOUT_MS } from '../../loadtest/run-load.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { BENCHMARK_LIMITS, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
 
@@ -36,8 +37,6 @@ export interface BenchmarkPlan {
   /** ms into the measured part at which a hello pod is deleted; null without failover. */
   readonly killAfterMs: number | null;
 }
-
-export const DEFAULT_TIMEOUT_MS = 5_000;
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);

@@ -19,6 +19,7 @@ import {
   type Report,
   type ReportFiles,
 } from '../report/index.js';
+import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, RUN_ORDER_DESCRIPTION, runOrder } from '../plan/run-plan.js';
 import type { Scenario } from '../scenarios.js';
 import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
@@ -30,13 +31,13 @@ import { startGateway, startHello, startNginx, waitForBackends, waitUntilServing
 export interface LocalRunOptions {
   /** The load, after flags overrode the named scenario. */
   readonly scenario: Scenario;
-  /** In the order given; trial k starts at topology k (rotating). */
+  /** In the order given, rotated each trial (src/plan/run-plan.ts). */
   readonly topologies: readonly LocalTopology[];
   /** CPUs each hello server may use (cgroup quota); null for no limit. */
   readonly cpusPerServer: number | null;
   /** The hello servers' --work, e.g. `200us`. */
   readonly work?: string;
-  /** Kill hello-2 halfway through the last trial of nginx and rpc-gateway, restart it later. */
+  /** Kill a hello server halfway through the last trial of nginx and rpc-gateway, restart it later (src/plan/run-plan.ts). */
   readonly failover: boolean;
   /** Reports go to `outDir/<time>/`. */
   readonly outDir: string;
@@ -55,9 +56,6 @@ export interface LocalRunResult {
   readonly pids: readonly number[];
 }
 
-/** The hello server killed in a failover run: one of the three behind each balancer. */
-const FAILOVER_VICTIM = 'hello-2';
-const FAILOVER_RESTART_MS = 3000;
 const BALANCED_IDS = ['hello-1', 'hello-2', 'hello-3'] as const;
 /**
  * Lead time so the load starts on a known clock (the failover and CPU timers are set against it):
@@ -139,57 +137,53 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       return watched;
     };
     const workers = loadWorkers();
-    for (let trial = 1; trial <= scenario.trials; trial++) {
-      const shift = (trial - 1) % topologies.length;
-      const order = [...topologies.slice(shift), ...topologies.slice(0, shift)];
-      for (const topology of order) {
-        const withFailover = options.failover && topology !== 'single' && trial === scenario.trials;
-        log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${withFailover ? `, killing ${FAILOVER_VICTIM} halfway` : ''}`);
-        const startAt = Date.now() + START_LEAD_MS;
-        const measuredStart = startAt + scenario.warmupMs;
-        const measuredEnd = measuredStart + scenario.durationMs;
-        const meter = new CpuUseMeter(watchedProcesses(topology), limiter);
-        let cpuSample: CpuUseSample | null = null;
-        const meterTimers = [
-          setTimeout(() => meter.begin(), measuredStart - Date.now()),
-          setTimeout(() => (cpuSample = meter.end(topology, trial)), measuredEnd - Date.now()),
-        ];
-        const disruption = withFailover
-          ? killAndRestart(measuredStart + scenario.durationMs / 2, failoverDownMs(scenario), measuredEnd, stop.signal).catch(
-              (err: Error) => (abortRun(new Error(`failover: ${err.message}`)), null),
-            )
-          : null;
-        const result = await runLoad({
-          url: targets.get(topology)?.url as string,
-          mode: scenario.mode,
-          connections: scenario.connections,
-          durationMs: scenario.durationMs,
-          warmupMs: scenario.warmupMs,
-          workers,
+    for (const { topology, trial } of runOrder(topologies, scenario.trials)) {
+      const victim = options.failover && isFailoverRun({ topology, trial }, scenario.trials) ? failoverVictim(BALANCED_IDS.map((name) => ({ name, ready: true }))) : undefined;
+      log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${victim ? `, killing ${victim} halfway` : ''}`);
+      const startAt = Date.now() + START_LEAD_MS;
+      const measuredStart = startAt + scenario.warmupMs;
+      const measuredEnd = measuredStart + scenario.durationMs;
+      const meter = new CpuUseMeter(watchedProcesses(topology), limiter);
+      let cpuSample: CpuUseSample | null = null;
+      const meterTimers = [
+        setTimeout(() => meter.begin(), measuredStart - Date.now()),
+        setTimeout(() => (cpuSample = meter.end(topology, trial)), measuredEnd - Date.now()),
+      ];
+      const disruption = victim
+        ? killAndRestart(victim, failoverKillAt(startAt, scenario.warmupMs, localKillAfterMs(scenario.durationMs)), localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch(
+            (err: Error) => (abortRun(new Error(`failover: ${err.message}`)), null),
+          )
+        : null;
+      const result = await runLoad({
+        url: targets.get(topology)?.url as string,
+        mode: scenario.mode,
+        connections: scenario.connections,
+        durationMs: scenario.durationMs,
+        warmupMs: scenario.warmupMs,
+        workers,
+        topology,
+        trial,
+        runner: 0,
+        startAt,
+        signal: stop.signal,
+      });
+      const times = await disruption;
+      for (const timer of meterTimers) clearTimeout(timer);
+      throwIfStopped(stop.signal);
+      results.push(result);
+      if (cpuSample) cpuUse.push(cpuSample);
+      log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
+      if (times && victim) {
+        // Against when the load generator really began measuring, not when it was asked to.
+        const startedAt = Date.parse(result.startedAt);
+        failovers.push({
           topology,
           trial,
-          runner: 0,
-          startAt,
-          signal: stop.signal,
+          backend: victim,
+          killedAtMs: times.killedAt - startedAt,
+          restartedAtMs: times.restartedAt - startedAt,
+          servingAgainAtMs: times.servingAgainAt === null ? null : times.servingAgainAt - startedAt,
         });
-        const times = await disruption;
-        for (const timer of meterTimers) clearTimeout(timer);
-        throwIfStopped(stop.signal);
-        results.push(result);
-        if (cpuSample) cpuUse.push(cpuSample);
-        log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
-        if (times) {
-          // Against when the load generator really began measuring, not when it was asked to.
-          const startedAt = Date.parse(result.startedAt);
-          failovers.push({
-            topology,
-            trial,
-            backend: FAILOVER_VICTIM,
-            killedAtMs: times.killedAt - startedAt,
-            restartedAtMs: times.restartedAt - startedAt,
-            servingAgainAtMs: times.servingAgainAt === null ? null : times.servingAgainAt - startedAt,
-          });
-        }
       }
     }
 
@@ -203,7 +197,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         warmupMs: scenario.warmupMs,
         trials: scenario.trials,
         runners: 1,
-        order: 'trials interleaved, topologies in rotating order',
+        order: RUN_ORDER_DESCRIPTION,
         serverSettings: options.work ? { work: options.work } : {},
       },
       environment: await describeEnvironment({
@@ -218,7 +212,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           ...(options.work
             ? [`--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`]
             : []),
-          ...(options.failover ? [`--failover: ${FAILOVER_VICTIM} killed (SIGKILL) halfway through the last trial of each balanced topology, restarted about ${failoverDownMs(scenario) / 1000} s later`] : []),
+          ...(options.failover ? [describeFailover(localKillAfterMs(scenario.durationMs), localDownMs(scenario.durationMs))] : []),
         ],
       }),
       results,
@@ -245,6 +239,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
    * until it serves again or the measured part ends (`measuredEnd`).
    */
   async function killAndRestart(
+    victimId: string,
     killAt: number,
     downMs: number,
     measuredEnd: number,
@@ -252,22 +247,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   ): Promise<{ killedAt: number; restartedAt: number; servingAgainAt: number | null } | null> {
     await sleep(killAt - Date.now(), signal);
     if (signal.aborted) return null;
-    const victim = servers.get(FAILOVER_VICTIM) as HelloServer;
-    await group.kill(FAILOVER_VICTIM);
+    const victim = servers.get(victimId) as HelloServer;
+    await group.kill(victimId);
     const killedAt = Date.now();
     await sleep(downMs, signal);
     if (signal.aborted) return null;
-    const restarted = await startLimitedHello(FAILOVER_VICTIM, { http: victim.http, rpc: victim.rpc });
+    const restarted = await startLimitedHello(victimId, { http: victim.http, rpc: victim.rpc });
     const restartedAt = Date.now();
-    servers.set(FAILOVER_VICTIM, restarted);
+    servers.set(victimId, restarted);
     const servingAgainAt = await waitUntilServing(restarted, measuredEnd, signal);
     return { killedAt, restartedAt, servingAgainAt };
   }
-}
-
-/** How long the failover victim stays down: a few seconds, less in short runs. */
-function failoverDownMs(scenario: Scenario): number {
-  return Math.min(FAILOVER_RESTART_MS, scenario.durationMs / 4);
 }
 
 /** Threads for the load generator: one per CPU, as runLoad defaults, stated in the report. */

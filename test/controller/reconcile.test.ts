@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../loadtest/types.js';
 import { jobName, runKey, type RunId } from '../../src/controller/names.js';
-import { decide, runOrder, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
+import { decide, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
 import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
 import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
 import { mergeConditions, progressPatch, statusChange } from '../../src/controller/status.js';
 import { killData, parseRunConfigMaps, recordData, RUN_CONFIGMAP_BUDGET_BYTES } from '../../src/controller/run-store.js';
 import { nextBackoffMs } from '../../src/controller/informers.js';
 import { describeError } from '../../src/kube/kube.js';
+import { describeFailover, RUN_ORDER_DESCRIPTION, runOrder } from '../../src/plan/run-plan.js';
 import type { Topology } from '../../src/topologies.js';
 import { plan, result } from './fixtures.js';
 
@@ -44,17 +45,6 @@ function succeededRecord(run: RunId, results: LoadResult[]): RunRecord {
 function runnerResults(run: RunId, latency = 100): Map<number, LoadResult> {
   return new Map([0, 1].map((i) => [i, result(run.topology, run.trial, i, [latency, latency * 2, latency * 3])]));
 }
-
-describe('runOrder', () => {
-  it('interleaves topologies within a trial and rotates the order by one each trial', () => {
-    const order = runOrder(['single', 'nginx', 'rpc-gateway'], 3).map((r) => `${r.trial}:${r.topology}`);
-    expect(order).toEqual([
-      '1:single', '1:nginx', '1:rpc-gateway',
-      '2:nginx', '2:rpc-gateway', '2:single',
-      '3:rpc-gateway', '3:single', '3:nginx',
-    ]);
-  });
-});
 
 describe('decide: which Job next', () => {
   it('creates the first run\'s Job first, and only one', () => {
@@ -252,6 +242,12 @@ describe('decide: failover', () => {
     const pods = [...helloPods.filter((h) => h.name !== 'hello-a'), { name: 'hello-c', createdAtMs: measuredStart + 2_100, readyAtMs: measuredStart + 3_500 }];
     const d = decide(input({ plan: p, jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName('demo', run, 1), results]]), kills: new Map([[runKey(run), kill]]), helloPods: pods }));
     expect(d.actions[0]).toMatchObject({ kind: 'recordRun', record: { failover: { topology: 'nginx', trial: 1, backend: 'hello-a', killedAtMs: 2_000, restartedAtMs: 3_500 } } });
+  });
+
+  it('says in the report when and how a pod was deleted, in the words make local uses', () => {
+    const report = clusterReport(p, [succeededRecord(run, [...runnerResults(run).values()])], environment, []);
+    expect(report.environment.notes).toContain(describeFailover(2_000, null));
+    expect(report.scenario.order).toBe(RUN_ORDER_DESCRIPTION);
   });
 });
 
