@@ -50,7 +50,7 @@ $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway &: images/go.mod $(GO_SOURCES)
 build-go: $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway ## Build the hello server and the RPC gateway into bin/.
 
 .PHONY: vet
-vet: ## Run go vet and the TypeScript type check.
+vet: ## Run go vet and the TypeScript type check (sources and tests: tsconfig.test.json).
 	cd images && $(GO) vet ./...
 	cd test/cluster/tools && $(GO) vet ./...
 	$(NPM) run typecheck --silent
