@@ -15,6 +15,7 @@ import { packageRoot } from '../util/package-root.js';
 import {
   buildReport,
   renderMarkdown,
+  totalErrors,
   writeReportFiles,
   type CpuUseSample,
   type FailoverEvent,
@@ -242,7 +243,7 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
   const times = await disruption;
   for (const timer of meterTimers) clearTimeout(timer);
   throwIfStopped(stop.signal);
-  log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
+  log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${totalErrors(result.errors)} errors`);
   return { result, cpuUse, failover: times && victim ? failoverEvent(run, victim, times, result) : null };
 }
 
