@@ -15,6 +15,10 @@ GO ?= go
 NPM ?= npm
 
 BIN_DIR := bin
+# staticcheck, built from source through the Go module proxy into a cache (no binary is downloaded).
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/clusterbench/go-tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+GO_MODULES := images test/cluster/tools
 CLI := node build/src/cli.js
 GO_SOURCES := $(shell find images -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
 TS_SOURCES := $(shell find src loadtest charts -name '*.ts' 2>/dev/null) tsconfig.json
@@ -51,10 +55,14 @@ $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway &: images/go.mod $(GO_SOURCES)
 build-go: $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway ## Build the hello server and the RPC gateway into bin/.
 
 .PHONY: vet
-vet: ## Run go vet and the TypeScript type check.
-	cd images && $(GO) vet ./...
-	cd test/cluster/tools && $(GO) vet ./...
+vet: deps $(STATICCHECK) ## gofmt, go vet and staticcheck; the TypeScript type check (sources and tests) and typescript-eslint.
+	@unformatted="$$(gofmt -l $(GO_MODULES))"; if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted: $$unformatted" >&2; exit 1; fi
+	for m in $(GO_MODULES); do (cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); done
 	$(NPM) run typecheck --silent
+	$(NPM) run lint --silent
+
+$(STATICCHECK):
+	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 .PHONY: test
 test: deps vet build ## Run every test: go test -race, then vitest.

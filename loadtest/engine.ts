@@ -82,6 +82,8 @@ class Connection {
     backends: BackendTable,
   ) {
     this.parser = new ResponseParser(backends);
+    // The read callback's `this` is the socket; the connection is reached by name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const conn = this;
     this.onRead = function onSocketRead(this: net.Socket, nread: number, buf: Buffer): void {
       if (conn.socket === this) engine.onData(conn, buf, nread);

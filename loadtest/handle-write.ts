@@ -47,13 +47,15 @@ export function writeToSocket(socket: net.Socket, data: Buffer): boolean {
   req.bytes = 0;
   req.buffer = data; // kept alive until an asynchronous write completes
   req.callback = null;
-  if (handle.writeBuffer(req, data) !== 0) (socket as net.Socket).destroy(); // 'close' counts the failure
+  if (handle.writeBuffer(req, data) !== 0) socket.destroy(); // 'close' counts the failure
   return true;
 }
 
 /** Wraps one handle's writeBuffer for the next write, to see the request class Node passes. */
 function learnFrom(handle: StreamHandle): void {
   learning = false;
+  // Called below with `handle` as `this` (own.call).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const own = handle.writeBuffer;
   handle.writeBuffer = function capture(this: StreamHandle, req: WriteRequest, data: Buffer): number {
     delete (handle as Partial<StreamHandle>).writeBuffer;

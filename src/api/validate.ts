@@ -8,6 +8,7 @@ import type { Topology } from '../topologies.js';
 import { BALANCED_TOPOLOGIES } from '../topologies.js';
 import type { LoadMode } from '../../loadtest/types.js';
 import { parseDurationMs } from '../../loadtest/parse.js';
+import { DEFAULT_TIMEOUT_MS } from '../../loadtest/run-load.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { BENCHMARK_LIMITS, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
 
@@ -36,8 +37,6 @@ export interface BenchmarkPlan {
   /** ms into the measured part at which a hello pod is deleted; null without failover. */
   readonly killAfterMs: number | null;
 }
-
-export const DEFAULT_TIMEOUT_MS = 5_000;
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
@@ -126,18 +125,15 @@ function itemsAllowed(schema: OpenApiSchema | undefined): string {
   return values ? ` (allowed: ${values.join(', ')})` : '';
 }
 
-function durationOf(field: string, text: string | undefined, fallbackMs: number, allowZero = false): number | SpecProblem {
-  if (text === undefined) return fallbackMs;
+/** A duration field in ms (`fallbackMs` when absent), or its problem. */
+function durationOf(field: string, text: string | undefined, fallbackMs: number, allowZero = false): { ms: number } | { problem: SpecProblem } {
+  if (text === undefined) return { ms: fallbackMs };
   try {
-    return parseDurationMs(field, text, { allowZero });
+    return { ms: parseDurationMs(field, text, { allowZero }) };
   } catch (err) {
     // parseDurationMs prefixes the field; keep the rest of its one-line message.
-    return { field, message: (err as Error).message.replace(`${field}: `, '') };
+    return { problem: { field, message: (err as Error).message.replace(`${field}: `, '') } };
   }
-}
-
-function isProblem(value: unknown): value is SpecProblem {
-  return typeof value === 'object' && value !== null && 'field' in value && 'message' in value;
 }
 
 /**
@@ -151,24 +147,30 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
   const scenario = SCENARIOS[s.scenario ?? 'standard'];
   const load = s.load ?? {};
   const mode: LoadMode = load.mode ?? (load.rate !== undefined ? 'open' : scenario.mode);
-  if (mode === 'open' && load.rate === undefined) {
+  const rate = mode === 'open' ? load.rate : null;
+  if (rate === undefined) {
     return { problem: { field: 'spec.load.rate', message: 'is required when spec.load.mode is open' } };
   }
   if (mode === 'closed' && load.rate !== undefined) {
     return { problem: { field: 'spec.load.rate', message: 'applies only in open mode (allowed: mode open, or no rate)' } };
   }
-  const durationMs = durationOf('spec.load.duration', load.duration, scenario.durationMs);
-  const warmupMs = durationOf('spec.load.warmup', load.warmup, scenario.warmupMs, true);
-  const timeoutMs = durationOf('spec.load.timeout', load.timeout, DEFAULT_TIMEOUT_MS);
-  const killAfterMs = s.failover ? durationOf('spec.failover.killAfter', s.failover.killAfter, 0) : null;
-  for (const value of [durationMs, warmupMs, timeoutMs, killAfterMs]) if (isProblem(value)) return { problem: value };
+  const duration = durationOf('spec.load.duration', load.duration, scenario.durationMs);
+  if ('problem' in duration) return duration;
+  const warmup = durationOf('spec.load.warmup', load.warmup, scenario.warmupMs, true);
+  if ('problem' in warmup) return warmup;
+  const timeout = durationOf('spec.load.timeout', load.timeout, DEFAULT_TIMEOUT_MS);
+  if ('problem' in timeout) return timeout;
+  const killAfter = s.failover ? durationOf('spec.failover.killAfter', s.failover.killAfter, 0) : { ms: null };
+  if ('problem' in killAfter) return killAfter;
+  const { ms: durationMs } = duration;
+  const { ms: killAfterMs } = killAfter;
   const runners = s.runners ?? 1;
   const connections = load.connections ?? scenario.connections;
   if (mode === 'closed' && connections < runners) {
     return { problem: { field: 'spec.load.connections', message: `${connections} is fewer than spec.runners (${runners}); each runner needs one` } };
   }
-  if (typeof killAfterMs === 'number') {
-    if (killAfterMs >= (durationMs as number)) {
+  if (killAfterMs !== null) {
+    if (killAfterMs >= durationMs) {
       return { problem: { field: 'spec.failover.killAfter', message: `must be shorter than the measured duration (${durationMs} ms)` } };
     }
     if (!s.topologies.some((t) => (BALANCED_TOPOLOGIES as readonly string[]).includes(t))) {
@@ -183,13 +185,13 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
       scenario: scenario.name,
       mode,
       connections,
-      rate: mode === 'open' ? (load.rate as number) : null,
-      durationMs: durationMs as number,
-      warmupMs: warmupMs as number,
-      timeoutMs: timeoutMs as number,
+      rate,
+      durationMs,
+      warmupMs: warmup.ms,
+      timeoutMs: timeout.ms,
       runners,
       trials: s.trials ?? scenario.trials,
-      killAfterMs: killAfterMs as number | null,
+      killAfterMs,
     },
   };
 }

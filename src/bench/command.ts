@@ -4,10 +4,11 @@ import type { Command } from 'commander';
 import type { BenchmarkLoadSpec, BenchmarkSpec } from '../api/benchmark.js';
 import { LOAD_MODES } from '../api/benchmark.js';
 import { NAMESPACE as DEFAULT_NAMESPACE } from '../api/objects.js';
-import { SCENARIO_NAMES, type ScenarioName } from '../scenarios.js';
+import { SCENARIO_NAMES } from '../scenarios.js';
 import { TOPOLOGIES } from '../topologies.js';
 import { checkOutputFolder } from '../../loadtest/output-path.js';
-import { parseEnumList } from '../../loadtest/parse.js';
+import { parseEnum, parseEnumList } from '../../loadtest/parse.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { checkRequest, defaultBenchmarkName, type BenchRequest } from './request.js';
 
 interface BenchFlags {
@@ -27,15 +28,23 @@ interface BenchFlags {
   out: string;
 }
 
-/** Flags to a Benchmark; the checks themselves are the CRD schema's (checkRequest). */
+/**
+ * A whole-number flag, or a UsageError in the words of the CRD schema's check, which still checks
+ * its range (checkRequest).
+ */
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${flag}: "${value}" is not a whole number`);
+  return Number(value);
+}
+
+/** Flags to a Benchmark: names and numbers parsed here, every other check the CRD schema's (checkRequest). */
 export function benchRequest(flags: BenchFlags, now = new Date()): BenchRequest {
-  // Numbers are converted only; the CRD schema's check (checkRequest) names what is wrong with them.
-  const int = (value: string | undefined) => (value === undefined ? undefined : ((/^-?\d+$/.test(value.trim()) ? Number(value) : value) as number));
   const load: BenchmarkLoadSpec = Object.fromEntries(
     Object.entries({
-      mode: flags.mode,
-      connections: int(flags.connections),
-      rate: int(flags.rate),
+      mode: flags.mode === undefined ? undefined : parseEnum('--mode', flags.mode, LOAD_MODES),
+      connections: wholeNumber('--connections', flags.connections),
+      rate: wholeNumber('--rate', flags.rate),
       duration: flags.duration,
       warmup: flags.warmup,
       timeout: flags.timeout,
@@ -43,10 +52,10 @@ export function benchRequest(flags: BenchFlags, now = new Date()): BenchRequest 
   );
   const spec: BenchmarkSpec = {
     topologies: parseEnumList('--topologies', flags.topologies, TOPOLOGIES),
-    ...(flags.scenario === undefined ? {} : { scenario: flags.scenario as ScenarioName }),
+    ...(flags.scenario === undefined ? {} : { scenario: parseEnum('--scenario', flags.scenario, SCENARIO_NAMES) }),
     ...(Object.keys(load).length > 0 ? { load } : {}),
-    ...(flags.runners === undefined ? {} : { runners: int(flags.runners) }),
-    ...(flags.trials === undefined ? {} : { trials: int(flags.trials) }),
+    ...(flags.runners === undefined ? {} : { runners: wholeNumber('--runners', flags.runners) }),
+    ...(flags.trials === undefined ? {} : { trials: wholeNumber('--trials', flags.trials) }),
     ...(flags.killAfter === undefined ? {} : { failover: { killAfter: flags.killAfter } }),
   };
   return { name: flags.name ?? defaultBenchmarkName(now), namespace: flags.namespace, spec };

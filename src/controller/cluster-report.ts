@@ -5,9 +5,8 @@
 import type { BenchmarkTopologyResult } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
 import { buildReport, type Report, type ReportEnvironment, type ReportScenario } from '../report/index.js';
+import { describeFailover, RUN_ORDER_DESCRIPTION } from '../plan/run-plan.js';
 import type { RunRecord } from './reconcile.js';
-
-export const RUN_ORDER_DESCRIPTION = 'interleaved, rotating order';
 
 export function reportScenario(plan: BenchmarkPlan): ReportScenario {
   return {
@@ -32,7 +31,7 @@ export function maxStartSkewMs(records: readonly RunRecord[], topology?: string)
 }
 
 /** What a reader must know about the runs: failures, skipped topologies, how well runners started together. */
-export function reportNotes(records: readonly RunRecord[], skipped: readonly string[], runners: number): string[] {
+export function reportNotes(records: readonly RunRecord[], skipped: readonly string[], runners: number, killAfterMs: number | null): string[] {
   const notes = records
     .filter((r) => r.state === 'failed')
     .map((r) => `${r.run.topology} trial ${r.run.trial} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
@@ -41,6 +40,7 @@ export function reportNotes(records: readonly RunRecord[], skipped: readonly str
   }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
   if (runners > 1) notes.push(`${runners} runners per run started together within ${maxStartSkewMs(records).toFixed(1)} ms of the agreed time`);
+  if (killAfterMs !== null) notes.push(describeFailover(killAfterMs, null));
   return notes;
 }
 
@@ -54,7 +54,7 @@ export function clusterReport(
   const succeeded = records.filter((r) => r.state === 'succeeded');
   return buildReport({
     scenario: reportScenario(plan),
-    environment: { ...environment, notes: [...(environment.notes ?? []), ...reportNotes(records, skipped, plan.runners)] },
+    environment: { ...environment, notes: [...(environment.notes ?? []), ...reportNotes(records, skipped, plan.runners, plan.killAfterMs)] },
     results: succeeded.flatMap((r) => r.results ?? []),
     failover: succeeded.flatMap((r) => (r.failover ? [r.failover] : [])),
     createdAt,

@@ -6,7 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LoadProgress, LoadResult } from '../../loadtest/types.js';
 import { decodeResult } from './result-codec.js';
-import { RUNNERS_PATH, parseRunnerMessage, type ControllerMessage } from './protocol.js';
+import { RUNNERS_PATH, frameText, parseRunnerMessage, type ControllerMessage } from './protocol.js';
 
 /**
  * Time between sending the start and the start itself: enough for every runner to get it and
@@ -92,7 +92,7 @@ export class Coordinator {
     ws.on('message', (data) => {
       let message;
       try {
-        message = parseRunnerMessage(data.toString());
+        message = parseRunnerMessage(frameText(data));
       } catch (err) {
         this.options.log?.(`runner socket: ${(err as Error).message}`);
         ws.close(1003, 'bad message');

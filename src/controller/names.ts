@@ -3,13 +3,10 @@
  * restarted controller finds its Jobs and records again instead of starting over.
  * Their labels and selectors are the cluster contract's (src/api/objects.ts).
  */
-import type { Topology } from '../topologies.js';
+import type { RunId } from '../plan/run-plan.js';
 
-/** A run is one topology in one trial. Its attempts are Jobs. */
-export interface RunId {
-  readonly topology: Topology;
-  readonly trial: number;
-}
+/** A run (one topology in one trial) has its attempts as Jobs. */
+export type { RunId };
 
 export function runKey(run: RunId): string {
   return `${run.topology}.t${run.trial}`;

@@ -2,6 +2,7 @@
  * What runners and the controller say over the WebSocket (`/runners` on the controller's port).
  * JSON text frames, one message each.
  */
+import type { RawData } from 'ws';
 import type { LoadProgress } from '../../loadtest/types.js';
 
 export const RUNNERS_PATH = '/runners';
@@ -20,6 +21,11 @@ export type ControllerMessage =
   | { readonly type: 'start'; readonly startAt: number }
   /** The result is held; the runner may exit. */
   | { readonly type: 'ack' };
+
+/** A frame's text: ws hands a Buffer, fragments as Buffer[], or an ArrayBuffer (binaryType). */
+export function frameText(data: RawData): string {
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+}
 
 export function parseRunnerMessage(text: string): RunnerMessage {
   const m = JSON.parse(text) as RunnerMessage;

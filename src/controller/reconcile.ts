@@ -7,8 +7,9 @@
 import type { LoadResult } from '../../loadtest/types.js';
 import type { BenchmarkPhase } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
-import { BALANCED_TOPOLOGIES, type Topology } from '../topologies.js';
+import type { Topology } from '../topologies.js';
 import type { FailoverEvent } from '../report/index.js';
+import { failoverKillAt, failoverVictim, isFailoverRun, runOrder } from '../plan/run-plan.js';
 import { runKey, type RunId } from './names.js';
 
 /** A run is retried once (a second Job) before it counts as failed. */
@@ -97,20 +98,6 @@ export interface Decision {
   readonly wakeAt?: number;
 }
 
-/**
- * Every run in execution order: trials one after another, topologies interleaved within a trial
- * and rotated by one place per trial, so no topology always runs first (on a warming or
- * throttled node) and drifting conditions spread over all of them.
- */
-export function runOrder(topologies: readonly Topology[], trials: number): RunId[] {
-  const runs: RunId[] = [];
-  for (let trial = 1; trial <= trials; trial++) {
-    const shift = (trial - 1) % topologies.length;
-    for (const topology of [...topologies.slice(shift), ...topologies.slice(0, shift)]) runs.push({ topology, trial });
-  }
-  return runs;
-}
-
 type RunState =
   | { readonly kind: 'final'; readonly record: RunRecord }
   | { readonly kind: 'running'; readonly job: ObservedJob }
@@ -166,19 +153,9 @@ function failoverOf(input: ReconcileInput, run: RunId, results: readonly LoadRes
 /** When a hello pod is due to be deleted in this running Job's run (epoch ms), if it is a failover run. */
 function failoverDueAt(input: ReconcileInput, run: RunId, job: ObservedJob): number | undefined {
   const { killAfterMs, warmupMs } = input.plan;
-  // The last trial of each balanced topology, as `make local --failover` does (the report takes one event per topology).
-  if (killAfterMs === null || run.trial !== input.plan.trials) return undefined;
-  if (!(BALANCED_TOPOLOGIES as readonly string[]).includes(run.topology) || input.kills.has(runKey(run))) return undefined;
+  if (killAfterMs === null || !isFailoverRun(run, input.plan.trials) || input.kills.has(runKey(run))) return undefined;
   const startAt = input.startTimes.get(job.name);
-  return startAt === undefined ? undefined : startAt + warmupMs + killAfterMs;
-}
-
-/** Which hello pod to delete: the first ready one by name. */
-function failoverVictim(input: ReconcileInput): string | undefined {
-  return input.helloPods
-    .filter((p) => p.readyAtMs !== null)
-    .map((p) => p.name)
-    .sort()[0];
+  return startAt === undefined ? undefined : failoverKillAt(startAt, warmupMs, killAfterMs);
 }
 
 /** The next actions for one Benchmark whose spec is valid. */
@@ -210,7 +187,7 @@ export function decide(input: ReconcileInput): Decision {
   if (running && running.state.kind === 'running') {
     current = { run: running.run, job: running.state.job.name };
     const due = failoverDueAt(input, running.run, running.state.job);
-    const victim = failoverVictim(input);
+    const victim = failoverVictim(input.helloPods.map((p) => ({ name: p.name, ready: p.readyAtMs !== null })));
     if (due !== undefined && input.now >= due && victim !== undefined) actions.push({ kind: 'killPod', run: running.run, pod: victim });
     else if (due !== undefined && input.now < due) wakeAt = due;
   } else if (next && next.state.kind === 'pending') {

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import type { LoadOptions, LoadResult } from '../../loadtest/types.js';
-import type { ControllerMessage, RunnerMessage } from './protocol.js';
+import { frameText, type ControllerMessage, type RunnerMessage } from './protocol.js';
 import { RESULT_LOG_PREFIX, encodeResult, terminationMessageFor } from './result-codec.js';
 import { START_DEADLINE_MS } from './runner-job.js';
 
@@ -57,7 +57,7 @@ class ControllerLink {
     this.ws = ws;
     ws.on('open', () => this.send({ type: 'ready', job: this.job, index: this.index, ...(this.startAt === undefined ? {} : { startAt: this.startAt }) }));
     ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as ControllerMessage;
+      const message = JSON.parse(frameText(data)) as ControllerMessage;
       if (message.type === 'start' && this.startAt === undefined) {
         this.startAt = message.startAt;
         for (const resolve of this.startWaiters.splice(0)) resolve(message.startAt);

@@ -10,7 +10,7 @@ export function loadKubeConfig(): KubeConfig {
   try {
     kc.loadFromDefault();
   } catch (err) {
-    throw new Error(`cannot load the kubeconfig (KUBECONFIG=${process.env.KUBECONFIG ?? 'unset'}): ${describeError(err)}`);
+    throw new Error(`cannot load the kubeconfig (KUBECONFIG=${process.env.KUBECONFIG ?? 'unset'}): ${describeError(err)}`, { cause: err });
   }
   return kc;
 }
@@ -36,11 +36,12 @@ export function describeError(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; body?: unknown; message?: unknown };
     if (typeof e.code === 'number') {
-      let detail = '';
+      const body = typeof e.body === 'string' ? e.body : (JSON.stringify(e.body) ?? '');
+      let detail: string;
       try {
-        detail = (JSON.parse(String(e.body)) as { message?: string }).message ?? '';
+        detail = (JSON.parse(body) as { message?: string }).message ?? '';
       } catch {
-        detail = String(e.body ?? '');
+        detail = body;
       }
       detail = detail.trim().split('\n')[0].slice(0, 200);
       return `HTTP ${e.code}${detail ? `: ${detail}` : ''}`;

@@ -47,7 +47,7 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
     throw new Error('renderNginxConfig: resolveUpstreams needs a "resolver ..." line in extraHttpLines');
   }
   for (const u of upstreams) {
-    if (!/^[A-Za-z0-9.\-\[\]:]+:\d+$/.test(u)) throw new Error(`renderNginxConfig: upstream "${u}" is not host:port`);
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(u)) throw new Error(`renderNginxConfig: upstream "${u}" is not host:port`);
   }
   const dir = runDir.replace(/\/+$/, '');
   return [

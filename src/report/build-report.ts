@@ -125,7 +125,7 @@ function spectrum(encoded: string): SpectrumPoint[] {
   }));
 }
 
-function totalErrors(errors: LoadResult['errors']): number {
+export function totalErrors(errors: LoadResult['errors']): number {
   return errors.connect + errors.timeout + errors.reset + errors.status4xx + errors.status5xx;
 }
 

@@ -90,7 +90,7 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
       ...synthesized.spec,
       versions: synthesized.spec.versions.map((v) => ({
         ...v,
-        schema: { openAPIV3Schema: toClientSchema(v.schema?.openAPIV3Schema as Record<string, unknown>) as V1JSONSchemaProps },
+        schema: { openAPIV3Schema: toClientSchema(v.schema?.openAPIV3Schema as Record<string, unknown>) },
       })),
     },
   };
@@ -154,7 +154,7 @@ export class FakeKubelet {
       } catch {
         // the API server may be busy; try again on the next tick
       }
-      if (!this.stopped) this.timer = setTimeout(tick, 300);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), 300);
     };
     void tick();
   }

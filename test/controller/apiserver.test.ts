@@ -139,7 +139,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     // A resource the API server does not serve: every list fails.
     const broken = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/nosuchthings`, () => custom.listNamespacedCustomObject({ group: 'nosuch.dev', version: 'v1', namespace, plural: 'nosuchthings' }), undefined, () => undefined, (l) => lines.push(l));
     broken.start();
-    await until('two restarts', async () => (lines.length >= 2 ? true : undefined), 20_000, 100);
+    await until('two restarts', () => Promise.resolve(lines.length >= 2 ? true : undefined), 20_000, 100);
     await broken.stop();
     expect(lines[0]).toMatch(/HTTP 404.*restarting in 1000 ms/);
     expect(lines[1]).toMatch(/restarting in 2000 ms/);
@@ -148,11 +148,11 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     const configMaps = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace }), undefined, () => changes++, (l) => lines.push(l));
     configMaps.start();
     try {
-      await until('the first list', async () => (configMaps.synced ? true : undefined), 20_000, 100);
+      await until('the first list', () => Promise.resolve(configMaps.synced ? true : undefined), 20_000, 100);
       await configMaps.watchdog(Date.now() + 10 * 60_000);
       expect(lines.at(-1)).toMatch(/silent for \d+ s; re-listing/);
       await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'after-watchdog' } } });
-      await until('the informer to see a new ConfigMap', async () => (configMaps.list().some((c) => c.metadata?.name === 'after-watchdog') ? true : undefined), 20_000, 100);
+      await until('the informer to see a new ConfigMap', () => Promise.resolve(configMaps.list().some((c) => c.metadata?.name === 'after-watchdog') ? true : undefined), 20_000, 100);
       expect(lines.filter((l) => l.includes('/configmaps'))).toHaveLength(1); // the re-list, no error
       expect(changes).toBeGreaterThan(0);
     } finally {

@@ -73,6 +73,8 @@ describe('clusterbench bench options', () => {
     };
     expect(usage({ runners: '11' })).toBe('--runners: 11 is out of range (allowed: 1 to 10)');
     expect(usage({ runners: 'two' })).toBe('--runners: "two" is not a whole number');
+    expect(usage({ connections: '1e3' })).toBe('--connections: "1e3" is not a whole number');
+    expect(usage({ mode: 'burst' })).toBe('--mode: "burst" is not allowed (allowed: closed, open)');
     expect(usage({ scenario: 'fast' })).toBe('--scenario: "fast" is not allowed (allowed: quick, standard, seed)');
     expect(usage({ mode: 'open' })).toBe('--rate: is required when spec.load.mode is open');
     expect(usage({ name: 'My_Bench' })).toContain('--name: "My_Bench" must be lower-case');

@@ -1,6 +1,8 @@
 import { createHistogram, encodeHistogram, summarizeHistogram } from '../../loadtest/histogram.js';
 import { LOAD_RESULT_SCHEMA, type LoadResult } from '../../loadtest/types.js';
 import type { BenchmarkPlan } from '../../src/api/validate.js';
+import { jobName, type RunId } from '../../src/controller/names.js';
+import type { RunRecord } from '../../src/controller/reconcile.js';
 import type { Topology } from '../../src/topologies.js';
 
 /** A plan as resolveBenchmarkSpec would give it. */
@@ -48,4 +50,16 @@ export function result(topology: Topology, trial: number, runner: number, latenc
     timeline: [1, 2, 3, 4, 5].map((t) => ({ t, rps: latenciesUs.length / 5, p99Us: 100, errors: 0 })),
     histogram: encodeHistogram(h),
   };
+}
+
+/** The report environment of a cluster run, for clusterReport. */
+export const environment = { where: 'cluster: test', cpus: { model: 'test', count: 2 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } };
+
+export function succeededRecord(run: RunId, results: LoadResult[]): RunRecord {
+  return { run, state: 'succeeded', job: jobName('demo', run, 1), attempts: 1, results };
+}
+
+/** The two runners' results of a run, as read back from its pods. */
+export function runnerResults(run: RunId, latency = 100): Map<number, LoadResult> {
+  return new Map([0, 1].map((i) => [i, result(run.topology, run.trial, i, [latency, latency * 2, latency * 3])]));
 }

@@ -1,18 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { LoadResult } from '../../loadtest/types.js';
 import { jobName, runKey, type RunId } from '../../src/controller/names.js';
-import { decide, runOrder, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
-import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
-import { decideStart, sumProgress } from '../../src/controller/coordinator.js';
-import { mergeConditions, progressPatch, statusChange } from '../../src/controller/status.js';
-import { killData, parseRunConfigMaps, recordData, RUN_CONFIGMAP_BUDGET_BYTES } from '../../src/controller/run-store.js';
-import { nextBackoffMs } from '../../src/controller/informers.js';
-import { describeError } from '../../src/kube/kube.js';
+import { decide, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
+import { clusterReport } from '../../src/controller/cluster-report.js';
+import { describeFailover, RUN_ORDER_DESCRIPTION, runOrder } from '../../src/plan/run-plan.js';
 import type { Topology } from '../../src/topologies.js';
-import { plan, result } from './fixtures.js';
-
-const environment = { where: 'cluster: test', cpus: { model: 'test', count: 2 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } };
+import { environment, plan, result, runnerResults, succeededRecord } from './fixtures.js';
 
 function input(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
   return {
@@ -35,26 +27,6 @@ function input(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
 function job(run: RunId, attempt: number, state: ObservedJob['state'], reason?: string): ObservedJob {
   return { name: jobName('demo', run, attempt), run, attempt, state, ...(reason ? { reason } : {}) };
 }
-
-function succeededRecord(run: RunId, results: LoadResult[]): RunRecord {
-  return { run, state: 'succeeded', job: jobName('demo', run, 1), attempts: 1, results };
-}
-
-/** The two runners' results of a run, as read back from its pods. */
-function runnerResults(run: RunId, latency = 100): Map<number, LoadResult> {
-  return new Map([0, 1].map((i) => [i, result(run.topology, run.trial, i, [latency, latency * 2, latency * 3])]));
-}
-
-describe('runOrder', () => {
-  it('interleaves topologies within a trial and rotates the order by one each trial', () => {
-    const order = runOrder(['single', 'nginx', 'rpc-gateway'], 3).map((r) => `${r.trial}:${r.topology}`);
-    expect(order).toEqual([
-      '1:single', '1:nginx', '1:rpc-gateway',
-      '2:nginx', '2:rpc-gateway', '2:single',
-      '3:rpc-gateway', '3:single', '3:nginx',
-    ]);
-  });
-});
 
 describe('decide: which Job next', () => {
   it('creates the first run\'s Job first, and only one', () => {
@@ -182,34 +154,6 @@ describe('decide: resume after a controller restart', () => {
     expect(report.topologies.map((t) => [t.name, t.trials, t.requests])).toEqual([['single', 1, 6], ['nginx', 1, 6]]);
   });
 
-  it('reads back the records and kills it wrote to the run ConfigMaps', () => {
-    const run: RunId = { topology: 'nginx', trial: 2 };
-    const record = succeededRecord(run, [...runnerResults(run).values()]);
-    const failed: RunRecord = { run: { topology: 'single', trial: 1 }, state: 'failed', job: 'demo-single-t1-a2', attempts: 2, reason: 'DeadlineExceeded' };
-    const parsed = parseRunConfigMaps([
-      { data: recordData(record) },
-      { data: { ...killData({ topology: 'nginx', trial: 1 }, { pod: 'hello-abc', atEpochMs: 5 }) } },
-      { data: recordData(failed) },
-    ]);
-    expect(parsed.records.get('nginx.t2')).toEqual(record);
-    expect(parsed.records.get('single.t1')).toEqual(failed);
-    expect(parsed.kills.get('nginx.t1')).toEqual({ pod: 'hello-abc', atEpochMs: 5 });
-  });
-
-  it('drops per-second histograms from a record too large for a ConfigMap, and says so', () => {
-    const run: RunId = { topology: 'nginx', trial: 1 };
-    const base = result('nginx', 1, 0, [100, 200]);
-    // Incompressible per-second histograms, as many as a long run with many runners has.
-    const big = { ...base, timeline: Array.from({ length: 30 }, (_, i) => ({ t: i + 1, rps: 1, p99Us: 1, errors: 0, histogram: randomBytes(30_000).toString('base64') })) };
-    const data = recordData(succeededRecord(run, [big]));
-    expect(Object.values(data).reduce((n, v) => n + v.length, 0)).toBeLessThan(RUN_CONFIGMAP_BUDGET_BYTES);
-    const back = parseRunConfigMaps([{ data }]).records.get('nginx.t1');
-    expect(back?.trimmed).toBe(true);
-    expect(back?.results?.[0].histogram).toBe(big.histogram);
-    expect(back?.results?.[0].timeline.every((p) => p.histogram === undefined)).toBe(true);
-    const report = clusterReport(plan({ topologies: ['nginx'], trials: 1, runners: 1 }), back ? [back] : [], environment, []);
-    expect(report.environment.notes?.join('\n')).toContain('nginx trial 1: per-second p99 are upper bounds');
-  });
 });
 
 describe('decide: failover', () => {
@@ -253,83 +197,10 @@ describe('decide: failover', () => {
     const d = decide(input({ plan: p, jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName('demo', run, 1), results]]), kills: new Map([[runKey(run), kill]]), helloPods: pods }));
     expect(d.actions[0]).toMatchObject({ kind: 'recordRun', record: { failover: { topology: 'nginx', trial: 1, backend: 'hello-a', killedAtMs: 2_000, restartedAtMs: 3_500 } } });
   });
-});
 
-describe('merge and status summary', () => {
-  it('merges runners exactly: percentiles from the merged histogram, not averaged', () => {
-    const p = plan({ topologies: ['single'], trials: 1 });
-    const fast = result('single', 1, 0, Array(99).fill(100));
-    const slow = result('single', 1, 1, Array(99).fill(10_000));
-    const run: RunId = { topology: 'single', trial: 1 };
-    const report = clusterReport(p, [succeededRecord(run, [fast, slow])], environment, []);
-    const [single] = report.topologies;
-    expect(single.requests).toBe(198);
-    // The median of the merged samples is one of the two real values, never their average (5050).
-    expect([100, 10_000].some((v) => Math.abs(single.latencyUs.p50 - v) / v < 0.01)).toBe(true);
-    expect(single.throughputRps.median).toBeCloseTo(fast.throughputRps + slow.throughputRps);
-    const [summary] = statusResults(report, [succeededRecord(run, [fast, slow])]);
-    expect(summary).toMatchObject({ topology: 'single', trials: 1, failedTrials: 0, errors: 0, maxStartSkewMs: 0.5 });
-  });
-});
-
-describe('synchronized start', () => {
-  it('gives a start time only when every runner of the run is connected', () => {
-    expect(decideStart(new Set([0]), 2, undefined, 1000, 2000)).toBeUndefined();
-    expect(decideStart(new Set([0, 1]), 2, undefined, 1000, 2000)).toBe(3000);
-    expect(decideStart(new Set([0, 1]), undefined, undefined, 1000)).toBeUndefined();
-  });
-
-  it('keeps a start time already agreed (runners reconnecting after a controller restart)', () => {
-    expect(decideStart(new Set([1]), 2, 500, 1000)).toBe(500);
-  });
-
-  it('sums the runners\' progress', () => {
-    const s = sumProgress(2, [
-      { elapsedMs: 3000, warmup: false, requests: 10, rps: 5, errors: 1 },
-      { elapsedMs: 2900, warmup: false, requests: 20, rps: 7, errors: 0 },
-    ]);
-    expect(s).toEqual({ runnersReady: 2, warmup: false, elapsedMs: 2900, requests: 30, rps: 12, errors: 1 });
-  });
-});
-
-describe('status patches', () => {
-  const now = new Date('2026-11-26T07:00:00Z');
-  const conditions = mergeConditions([], [{ type: 'TopologyNotDeployed', status: 'True', reason: 'Skipped', message: 'x' }], 1, now);
-  const status = { phase: 'Running' as const, conditions, progress: { completedRuns: 1, totalRuns: 4, topology: 'nginx', trial: 1, rps: 100, updatedAt: 'a' } };
-
-  it('patches nothing when only the time stamp moved, even with keys in the API server\'s (sorted) order', () => {
-    const fromServer = JSON.parse(JSON.stringify({ progress: { updatedAt: 'b', trial: 1, totalRuns: 4, topology: 'nginx', rps: 100, completedRuns: 1 }, phase: 'Running', conditions: conditions.map((c) => Object.fromEntries(Object.entries(c).sort())) }));
-    expect(statusChange(fromServer, status)).toBe('none');
-  });
-
-  it('tells live numbers (throttled) from steps (patched at once)', () => {
-    expect(statusChange(status, { ...status, progress: { ...status.progress, rps: 120 } })).toBe('progress');
-    expect(statusChange(status, { ...status, progress: { ...status.progress, completedRuns: 2 } })).toBe('more');
-    expect(statusChange(status, { ...status, phase: 'Succeeded' })).toBe('more');
-  });
-
-  it('clears the last run\'s live numbers when the next run has none yet', () => {
-    const patch = progressPatch({ completedRuns: 2, totalRuns: 4, topology: 'single', trial: 2, updatedAt: 'x' });
-    expect(patch).toMatchObject({ completedRuns: 2, topology: 'single', rps: null, requests: null, errors: null, runnersReady: null, elapsedMs: null, warmup: null });
-  });
-
-  it('keeps a condition\'s transition time while its status stays', () => {
-    const later = mergeConditions(conditions, [{ type: 'TopologyNotDeployed', status: 'True', reason: 'Skipped', message: 'x' }], 1, new Date('2026-11-26T08:00:00Z'));
-    expect(later[0].lastTransitionTime).toBe(now.toISOString());
-  });
-});
-
-describe('informer restarts', () => {
-  it('back off exponentially from 1 s to at most 30 s', () => {
-    const delays: number[] = [];
-    let d: number | undefined;
-    for (let i = 0; i < 7; i++) delays.push((d = nextBackoffMs(d)));
-    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
-  });
-
-  it('describe API errors in one line', () => {
-    expect(describeError({ code: 403, body: JSON.stringify({ message: 'jobs.batch is forbidden: User "x" cannot list' }) })).toBe('HTTP 403: jobs.batch is forbidden: User "x" cannot list');
-    expect(describeError({ code: 404, body: '404 page not found\n' })).toBe('HTTP 404: 404 page not found');
-    expect(describeError(new Error('connect ECONNREFUSED 10.0.0.1:443\n    at stack'))).toBe('connect ECONNREFUSED 10.0.0.1:443');
+  it('says in the report when and how a pod was deleted, in the words make local uses', () => {
+    const report = clusterReport(p, [succeededRecord(run, [...runnerResults(run).values()])], environment, []);
+    expect(report.environment.notes).toContain(describeFailover(2_000, null));
+    expect(report.scenario.order).toBe(RUN_ORDER_DESCRIPTION);
   });
 });

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/index.js';
 import { parseLocalFlags } from '../../src/local/command.js';
+import { describeFailover, localDownMs, localKillAfterMs, RUN_ORDER_DESCRIPTION } from '../../src/plan/run-plan.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { checkReportInChromium, haveChromium } from '../report/chromium.js';
 
@@ -175,13 +176,15 @@ describe('clusterbench local: runs', () => {
     const byName = Object.fromEntries(report.topologies.map((t) => [t.name, t]));
     for (const name of ['nginx', 'rpc-gateway']) {
       const f = byName[name].failover;
-      expect(f, name).toMatchObject({ trial: 1, backend: 'hello-2' });
+      expect(f, name).toMatchObject({ trial: 1, backend: 'hello-1' });
       expect(f?.killedAtMs, name).toBeGreaterThan(2500);
       expect(f?.restartedAtMs, name).toBeGreaterThan(f?.killedAtMs ?? Infinity);
       // The restarted server took requests again before the end (nginx skips it for 2 s after its failure).
       expect(f?.servingAgainMs, name).toBeGreaterThan(0);
-      expect(byName[name].backends['hello-2'], name).toBeGreaterThan(0.05);
+      expect(byName[name].backends['hello-1'], name).toBeGreaterThan(0.05);
     }
+    expect(report.environment.notes).toContain(describeFailover(localKillAfterMs(6_000), localDownMs(6_000)));
+    expect(report.scenario.order).toBe(RUN_ORDER_DESCRIPTION);
     expect(byName['rpc-gateway'].errors.total).toBe(0);
     expect(byName.nginx.errors.total).toBeLessThanOrEqual(connections);
     await expectNothingLeft(run.stderr);

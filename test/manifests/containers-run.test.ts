@@ -15,7 +15,7 @@ const children: ChildProcess[] = [];
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 async function stopAll(): Promise<void> {
   for (const child of children) if (running(child)) child.kill('SIGTERM');
-  await Promise.all(children.map((child) => (running(child) ? new Promise((r) => child.once('exit', r)) : undefined)));
+  await Promise.all(children.map((child) => (running(child) ? new Promise((r) => child.once('exit', r)) : Promise.resolve())));
 }
 afterAll(async () => {
   await stopAll();
@@ -38,7 +38,7 @@ function start(program: string, args: string[], env: Record<string, string>, rea
   return new Promise((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`${program} did not start within 20 s: ${err}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
       const match = err.match(ready);
       if (match) {

@@ -17,6 +17,8 @@ const MODELS: Record<string, Record<string, unknown>> = {
 
 // Every object is checked offline against the Kubernetes OpenAPI schemas that kubernetes-models
 // generates (one class per apiVersion and kind, with `validate()`).
+// async so that expect(...).rejects reports what validate() threw.
+// eslint-disable-next-line @typescript-eslint/require-await
 async function validate(o: K8sObject): Promise<void> {
   const Model = MODELS[o.apiVersion]?.[o.kind] as ModelClass | undefined;
   if (!Model) throw new Error(`kubernetes-models has no ${o.apiVersion} ${o.kind}`);

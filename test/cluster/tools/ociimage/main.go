@@ -154,7 +154,8 @@ func build(rootfs, ref string, cfg imageConfig, out string) error {
 		{blobPath(config), config},
 		{blobPath(layer), layer},
 	}
-	if err := writeDir(tw, "blobs/"); err == nil {
+	err = writeDir(tw, "blobs/")
+	if err == nil {
 		err = writeDir(tw, "blobs/sha256/")
 	}
 	for _, e := range entries {

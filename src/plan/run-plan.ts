@@ -1,0 +1,76 @@
+/**
+ * The run plan `make local` and the controller share: the order of the runs and the failover rule
+ * (which run, which backend, when it is killed, when it comes back). Data and pure functions, so
+ * the two ways of running cannot drift apart, and both reports describe the plan in the same words.
+ */
+import { BALANCED_TOPOLOGIES, type Topology } from '../topologies.js';
+
+/** A run is one topology in one trial. */
+export interface RunId<T extends Topology = Topology> {
+  readonly topology: T;
+  readonly trial: number;
+}
+
+/** The report's words for the order `runOrder` gives. */
+export const RUN_ORDER_DESCRIPTION = 'trials interleaved, topologies in rotating order';
+
+/**
+ * Every run in execution order: trials one after another, topologies interleaved within a trial
+ * and rotated by one place per trial, so no topology always runs first (on a warming or
+ * throttled node) and drifting conditions spread over all of them.
+ */
+export function runOrder<T extends Topology>(topologies: readonly T[], trials: number): RunId<T>[] {
+  const runs: RunId<T>[] = [];
+  for (let trial = 1; trial <= trials; trial++) {
+    const shift = (trial - 1) % topologies.length;
+    for (const topology of [...topologies.slice(shift), ...topologies.slice(0, shift)]) runs.push({ topology, trial });
+  }
+  return runs;
+}
+
+/**
+ * Whether a failover run disturbs this run: the last trial of each balanced topology, so the
+ * earlier trials measure the undisturbed topology and the report takes one event per topology.
+ */
+export function isFailoverRun(run: RunId, trials: number): boolean {
+  return run.trial === trials && (BALANCED_TOPOLOGIES as readonly Topology[]).includes(run.topology);
+}
+
+/** The backend failover kills: the first ready one by name (`hello-1` locally; a hello pod in a cluster). */
+export function failoverVictim(backends: readonly { readonly name: string; readonly ready: boolean }[]): string | undefined {
+  return backends
+    .filter((b) => b.ready)
+    .map((b) => b.name)
+    .sort()[0];
+}
+
+/** When the victim is killed (epoch ms): `killAfterMs` into the measured part of a run that starts (warmup begins) at `startAt`. */
+export function failoverKillAt(startAt: number, warmupMs: number, killAfterMs: number): number {
+  return startAt + warmupMs + killAfterMs;
+}
+
+/** `make local --failover` kills halfway through the measured part (a Benchmark gives spec.failover.killAfter). */
+export function localKillAfterMs(durationMs: number): number {
+  return durationMs / 2;
+}
+
+/** Most a killed local server stays down before it is started again. */
+const LOCAL_RESTART_MS = 3000;
+
+/**
+ * How long `make local` leaves the victim down: a few seconds, less in short runs. In a cluster
+ * the victim's Deployment starts a replacement at once.
+ */
+export function localDownMs(durationMs: number): number {
+  return Math.min(LOCAL_RESTART_MS, durationMs / 4);
+}
+
+/**
+ * The report's note on failover, for both ways of running: `downMs` locally, null in a cluster
+ * (the pod is deleted with no grace period and its Deployment replaces it).
+ */
+export function describeFailover(killAfterMs: number, downMs: number | null): string {
+  const how = downMs === null ? 'hello pod by name deleted (grace period 0)' : 'hello server by name killed (SIGKILL)';
+  const back = downMs === null ? 'its Deployment started a replacement at once' : `started again about ${downMs / 1000} s later`;
+  return `failover: the first ready ${how} ${killAfterMs / 1000} s into the measured part of the last trial of each balanced topology; ${back}`;
+}
