@@ -6,6 +6,7 @@ import { formatSummary, progressPrinter } from './format.js';
 import { mergeResults } from './merge.js';
 import { runLoad, validateLoadOptions } from './run-load.js';
 import { LOAD_RESULT_SCHEMA, type LoadOptions, type LoadResult } from './types.js';
+import { isFailed, parseMaxErrors } from './verdict.js';
 
 interface LoadFlags {
   connections: string;
@@ -21,6 +22,7 @@ interface LoadFlags {
   trial?: string;
   runner?: string;
   startAt?: string;
+  maxErrors?: string;
 }
 
 interface MergeFlags {
@@ -47,8 +49,10 @@ export function registerLoadCommands(program: Command): void {
     .option('--trial <n>', 'label copied into the result', '1')
     .option('--runner <n>', 'label copied into the result', '0')
     .option('--start-at <time>', 'begin the warmup at this time (epoch ms or ISO), to start several runners together')
+    .option('--max-errors <percent>', 'exit 1 when more than this share of the requests failed', '1%')
     .action(async (url: string, flags: LoadFlags) => {
       const options = parseLoadFlags(url, flags);
+      const maxErrors = parseMaxErrors('--max-errors', flags.maxErrors ?? '1%');
       const progress = progressPrinter(process.stderr, options.warmupMs + options.durationMs);
       const interrupt = new AbortController();
       const onSignal = () => interrupt.abort();
@@ -63,7 +67,8 @@ export function registerLoadCommands(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
       await writeResult(result, flags);
-      process.stderr.write(`${formatSummary(result)}\n`);
+      process.stderr.write(`${formatSummary(result, maxErrors)}\n`);
+      if (isFailed(result, maxErrors)) process.exitCode = 1;
     });
 
   program

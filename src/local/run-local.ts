@@ -38,6 +38,8 @@ export interface LocalRunOptions {
   readonly work?: string;
   /** Kill hello-2 halfway through the last trial of nginx and rpc-gateway, restart it later. */
   readonly failover: boolean;
+  /** A topology whose failed requests exceed this share failed (`--max-errors`). @default 0.01 */
+  readonly maxErrors?: number;
   /** Reports go to `outDir/<time>/`. */
   readonly outDir: string;
   /** Progress lines (stderr in the CLI). */
@@ -177,7 +179,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         throwIfStopped(stop.signal);
         results.push(result);
         if (cpuSample) cpuUse.push(cpuSample);
-        log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
+        log(`  ${Math.round(result.throughputRps)} req/s, ${result.requests === 0 ? 'no successful responses' : `mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms`}, ${Object.values(result.errors).reduce((a, b) => a + b, 0)} errors`);
         if (times) {
           // Against when the load generator really began measuring, not when it was asked to.
           const startedAt = Date.parse(result.startedAt);
@@ -205,6 +207,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         runners: 1,
         order: 'trials interleaved, topologies in rotating order',
         serverSettings: options.work ? { work: options.work } : {},
+        ...(options.maxErrors === undefined ? {} : { maxErrors: options.maxErrors }),
       },
       environment: await describeEnvironment({
         binaries,
