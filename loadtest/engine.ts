@@ -7,7 +7,8 @@
  * can avoid: one pre-encoded request Buffer shared by every connection, one read buffer shared by
  * every socket (reads are consumed synchronously), writes straight to the socket's handle
  * (handle-write.ts), no closures or promises per request, one clock read per response, timeouts
- * found by a periodic sweep instead of a timer per request.
+ * found by a periodic sweep instead of a timer per request. Open loop sends are woken by a pacer
+ * thread (pacer.ts), to well under Node's millisecond timer granularity.
  *
  * Open loop: request i is due at start + i * 1000 / rate (from its index, so no drift). A due
  * request waits for a free connection; one that waited a whole timeout is a timeout, never sent.
@@ -20,6 +21,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeToSocket } from './handle-write.js';
+import { Pacer } from './pacer.js';
 import { createRecordingHistogram, encodeHistogram, type Histogram, MAX_RECORDABLE_US, summarizeHistogram } from './histogram.js';
 import { BackendTable, NEED_MORE, PROTOCOL_ERROR, ResponseParser } from './response-parser.js';
 import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LoadResult, type TimelinePoint } from './types.js';
@@ -163,7 +165,8 @@ export class Engine {
   private responses = 0;
   private errorCount = 0;
 
-  private tickTimer: NodeJS.Timeout | null = null;
+  /** Open loop: wakes tick() at the next intended send time (pacer.ts). */
+  private pacer: Pacer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private finish: () => void = () => {};
@@ -180,6 +183,12 @@ export class Engine {
     this.second = createRecordingHistogram();
     this.service = this.open ? createRecordingHistogram() : null;
     this.sendLag = this.open ? createRecordingHistogram() : null;
+    if (this.open) this.pacer = new Pacer(this.tick);
+  }
+
+  /** Resolves once the engine can start on time (its pacer thread runs). */
+  get ready(): Promise<void> {
+    return this.pacer === null ? Promise.resolve() : this.pacer.ready;
   }
 
   /**
@@ -212,6 +221,7 @@ export class Engine {
     try {
       return this.result(synchronized ? Math.round((this.startedEpochMs - startAt) * 10) / 10 : 0);
     } finally {
+      await this.pacer?.close();
       this.total.destroy();
       this.second.destroy();
       this.service?.destroy();
@@ -255,8 +265,9 @@ export class Engine {
     this.endsAt = this.warmupEndsAt + o.durationMs;
     this.lastSecondIndex = Math.max(0, Math.ceil(o.durationMs / 1000) - 1);
     this.secondEndsAt = this.lastSecondIndex === 0 ? Infinity : this.warmupEndsAt + 1000;
-    // Timeouts are found within max(10 ms, 1% of the timeout) (the timer itself may fire ~1 ms late).
-    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, o.timeoutMs / 100) - 2);
+    // Timeouts are found within max(10 ms, 1% of the timeout): a sweep twice as often, as the timer
+    // itself fires late on a busy machine.
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, o.timeoutMs / 100) / 2);
     this.endTimer = setTimeout(() => this.onEnd(), this.endsAt - now);
     if (this.open) {
       this.firstMeasuredIndex = this.firstIndexAt(o.warmupMs);
@@ -265,6 +276,8 @@ export class Engine {
         this.connections[i].freeAt = now;
         this.idle.push(this.connections[i]);
       }
+      this.pacer?.setFree(true);
+      this.pacer?.start(now, this.rate);
       this.tick();
     } else {
       for (const conn of this.connections) this.issue(conn, now, now, o.warmupMs === 0);
@@ -272,10 +285,8 @@ export class Engine {
   }
 
   private readonly tick = (): void => {
-    this.tickTimer = null;
     const now = performance.now();
     this.dispatch(now, now);
-    this.scheduleTick(now);
   };
 
   /** Open loop: sends what is due by `dueBy` on the free connections. */
@@ -285,6 +296,7 @@ export class Engine {
       if (index < 0) return;
       this.issue(this.idle.pop() as Connection, this.intendedAt(index), now, index >= this.firstMeasuredIndex);
     }
+    this.pacer?.setFree(false);
   }
 
   /**
@@ -308,6 +320,7 @@ export class Engine {
       return -1;
     }
     this.nextIndex = index + 1;
+    this.pacer?.follow(index + 1);
     return index;
   }
 
@@ -322,17 +335,6 @@ export class Engine {
       this.secondErrors += measured;
     }
     return first;
-  }
-
-  /** Open loop: wake up for the next intended send, unless no connection could take it anyway. */
-  private scheduleTick(now: number): void {
-    if (this.tickTimer !== null || this.finished || this.draining) return;
-    let index = this.nextIndex;
-    if (index < this.firstMeasuredIndex && now >= this.warmupEndsAt) index = this.firstMeasuredIndex;
-    if (index >= this.endIndex) return;
-    const intendedAt = this.intendedAt(index);
-    if (this.idle.length === 0 && intendedAt <= now) return; // the next response dispatches
-    this.tickTimer = setTimeout(this.tick, Math.max(0, intendedAt - now));
   }
 
   private issue(conn: Connection, intendedAt: number, now: number, measured: boolean): void {
@@ -461,7 +463,7 @@ export class Engine {
       }
       conn.freeAt = now;
       this.idle.push(conn);
-      this.scheduleTick(now);
+      if (this.idle.length === 1) this.pacer?.setFree(true);
     } else if (now < this.endsAt && !this.draining) {
       this.issue(conn, now, now, now >= this.warmupEndsAt);
       return;
@@ -530,8 +532,7 @@ export class Engine {
     if (this.draining) return;
     this.draining = true;
     if (this.endTimer !== null) clearTimeout(this.endTimer);
-    if (this.tickTimer !== null) clearTimeout(this.tickTimer);
-    this.tickTimer = null;
+    this.pacer?.stop();
     if (this.open) {
       const now = performance.now();
       // Requests due before the end that found a connection free were held up only by the timer
@@ -558,7 +559,7 @@ export class Engine {
       this.secondErrors += unanswered;
     }
     this.finished = true;
-    for (const timer of [this.tickTimer, this.sweepTimer, this.endTimer]) {
+    for (const timer of [this.sweepTimer, this.endTimer]) {
       if (timer !== null) clearTimeout(timer);
     }
     for (const conn of this.connections) {
