@@ -6,7 +6,7 @@ import { formatSummary, progressPrinter } from './format.js';
 import { mergeResults } from './merge.js';
 import { runLoad, validateLoadOptions } from './run-load.js';
 import { LOAD_RESULT_SCHEMA, type LoadOptions, type LoadResult } from './types.js';
-import { isFailed, parseMaxErrors } from './verdict.js';
+import { isFailed } from './verdict.js';
 
 interface LoadFlags {
   connections: string;
@@ -108,6 +108,14 @@ export function parseLoadFlags(url: string, flags: LoadFlags): LoadOptions {
   };
   validateLoadOptions(options);
   return options;
+}
+
+/** `--max-errors`: a percentage (`1%`, `0.5`, `0`), 0 to 100, as a share. */
+export function parseMaxErrors(field: string, value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
+  const percent = match ? Number(match[1]) : NaN;
+  if (!(percent >= 0 && percent <= 100)) throw new UsageError(`${field}: "${value}" is not a percentage from 0% to 100% (e.g. 1%)`);
+  return percent / 100;
 }
 
 function parseStartAt(value: string): number {

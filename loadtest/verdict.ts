@@ -3,7 +3,6 @@
  * controller and the report: did the target keep up with the offered rate (saturated), and did
  * too many requests fail (failed, `--max-errors`).
  */
-import { UsageError } from '../src/util/usage-error.js';
 import type { ErrorCounts, LoadResult } from './types.js';
 
 /** DEFAULT of `--max-errors`: a run whose failed requests exceed this share of its due ones failed. */
@@ -46,14 +45,6 @@ export function describeFailure(share: number, maxErrors: number): string {
 
 function formatShare(share: number): string {
   return `${Number((share * 100).toFixed(2))}%`;
-}
-
-/** `--max-errors`: a percentage (`1%`, `0.5`, `0`), 0 to 100, as a share. */
-export function parseMaxErrors(field: string, value: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
-  const percent = match ? Number(match[1]) : NaN;
-  if (!(percent >= 0 && percent <= 100)) throw new UsageError(`${field}: "${value}" is not a percentage from 0% to 100% (e.g. 1%)`);
-  return percent / 100;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_SCENARIO, SCENARIO_NAMES, SCENARIOS, type Scenario } from '../scenarios.js';
 import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
 import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../util/parse.js';
-import { parseMaxErrors } from '../../loadtest/verdict.js';
+import { parseMaxErrors } from '../../loadtest/cli.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
 
 interface LocalFlags {
