@@ -95,7 +95,7 @@ bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC ga
 	scripts/bench-servers.sh
 
 .PHONY: bench-loadgen
-bench-loadgen: build-go build-ts ## The load generator against wrk -t1 and autocannon on one hello server, one thread each: req/s and CPU/request ratios (ROUNDS, DURATION, CONNECTIONS).
+bench-loadgen: build-go build-ts ## The load generator against wrk -t1 and autocannon on one hello server, one thread each: req/s and CPU/request ratios; then open loop at 50% and 150% of a worked hello's capacity and at 1k and 10k req/s: achieved vs the server's count, send lag (ROUNDS, DURATION, CONNECTIONS, WORK).
 	node build/loadtest/bench/bench-loadgen.js
 
 .PHONY: bench-loadgen-memory

@@ -10,6 +10,7 @@ import { checkOutputFile } from './output-path.js';
 import { checkMergeable, validateLoadResult } from './result-schema.js';
 import { runLoad, validateLoadOptions } from './run-load.js';
 import type { LoadOptions, LoadResult } from './types.js';
+import { isFailed } from './verdict.js';
 
 interface LoadFlags {
   connections: string;
@@ -25,6 +26,7 @@ interface LoadFlags {
   trial?: string;
   runner?: string;
   startAt?: string;
+  maxErrors?: string;
 }
 
 interface MergeFlags {
@@ -51,10 +53,12 @@ export function registerLoadCommands(program: Command): void {
     .option('--trial <n>', 'label copied into the result', '1')
     .option('--runner <n>', 'label copied into the result', '0')
     .option('--start-at <time>', 'begin the warmup at this time (epoch ms or ISO), to start several runners together')
+    .option('--max-errors <percent>', 'exit 1 when more than this share of the requests failed', '1%')
     .action(async (url: string, flags: LoadFlags) => {
       const options = parseLoadFlags(url, flags);
       if (flags.out !== undefined) checkOutputFile('--out', flags.out);
       ensureOpenFiles('--connections', options.connections);
+      const maxErrors = parseMaxErrors('--max-errors', flags.maxErrors ?? '1%');
       const progress = progressPrinter(process.stderr, options.warmupMs + options.durationMs);
       const interrupt = new AbortController();
       const onSignal = () => interrupt.abort();
@@ -69,7 +73,8 @@ export function registerLoadCommands(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
       await writeResult(result, flags);
-      process.stderr.write(`${formatSummary(result)}\n`);
+      process.stderr.write(`${formatSummary(result, maxErrors)}\n`);
+      if (isFailed(result, maxErrors)) process.exitCode = 1;
     });
 
   program
@@ -111,6 +116,14 @@ export function parseLoadFlags(url: string, flags: LoadFlags): LoadOptions {
   return options;
 }
 
+/** `--max-errors`: a percentage (`1%`, `0.5`, `0`), 0 to 100, as a share. */
+export function parseMaxErrors(field: string, value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(value);
+  const percent = match ? Number(match[1]) : NaN;
+  if (!(percent >= 0 && percent <= 100)) throw new UsageError(`${field}: "${value}" is not a percentage from 0% to 100% (e.g. 1%)`);
+  return percent / 100;
+}
+
 function parseStartAt(value: string): number {
   const epochMs = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(epochMs)) throw new UsageError(`--start-at: "${value}" is not a time (use epoch milliseconds or an ISO time)`);
@@ -137,7 +150,7 @@ async function writeResult(result: LoadResult, flags: { json?: boolean; out?: st
       await rename(partial, flags.out);
     } catch (err) {
       await rm(partial, { force: true });
-      throw new Error(`--out: cannot write ${flags.out} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new Error(`--out: cannot write ${flags.out} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
     }
   }
   if (flags.json === true) process.stdout.write(json);

@@ -7,13 +7,21 @@
  * can avoid: one pre-encoded request Buffer shared by every connection, one read buffer shared by
  * every socket (reads are consumed synchronously), writes straight to the socket's handle
  * (handle-write.ts), no closures or promises per request, one clock read per response, timeouts
- * found by a periodic sweep instead of a timer per request.
+ * found by a periodic sweep instead of a timer per request. Open loop sends are woken by a pacer
+ * thread (pacer.ts), to well under Node's millisecond timer granularity.
+ *
+ * Open loop: request i is due at start + i * 1000 / rate (from its index, so no drift). A due
+ * request waits for a free connection; one that waited a whole timeout is a timeout, never sent.
+ * The window is judged on its own requests: the warmup's unsent backlog is dropped when the window
+ * opens, nothing is sent once it closes (what is still waiting then is `notSent`), and throughput
+ * counts only successful responses that arrived inside it.
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeToSocket } from './handle-write.js';
+import { Pacer } from './pacer.js';
 import { createRecordingHistogram, encodeHistogram, type Histogram, MAX_RECORDABLE_US, summarizeHistogram } from './histogram.js';
 import { BackendTable, NEED_MORE, PROTOCOL_ERROR, ResponseParser } from './response-parser.js';
 import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LoadResult, type TimelinePoint } from './types.js';
@@ -37,11 +45,6 @@ export interface EngineOptions {
   readonly progressSlot?: number;
 }
 
-/**
- * An open-loop request sent this much later than its intended time counts as a late send: no
- * connection was free, or the generator itself fell behind (timers fire within about 1 ms).
- */
-export const LATE_SEND_MS = 2;
 /** Shared by every socket of an engine; larger responses just take several reads. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
@@ -70,9 +73,12 @@ class Connection {
   state = IDLE;
   /** The TCP connection of the current socket is established. */
   connected = false;
-  /** When the current request should have been sent (open loop) or was sent (closed loop). */
+  /** When the current request should have been sent (open loop) or was sent (closed loop); its
+   * timeout runs from here. */
   intendedAt = 0;
   sentAt = 0;
+  /** Open loop: when this connection last became free (its idle wait is not the sender's lag). */
+  freeAt = 0;
   /** The current request falls in the measured window. */
   measured = false;
   readonly parser: ResponseParser;
@@ -127,13 +133,17 @@ export class Engine {
   private readonly connections: Connection[] = [];
   private readonly idle: Connection[] = [];
   private readonly open: boolean;
-  private readonly intervalMs: number;
+  private readonly rate: number;
 
   // The run's clock, in performance.now() ms.
+  private startsAt = 0;
   private warmupEndsAt = 0;
   private endsAt = 0;
-  private nextIntendedAt = 0;
   private inFlight = 0;
+  // Open loop, by request index: the next one to send, the first and the end of the window's.
+  private nextIndex = 0;
+  private firstMeasuredIndex = 0;
+  private endIndex = 0;
   private draining = false;
   private finished = false;
   private abortRequested = false;
@@ -142,10 +152,14 @@ export class Engine {
 
   // Measured results.
   private readonly errors = [0, 0, 0, 0, 0];
-  private lateSends = 0;
+  private sent = 0;
+  private notSent = 0;
+  /** Successful responses that arrived inside the window: the throughput. */
+  private inWindow = 0;
   private readonly total: Histogram;
   private readonly second: Histogram;
   private readonly service: Histogram | null;
+  private readonly sendLag: Histogram | null;
   private secondIndex = 0;
   private secondEndsAt = 0;
   private lastSecondIndex = 0;
@@ -156,7 +170,8 @@ export class Engine {
   private responses = 0;
   private errorCount = 0;
 
-  private tickTimer: NodeJS.Timeout | null = null;
+  /** Open loop: wakes tick() at the next intended send time (pacer.ts). */
+  private pacer: Pacer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private finish: () => void = () => {};
@@ -167,11 +182,18 @@ export class Engine {
     this.port = this.url.port === '' ? 80 : Number(this.url.port);
     this.request = encodeRequest(this.url, options.keepAlive);
     this.open = options.rate !== null;
-    this.intervalMs = options.rate === null ? 0 : 1000 / options.rate;
+    this.rate = options.rate ?? 0;
     for (let i = 0; i < options.connections; i++) this.connections.push(new Connection(this, this.backends));
     this.total = createRecordingHistogram();
     this.second = createRecordingHistogram();
     this.service = this.open ? createRecordingHistogram() : null;
+    this.sendLag = this.open ? createRecordingHistogram() : null;
+    if (this.open) this.pacer = new Pacer(this.tick);
+  }
+
+  /** Resolves once the engine can start on time (its pacer thread runs). */
+  get ready(): Promise<void> {
+    return this.pacer === null ? Promise.resolve() : this.pacer.ready;
   }
 
   /**
@@ -207,9 +229,11 @@ export class Engine {
       }
       return this.result(synchronized ? Math.round((this.startedEpochMs - startAt) * 10) / 10 : 0);
     } finally {
+      await this.pacer?.close();
       this.total.destroy();
       this.second.destroy();
       this.service?.destroy();
+      this.sendLag?.destroy();
     }
   }
 
@@ -226,51 +250,118 @@ export class Engine {
     const now = performance.now();
     this.endsAt = Math.min(this.endsAt, now);
     this.warmupEndsAt = Math.min(this.warmupEndsAt, this.endsAt);
+    if (this.open) {
+      this.endIndex = this.firstIndexAt(this.endsAt - this.startsAt);
+      this.firstMeasuredIndex = Math.min(this.firstMeasuredIndex, this.endIndex);
+    }
     this.lastSecondIndex = Math.max(this.secondIndex, Math.ceil((this.endsAt - this.warmupEndsAt) / 1000) - 1);
     this.onEnd();
   }
 
+  /** Open loop: when request `index` is due (from its index: no accumulated rounding). */
+  private intendedAt(index: number): number {
+    return this.startsAt + (index * 1000) / this.rate;
+  }
+
+  /** Open loop: the first request index due at or after `offsetMs` into the run. */
+  private firstIndexAt(offsetMs: number): number {
+    let index = Math.max(0, Math.ceil((offsetMs * this.rate) / 1000));
+    while (index > 0 && ((index - 1) * 1000) / this.rate >= offsetMs) index--;
+    while ((index * 1000) / this.rate < offsetMs) index++;
+    return index;
+  }
+
   private start(): void {
     const now = performance.now();
-    this.warmupEndsAt = now + this.options.warmupMs;
-    this.endsAt = this.warmupEndsAt + this.options.durationMs;
-    this.lastSecondIndex = Math.max(0, Math.ceil(this.options.durationMs / 1000) - 1);
+    const o = this.options;
+    this.startsAt = now;
+    this.warmupEndsAt = now + o.warmupMs;
+    this.endsAt = this.warmupEndsAt + o.durationMs;
+    this.lastSecondIndex = Math.max(0, Math.ceil(o.durationMs / 1000) - 1);
     this.secondEndsAt = this.lastSecondIndex === 0 ? Infinity : this.warmupEndsAt + 1000;
-    const sweepMs = Math.max(10, Math.min(100, this.options.timeoutMs / 10));
-    this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
+    // Timeouts are found within max(10 ms, 1% of the timeout): a sweep twice as often, as the timer
+    // itself fires late on a busy machine.
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, o.timeoutMs / 100) / 2);
     this.endTimer = setTimeout(() => this.onEnd(), this.endsAt - now);
     if (this.open) {
-      this.nextIntendedAt = now;
-      for (let i = this.connections.length - 1; i >= 0; i--) this.idle.push(this.connections[i]);
+      this.firstMeasuredIndex = this.firstIndexAt(o.warmupMs);
+      this.endIndex = this.firstIndexAt(o.warmupMs + o.durationMs);
+      for (let i = this.connections.length - 1; i >= 0; i--) {
+        this.connections[i].freeAt = now;
+        this.idle.push(this.connections[i]);
+      }
+      this.pacer?.setFree(true);
+      this.pacer?.start(now, this.rate);
       this.tick();
     } else {
-      for (const conn of this.connections) this.issue(conn, now, now);
+      for (const conn of this.connections) this.issue(conn, now, now, o.warmupMs === 0);
     }
   }
 
   private readonly tick = (): void => {
-    this.tickTimer = null;
     const now = performance.now();
-    while (this.nextIntendedAt <= now && this.nextIntendedAt < this.endsAt && this.idle.length > 0) {
-      const conn = this.idle.pop() as Connection;
-      this.issue(conn, this.nextIntendedAt, now);
-      this.nextIntendedAt += this.intervalMs;
-    }
-    this.scheduleTick(now);
+    this.dispatch(now, now);
   };
 
-  /** Open loop: wake up for the next intended send, unless no connection could take it anyway. */
-  private scheduleTick(now: number): void {
-    if (this.tickTimer !== null || this.finished || this.nextIntendedAt >= this.endsAt) return;
-    if (this.idle.length === 0 && this.nextIntendedAt <= now) return; // the next response dispatches
-    this.tickTimer = setTimeout(this.tick, Math.max(0, this.nextIntendedAt - now));
+  /** Open loop: sends what is due by `dueBy` on the free connections. */
+  private dispatch(dueBy: number, now: number): void {
+    while (this.idle.length > 0) {
+      const index = this.takeDue(dueBy);
+      if (index < 0) return;
+      this.issue(this.idle.pop() as Connection, this.intendedAt(index), now, index >= this.firstMeasuredIndex);
+    }
+    this.pacer?.setFree(false);
   }
 
-  private issue(conn: Connection, intendedAt: number, now: number): void {
+  /**
+   * Open loop: the index of the next request due by `now` that may still be sent, or -1. Drops
+   * the warmup's backlog once the window is open and times out requests that waited too long.
+   */
+  private takeDue(now: number): number {
+    if (now >= this.endsAt) return -1; // nothing is sent after the window
+    let index = this.nextIndex;
+    if (index < this.firstMeasuredIndex && now >= this.warmupEndsAt) index = this.firstMeasuredIndex;
+    if (index >= this.endIndex) return -1;
+    const intendedAt = this.intendedAt(index);
+    if (now - intendedAt >= this.options.timeoutMs) {
+      index = this.expireWaiting(index, now);
+      if (index >= this.endIndex || this.intendedAt(index) > now) {
+        this.nextIndex = index;
+        return -1;
+      }
+    } else if (intendedAt > now) {
+      this.nextIndex = index;
+      return -1;
+    }
+    this.nextIndex = index + 1;
+    this.pacer?.follow(index + 1);
+    return index;
+  }
+
+  /** Requests from `index` on that waited a whole timeout for a connection time out unsent. */
+  private expireWaiting(index: number, now: number): number {
+    const first = Math.min(this.endIndex, Math.max(index, this.firstIndexAt(now - this.options.timeoutMs - this.startsAt + 1e-9)));
+    const measured = Math.max(0, Math.min(first, this.endIndex) - Math.max(index, this.firstMeasuredIndex));
+    this.errorCount += first - index;
+    if (measured > 0) {
+      if (now >= this.secondEndsAt) this.rollSeconds(now);
+      this.errors[TIMEOUT] += measured;
+      this.secondErrors += measured;
+    }
+    return first;
+  }
+
+  private issue(conn: Connection, intendedAt: number, now: number, measured: boolean): void {
     conn.intendedAt = intendedAt;
     conn.sentAt = now;
-    conn.measured = intendedAt >= this.warmupEndsAt && intendedAt < this.endsAt;
-    if (conn.measured && now - intendedAt > LATE_SEND_MS) this.lateSends++;
+    conn.measured = measured;
+    if (measured) {
+      this.sent++;
+      // The sender's own lag: from when the request could have gone (due, and a connection free).
+      if (this.sendLag !== null) {
+        this.sendLag.recordValue(Math.round((now - (conn.freeAt > intendedAt ? conn.freeAt : intendedAt)) * 1000));
+      }
+    }
     conn.state = IN_FLIGHT;
     this.inFlight++;
     const socket = conn.socket ?? this.connect(conn);
@@ -326,21 +417,31 @@ export class Engine {
   }
 
   private complete(conn: Connection, now: number, outOfStep: boolean): void {
+    if (now - conn.intendedAt > this.options.timeoutMs) {
+      // Later than its timeout (the sweep had not caught it yet): a timeout, never a success.
+      if (outOfStep || conn.parser.closeAfter || !this.options.keepAlive) this.dropSocket(conn);
+      this.countFailure(conn, TIMEOUT, now);
+      return;
+    }
     conn.state = IDLE;
     this.inFlight--;
     this.responses++;
     const parser = conn.parser;
     if (conn.measured) {
       if (now >= this.secondEndsAt) this.rollSeconds(now);
-      this.second.recordValue(Math.min(Math.round((now - conn.intendedAt) * 1000), MAX_RECORDABLE_US));
-      if (this.service !== null) {
-        this.service.recordValue(Math.min(Math.round((now - conn.sentAt) * 1000), MAX_RECORDABLE_US));
-      }
-      this.secondRequests++;
       const status = parser.status;
       if (status >= 400) {
         this.errors[status >= 500 ? STATUS_5XX : STATUS_4XX]++;
         this.secondErrors++;
+      } else {
+        this.second.recordValue(Math.min(Math.round((now - conn.intendedAt) * 1000), MAX_RECORDABLE_US));
+        if (this.service !== null) {
+          this.service.recordValue(Math.min(Math.round((now - conn.sentAt) * 1000), MAX_RECORDABLE_US));
+        }
+        if (now < this.endsAt) {
+          this.inWindow++;
+          this.secondRequests++;
+        }
       }
       if (parser.backend >= 0) this.backends.counts[parser.backend]++;
     }
@@ -349,6 +450,11 @@ export class Engine {
   }
 
   private fail(conn: Connection, errorClass: number, now: number): void {
+    this.dropSocket(conn);
+    this.countFailure(conn, errorClass, now);
+  }
+
+  private countFailure(conn: Connection, errorClass: number, now: number): void {
     conn.state = IDLE;
     this.inFlight--;
     this.errorCount++;
@@ -357,23 +463,23 @@ export class Engine {
       this.errors[errorClass]++;
       this.secondErrors++;
     }
-    this.dropSocket(conn);
     this.next(conn, now);
   }
 
   /** conn is free: give it the next request, or park it. */
   private next(conn: Connection, now: number): void {
     if (this.open) {
-      if (this.nextIntendedAt <= now && this.nextIntendedAt < this.endsAt) {
-        const intendedAt = this.nextIntendedAt;
-        this.nextIntendedAt += this.intervalMs;
-        this.issue(conn, intendedAt, now);
+      const index = this.takeDue(now);
+      if (index >= 0) {
+        conn.freeAt = now;
+        this.issue(conn, this.intendedAt(index), now, index >= this.firstMeasuredIndex);
         return;
       }
+      conn.freeAt = now;
       this.idle.push(conn);
-      this.scheduleTick(now);
+      if (this.idle.length === 1) this.pacer?.setFree(true);
     } else if (now < this.endsAt && !this.draining) {
-      this.issue(conn, now, now);
+      this.issue(conn, now, now, now >= this.warmupEndsAt);
       return;
     }
     if (this.draining && this.inFlight === 0) this.end();
@@ -392,10 +498,12 @@ export class Engine {
     const now = performance.now();
     const timeoutMs = this.options.timeoutMs;
     for (const conn of this.connections) {
-      if (conn.state === IN_FLIGHT && now - conn.sentAt >= timeoutMs) {
+      if (conn.state === IN_FLIGHT && now - conn.intendedAt >= timeoutMs) {
         this.fail(conn, conn.connected ? TIMEOUT : CONNECT, now);
       }
     }
+    // Requests still waiting for a connection time out too.
+    if (this.open && !this.draining && this.idle.length === 0) this.nextIndex = this.expireWaiting(this.nextIndex, Math.min(now, this.endsAt));
     if (now >= this.secondEndsAt) this.rollSeconds(now);
     const progress = this.options.progress;
     if (progress !== undefined) {
@@ -438,26 +546,34 @@ export class Engine {
     if (this.draining) return;
     this.draining = true;
     if (this.endTimer !== null) clearTimeout(this.endTimer);
-    if (this.inFlight === 0 && (!this.open || this.nextIntendedAt >= this.endsAt)) this.end();
+    this.pacer?.stop();
+    if (this.open) {
+      const now = performance.now();
+      // Requests due before the end that found a connection free were held up only by the timer
+      // that was to send them (the send lag records it): they go.
+      this.dispatch(Math.min(now, this.endsAt - 1e-6), now);
+      // The backlog at the end: due in the window, neither sent nor timed out when it closed.
+      let index = Math.max(this.nextIndex, this.firstMeasuredIndex);
+      if (index < this.endIndex && this.endsAt - this.intendedAt(index) >= this.options.timeoutMs) index = this.expireWaiting(index, this.endsAt);
+      this.notSent = Math.max(0, this.endIndex - index);
+      this.nextIndex = this.endIndex;
+    }
+    if (this.inFlight === 0) this.end();
   }
 
   private end(): void {
     if (this.finished) return;
-    // Open loop: requests intended before the end that never got a connection, and requests
-    // still in flight at the drain's deadline, waited longer than the timeout.
-    let unanswered = this.inFlight;
-    if (this.open && this.nextIntendedAt < this.endsAt) {
-      unanswered += Math.ceil((this.endsAt - this.nextIntendedAt) / this.intervalMs);
-    }
+    // Requests still in flight at the drain's deadline waited longer than the timeout.
+    let unanswered = 0;
     for (const conn of this.connections) {
-      if (conn.state === IN_FLIGHT && !conn.measured) unanswered--;
+      if (conn.state === IN_FLIGHT && conn.measured) unanswered++;
     }
     if (unanswered > 0) {
       this.errors[TIMEOUT] += unanswered;
       this.secondErrors += unanswered;
     }
     this.finished = true;
-    for (const timer of [this.tickTimer, this.sweepTimer, this.endTimer]) {
+    for (const timer of [this.sweepTimer, this.endTimer]) {
       if (timer !== null) clearTimeout(timer);
     }
     for (const conn of this.connections) {
@@ -474,7 +590,7 @@ export class Engine {
     this.lastSecondIndex = Math.min(this.lastSecondIndex, Math.max(0, seconds - 1));
     this.rollSeconds(Infinity);
     if (seconds > 0) this.closeSecond();
-    const requests = this.total.totalCount;
+    const perSecond = (n: number) => (measuredMs === 0 ? 0 : Math.round((n / measuredMs) * 1000 * 10) / 10);
     const errors: ErrorCounts = {
       connect: this.errors[CONNECT],
       timeout: this.errors[TIMEOUT],
@@ -500,15 +616,19 @@ export class Engine {
       warmupMs: o.warmupMs,
       startedAt: new Date(this.startedEpochMs + o.warmupMs).toISOString(),
       startSkewMs,
-      requests,
-      throughputRps: measuredMs === 0 ? 0 : Math.round((requests / measuredMs) * 1000 * 10) / 10,
+      due: this.open ? this.endIndex - this.firstMeasuredIndex : this.sent,
+      sent: this.sent,
+      notSent: this.notSent,
+      requests: this.total.totalCount,
+      throughputRps: perSecond(this.inWindow),
+      errorRps: perSecond(this.errors.reduce((a, b) => a + b, 0)),
       latencyUs: summarizeHistogram(this.total),
       ...(this.service === null ? {} : { serviceTimeUs: summarizeHistogram(this.service), serviceHistogram: encodeHistogram(this.service) }),
       errors,
       backends,
       timeline: this.timeline,
       histogram: encodeHistogram(this.total),
-      ...(this.open ? { lateSends: this.lateSends } : {}),
+      ...(this.sendLag === null ? {} : { sendLagUs: summarizeHistogram(this.sendLag), sendLagHistogram: encodeHistogram(this.sendLag) }),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { LatencySummary, LoadProgress, LoadResult } from './types.js';
+import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, failedShare, isFailed, isSaturated, lagWarning, totalErrors } from './verdict.js';
 
 /** Microseconds as a short human figure: 850us, 12.3ms, 1.20s. */
 export function formatMicros(us: number): string {
@@ -19,22 +20,26 @@ function formatLatency(s: LatencySummary): string {
 }
 
 /** The readable summary of a result (several lines, no trailing newline). */
-export function formatSummary(result: LoadResult): string {
+export function formatSummary(result: LoadResult, maxErrors = DEFAULT_MAX_ERRORS): string {
   const loop = result.mode === 'open' ? `open loop at ${result.rate} req/s` : 'closed loop';
   const labels = [result.topology && `topology ${result.topology}`, result.trial && `trial ${result.trial}`]
     .filter(Boolean)
     .join(', ');
   const e = result.errors;
-  const errorTotal = e.connect + e.timeout + e.reset + e.status4xx + e.status5xx;
   const lines = [
     `${result.target}  ${loop}, ${result.connections} connections, ${result.durationMs / 1000}s (+${result.warmupMs / 1000}s warmup)${labels ? `, ${labels}` : ''}`,
-    `  requests      ${result.requests}  (${result.throughputRps} req/s)`,
-    `  latency       ${formatLatency(result.latencyUs)}${result.mode === 'open' ? '  (from the intended send time)' : ''}`,
+    `  requests      ${result.due} due, ${result.sent} sent${result.mode === 'open' ? `, ${result.notSent} not sent` : ''}; ${result.requests} successful`,
+    `  throughput    ${result.throughputRps} req/s${result.rate === null ? '' : ` of ${result.rate} offered`}  (successful responses inside the window)`,
   ];
-  if (result.serviceTimeUs !== undefined) lines.push(`  service time  ${formatLatency(result.serviceTimeUs)}`);
-  if (result.lateSends !== undefined) lines.push(`  late sends    ${result.lateSends}`);
+  if (result.requests === 0) {
+    lines.push('  latency       no successful responses');
+  } else {
+    lines.push(`  latency       ${formatLatency(result.latencyUs)}${result.mode === 'open' ? '  (from the intended send time)' : ''}`);
+    if (result.serviceTimeUs !== undefined) lines.push(`  service time  ${formatLatency(result.serviceTimeUs)}`);
+  }
+  if (result.sendLagUs !== undefined) lines.push(`  send lag      p50 ${formatMicros(result.sendLagUs.p50)}  p99 ${formatMicros(result.sendLagUs.p99)}  max ${formatMicros(result.sendLagUs.max)}`);
   lines.push(
-    `  errors        ${errorTotal}  (connect ${e.connect}, timeout ${e.timeout}, reset ${e.reset}, 4xx ${e.status4xx}, 5xx ${e.status5xx})`,
+    `  errors        ${totalErrors(e)}, ${result.errorRps} per s  (connect ${e.connect}, timeout ${e.timeout}, reset ${e.reset}, 4xx ${e.status4xx}, 5xx ${e.status5xx})`,
   );
   const backends = Object.entries(result.backends).sort(([a], [b]) => a.localeCompare(b));
   if (backends.length > 0) {
@@ -42,6 +47,10 @@ export function formatSummary(result: LoadResult): string {
     const shares = backends.map(([name, count]) => `${name} ${((100 * count) / served).toFixed(1)}%`);
     lines.push(`  backends      ${shares.join(', ')}`);
   }
+  if (result.rate !== null && isSaturated(result.throughputRps, result.rate)) lines.push(`  ${describeSaturation(result.throughputRps, result.rate)}`);
+  if (isFailed(result, maxErrors)) lines.push(`  ${describeFailure(failedShare(result), maxErrors)}`);
+  const lag = result.sendLagUs === undefined ? null : lagWarning(result.sendLagUs.p50, result.latencyUs.p50);
+  if (lag !== null) lines.push(`  warning: ${lag}`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,5 @@
 import { encodeHistogram, readMergedHistograms, summarizeHistogram } from './histogram.js';
-import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LoadResult, type TimelinePoint } from './types.js';
+import { LOAD_RESULT_SCHEMA, type ErrorCounts, type LatencySummary, type LoadResult, type TimelinePoint } from './types.js';
 
 /** The one value all results share, or every distinct value joined with commas. */
 function joined(values: readonly string[]): string {
@@ -61,10 +61,21 @@ function mergeTimelines(results: readonly LoadResult[]): TimelinePoint[] {
     });
 }
 
+interface MergedHistogram {
+  readonly summary: LatencySummary;
+  readonly encoded: string;
+}
+
+/** The exact merge of one histogram of every result, or null when any result lacks it. */
+function mergeHistograms(encoded: readonly (string | undefined)[]): MergedHistogram | null {
+  if (encoded.some((h) => h === undefined)) return null;
+  return readMergedHistograms(encoded as string[], (h) => ({ summary: summarizeHistogram(h), encoded: encodeHistogram(h) }));
+}
+
 /**
  * Merges results of runs that ran at the same time (worker threads, runners) into one, exactly:
  * histograms are added (HdrHistogram add is lossless) and every percentile is read from the
- * merged histogram, never averaged; counts, errors, backends and throughput are summed; the
+ * merged histogram, never averaged; counts, errors, backends and rates are summed; the
  * timeline is merged second by second. Labels the inputs share are kept; differing topologies
  * and targets are joined with commas, differing trial or runner numbers become 0.
  */
@@ -76,15 +87,13 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
   const mode = results[0].mode;
   if (results.some((r) => r.mode !== mode)) throw new Error('mergeResults: cannot merge closed-loop and open-loop results');
   if (results.length === 1) return results[0];
-  const latency = readMergedHistograms(results.map((r) => r.histogram), (h) => ({ summary: summarizeHistogram(h), encoded: encodeHistogram(h) }));
-  const serviceHistograms = results.map((r) => r.serviceHistogram).filter((h): h is string => h !== undefined);
-  const service =
-    serviceHistograms.length === results.length
-      ? readMergedHistograms(serviceHistograms, (h) => ({ summary: summarizeHistogram(h), encoded: encodeHistogram(h) }))
-      : null;
+  const latency = mergeHistograms(results.map((r) => r.histogram)) as MergedHistogram;
+  const service = mergeHistograms(results.map((r) => r.serviceHistogram));
+  const sendLag = mergeHistograms(results.map((r) => r.sendLagHistogram));
   const rates = results.map((r) => r.rate).filter((r): r is number => r !== null);
-  const lateSends = results.map((r) => r.lateSends).filter((n): n is number => n !== undefined);
   const runIds = results.map((r) => r.runId).filter((id): id is string => id !== undefined);
+  const sum = (key: 'due' | 'sent' | 'notSent' | 'requests') => results.reduce((n, r) => n + r[key], 0);
+  const sumRps = (key: 'throughputRps' | 'errorRps') => Math.round(results.reduce((n, r) => n + r[key], 0) * 10) / 10;
   return {
     schema: LOAD_RESULT_SCHEMA,
     topology: joined(results.map((r) => r.topology)),
@@ -98,15 +107,19 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
     warmupMs: Math.max(...results.map((r) => r.warmupMs)),
     startedAt: results.map((r) => r.startedAt).sort()[0],
     startSkewMs: Math.max(...results.map((r) => r.startSkewMs)),
-    requests: results.reduce((n, r) => n + r.requests, 0),
-    throughputRps: Math.round(results.reduce((n, r) => n + r.throughputRps, 0) * 10) / 10,
+    due: sum('due'),
+    sent: sum('sent'),
+    notSent: sum('notSent'),
+    requests: sum('requests'),
+    throughputRps: sumRps('throughputRps'),
+    errorRps: sumRps('errorRps'),
     latencyUs: latency.summary,
     ...(service === null ? {} : { serviceTimeUs: service.summary, serviceHistogram: service.encoded }),
     errors: sumErrors(results),
     backends: sumBackends(results),
     timeline: mergeTimelines(results),
     histogram: latency.encoded,
-    ...(lateSends.length === 0 ? {} : { lateSends: lateSends.reduce((a, b) => a + b, 0) }),
     ...(runIds.length === 0 ? {} : { runId: runIds.join(',') }),
+    ...(sendLag === null ? {} : { sendLagUs: sendLag.summary, sendLagHistogram: sendLag.encoded }),
   };
 }

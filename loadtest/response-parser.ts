@@ -283,6 +283,7 @@ export class ResponseParser {
     let contentLength = -1;
     let chunked = false;
     let close = buf[start + 7] === 0x30; // HTTP/1.0 closes unless it says keep-alive
+    let closeToken = false; // Connection: close, which no keep-alive undoes
     let backend = -1;
     let line = start + 12;
     while (line < end && buf[line] !== LF) line++;
@@ -317,9 +318,19 @@ export class ResponseParser {
           }
           contentLength = n;
         } else if (matchName(buf, line, valueEnd, NAME_CONNECTION)) {
-          const v = skipSpaces(buf, line + NAME_CONNECTION.length, valueEnd);
-          if (isClose(buf, v, valueEnd)) close = true;
-          else if (valueEnd - v === 10 && (buf[v] | 0x20) === 0x6b /* keep-alive */) close = false;
+          // A token list (`close, x-foo`): each token on its own.
+          let keepAlive = false;
+          let token = line + NAME_CONNECTION.length;
+          while (token < valueEnd) {
+            let tokenEnd = token;
+            while (tokenEnd < valueEnd && buf[tokenEnd] !== 0x2c /* , */) tokenEnd++;
+            const v = skipSpaces(buf, token, tokenEnd);
+            const e = trimEnd(buf, v, tokenEnd);
+            if (isClose(buf, v, e)) closeToken = true;
+            else if (e - v === 10 && (buf[v] | 0x20) === 0x6b /* keep-alive */) keepAlive = true;
+            token = tokenEnd + 1;
+          }
+          if (keepAlive) close = false;
         }
       } else if (lower === 0x74 /* t */) {
         if (matchName(buf, line, valueEnd, NAME_TRANSFER_ENCODING)) chunked = endsWithChunked(buf, line, valueEnd);
@@ -333,7 +344,7 @@ export class ResponseParser {
     const status = s0 * 100 + s1 * 10 + s2;
     this.status = status;
     this.backend = backend;
-    this.closeAfter = close;
+    this.closeAfter = close || closeToken;
     if (status < 200 || status === 204 || status === 304) {
       this.state = HEAD;
     } else if (chunked) {

@@ -1,6 +1,6 @@
 /**
  * What `clusterbench merge` accepts (DESIGN.md, "Load result"): each file a well-formed
- * `clusterbench/load-result@1`, and all of them parts of one run, i.e. runners that loaded the
+ * `clusterbench/load-result@2`, and all of them parts of one run, i.e. runners that loaded the
  * same target at the same time. Anything else would add up to a confident, meaningless sum.
  * Fields not named here (added by newer versions) are tolerated.
  */
@@ -67,8 +67,12 @@ const REQUIRED: Readonly<Record<string, Check>> = {
   warmupMs: amount,
   startedAt: time,
   startSkewMs: (v) => (typeof v === 'number' && Number.isFinite(v) ? null : 'must be a number'),
+  due: count,
+  sent: count,
+  notSent: count,
   requests: count,
   throughputRps: amount,
+  errorRps: amount,
   latencyUs: objectOf(LATENCY_KEYS, amount),
   errors: objectOf(ERROR_KEYS, count),
   backends: mapOf(count),
@@ -78,12 +82,13 @@ const REQUIRED: Readonly<Record<string, Check>> = {
 const OPTIONAL: Readonly<Record<string, Check>> = {
   serviceTimeUs: objectOf(LATENCY_KEYS, amount),
   serviceHistogram: histogram,
-  lateSends: count,
+  sendLagUs: objectOf(LATENCY_KEYS, amount),
+  sendLagHistogram: histogram,
   runId: text,
 };
 
 function describe(value: unknown): string {
-  return value === undefined ? 'missing' : (JSON.stringify(value)?.slice(0, 40) ?? String(value));
+  return value === undefined ? 'missing' : (JSON.stringify(value)?.slice(0, 40) ?? typeof value);
 }
 
 /** "field: <value> problem", "field: missing (problem)", or "field.key: ..." for nested problems. */

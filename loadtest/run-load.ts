@@ -78,7 +78,7 @@ function inThreadShare(options: EngineOptions): { ready: Promise<Share> } {
     start: (startAt, synchronized) => resolveResult(engine.run(startAt, synchronized)),
     abort: () => engine.abort(),
   };
-  return { ready: Promise.resolve(share) };
+  return { ready: engine.ready.then(() => share) };
 }
 
 function workerShare(entry: URL, options: EngineOptions): { ready: Promise<Share> } {

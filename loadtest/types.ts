@@ -2,7 +2,7 @@
  * The load generator's contracts (DESIGN.md, "Load result"). The engine, the merge, the local
  * runner, the controller and the report all speak these types.
  */
-export const LOAD_RESULT_SCHEMA = 'clusterbench/load-result@1';
+export const LOAD_RESULT_SCHEMA = 'clusterbench/load-result@2';
 
 /** Latency summary in microseconds. */
 export interface LatencySummary {
@@ -24,8 +24,8 @@ export interface ErrorCounts {
 }
 
 /**
- * One second of the measured run (t counts from 1 after warmup): responses that arrived in that
- * second (the drain after the end lands in the last one), their p99, and errors in that second.
+ * One second of the measured run (t counts from 1 after warmup): successful responses that arrived
+ * in that second, their p99, and errors in that second (the drain's after the end land in the last).
  */
 export interface TimelinePoint {
   readonly t: number;
@@ -48,7 +48,7 @@ export interface LoadResult {
   readonly target: string;
   readonly mode: LoadMode;
   readonly connections: number;
-  /** Requests per second in open loop; null in closed loop. */
+  /** The offered rate: requests per second in open loop; null in closed loop. */
   readonly rate: number | null;
   readonly durationMs: number;
   readonly warmupMs: number;
@@ -56,12 +56,25 @@ export interface LoadResult {
   readonly startedAt: string;
   /** How far this runner's start was from the agreed start time, ms (0 when alone). */
   readonly startSkewMs: number;
+  /** The window's requests: open loop, those whose intended send time fell inside it; closed
+   * loop, those sent inside it. Each ends as a success, an error or not sent. */
+  readonly due: number;
+  /** Of `due`, sent. */
+  readonly sent: number;
+  /** Of `due`, still waiting for a connection when the window closed (the backlog; open loop). */
+  readonly notSent: number;
+  /** Successful responses (status below 400, within the timeout) to the window's requests. */
   readonly requests: number;
+  /** The achieved rate: successful responses that arrived inside the window, per second of it. */
   readonly throughputRps: number;
-  /** Closed loop: from send to response. Open loop: from the intended send time (CO corrected). */
+  /** Failed window requests (every error class) per second of the window. */
+  readonly errorRps: number;
+  /** Of the successful responses. Closed loop: from send. Open loop: from the intended send time
+   * (CO corrected). Never more than the timeout. */
   readonly latencyUs: LatencySummary;
   /** Open loop only: from the actual send to the response. */
   readonly serviceTimeUs?: LatencySummary;
+  /** Failed requests by class; `timeout` includes requests that waited a whole timeout unsent. */
   readonly errors: ErrorCounts;
   /** Responses per X-Served-By value. */
   readonly backends: Readonly<Record<string, number>>;
@@ -70,10 +83,13 @@ export interface LoadResult {
   readonly histogram: string;
   /** Open loop only: HdrHistogram of serviceTimeUs, same encoding. */
   readonly serviceHistogram?: string;
-  /** Open loop only: requests that could not be sent at their intended time. */
-  readonly lateSends?: number;
   /** A random id runLoad gives each run; a merged result carries its inputs' ids, comma-separated. */
   readonly runId?: string;
+  /** Open loop only: the load generator's own lag in sending, from the later of the intended send
+   * time and the moment a connection was free, to the send. */
+  readonly sendLagUs?: LatencySummary;
+  /** Open loop only: HdrHistogram of sendLagUs, same encoding. */
+  readonly sendLagHistogram?: string;
 }
 
 /** Live progress of a running load, reported about once a second. */

@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry: runs one Engine. Protocol with run-load.ts: the worker posts `ready` once
- * its engine is built; the parent posts `start` (with the common start time) and may post
+ * its engine is built and ready to start on time; the parent posts `start` (with the common start time) and may post
  * `abort`; the worker answers with `result`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -28,4 +28,5 @@ port.on('message', (message: ToWorker) => {
     },
   );
 });
+await engine.ready;
 port.postMessage({ type: 'ready' } satisfies FromWorker);

@@ -11,6 +11,12 @@
  * start-up is left out as wrk's is negligible. Settings (environment): ROUNDS (5), DURATION (6s),
  * CONNECTIONS (100).
  *
+ * Then open loop (issue 10), ours alone: against a hello server with a fixed `--work` (WORK, 200us),
+ * its capacity measured in closed loop, then offered 50% and 150% of it: achieved rate against the
+ * server's own count (hello_http_requests_total), send lag p50/p99 and CPU per request. And against
+ * the plain hello server at 1,000 and 10,000 req/s: send lag and CPU per request, as a ratio to
+ * the closed loop's CPU per request of the rounds above.
+ *
  * Also `node build/loadtest/bench/bench-loadgen.js --memory URL`: 60 s at 1000 connections,
  * sampling the RSS every second (`make bench-loadgen-memory`).
  */
@@ -30,6 +36,17 @@ interface Measurement {
   readonly requests: number;
   readonly seconds: number;
   readonly cpuUs: number;
+}
+
+/** One open-loop run of ours. */
+interface OpenMeasurement extends Measurement {
+  readonly achievedRps: number;
+  readonly sent: number;
+  readonly notSent: number;
+  readonly errors: number;
+  readonly lagP50Us: number;
+  readonly lagP99Us: number;
+  readonly latencyP50Us: number;
 }
 
 type Tool = 'wrk' | 'clusterbench' | 'autocannon';
@@ -68,12 +85,39 @@ async function measure(tool: Tool, url: string, connections: number, seconds: nu
     if (!requests || !cpu) throw new Error(`cannot read wrk's output:\n${out}`);
     return { requests, seconds: wrkSeconds, cpuUs: (Number(cpu[1]) + Number(cpu[2])) * 1e6 };
   }
-  const out = await run(process.execPath, [SELF, '--measure', tool, url, String(connections), String(seconds)]);
-  return JSON.parse(out.trim().split('\n').at(-1) as string) as Measurement;
+  return inFreshProcess<Measurement>([tool, url, String(connections), String(seconds)]);
+}
+
+async function inFreshProcess<T>(args: readonly string[]): Promise<T> {
+  const out = await run(process.execPath, [SELF, '--measure', ...args]);
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as T;
+}
+
+/** Ours, open loop at `rate`, in a fresh process, one worker. */
+function measureOpen(url: string, connections: number, seconds: number, rate: number): Promise<OpenMeasurement> {
+  return inFreshProcess<OpenMeasurement>(['open', url, String(connections), String(seconds), String(rate)]);
 }
 
 /** In a fresh process: one run of `tool` in this thread, with the CPU it took. */
-async function measureHere(tool: Tool, url: string, connections: number, seconds: number): Promise<Measurement> {
+async function measureHere(tool: Tool | 'open', url: string, connections: number, seconds: number, rate: number): Promise<Measurement | OpenMeasurement> {
+  if (tool === 'open') {
+    const cpu = process.cpuUsage();
+    const result = await runLoad({ url, connections, rate, durationMs: seconds * 1000, warmupMs: 0, workers: 1 });
+    const used = process.cpuUsage(cpu);
+    const e = result.errors;
+    return {
+      requests: result.requests,
+      seconds: result.durationMs / 1000,
+      cpuUs: used.user + used.system,
+      achievedRps: result.throughputRps,
+      sent: result.sent,
+      notSent: result.notSent,
+      errors: e.connect + e.timeout + e.reset + e.status4xx + e.status5xx,
+      lagP50Us: result.sendLagUs?.p50 ?? 0,
+      lagP99Us: result.sendLagUs?.p99 ?? 0,
+      latencyP50Us: result.latencyUs.p50,
+    };
+  }
   if (tool === 'clusterbench') {
     const cpu = process.cpuUsage();
     const result = await runLoad({ url, connections, durationMs: seconds * 1000, warmupMs: 0, workers: 1 });
@@ -92,9 +136,9 @@ async function measureHere(tool: Tool, url: string, connections: number, seconds
   return { requests: result.requests.total, seconds: result.duration, cpuUs: used.user + used.system };
 }
 
-async function startHello(): Promise<{ url: string; child: ChildProcess }> {
+async function startHello(args: readonly string[] = []): Promise<{ url: string; child: ChildProcess }> {
   const bin = join(ROOT, 'bin/hello');
-  const child = spawn(bin, ['--http', '127.0.0.1:0', '--rpc', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, ['--http', '127.0.0.1:0', '--rpc', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   for await (const chunk of child.stderr as NodeJS.ReadableStream) {
     stderr += String(chunk);
@@ -124,6 +168,7 @@ async function compare(): Promise<void> {
     console.log(`bench-loadgen: ${connections} connections, one thread each, ${seconds}s x ${rounds} rounds, bin/hello at ${hello.url}`);
     console.log(`load average before: ${loadAverage()}`);
     await measure('wrk', hello.url, connections, 1); // warm the server up
+    const closedCpu: number[] = [];
     const ratios: Record<'clusterbench' | 'autocannon', { rps: number[]; cpu: number[] }> = {
       clusterbench: { rps: [], cpu: [] },
       autocannon: { rps: [], cpu: [] },
@@ -135,6 +180,7 @@ async function compare(): Promise<void> {
         got[tool] = await measure(tool, hello.url, connections, seconds);
         console.log(`  round ${round + 1}  ${format(tool, got[tool])}`);
       }
+      closedCpu.push(got.clusterbench.cpuUs / got.clusterbench.requests);
       const wrkRps = got.wrk.requests / got.wrk.seconds;
       const wrkCpu = got.wrk.cpuUs / got.wrk.requests;
       for (const tool of ['clusterbench', 'autocannon'] as const) {
@@ -154,10 +200,61 @@ async function compare(): Promise<void> {
     const ours = ratios.clusterbench;
     const met = median(ours.rps) >= TARGET_RPS_RATIO && median(ours.cpu) <= TARGET_CPU_RATIO;
     console.log(`\ntarget (>= ${TARGET_RPS_RATIO}x wrk's req/s, <= ${TARGET_CPU_RATIO}x its CPU/request): ${met ? 'met' : 'MISSED'}`);
+    await openLoop(hello.url, connections, seconds, median(closedCpu));
   } finally {
-    hello.child.kill('SIGKILL');
-    if (hello.child.exitCode === null && hello.child.signalCode === null) await once(hello.child, 'exit');
+    await stopHello(hello);
   }
+}
+
+async function stopHello(hello: { child: ChildProcess }): Promise<void> {
+  hello.child.kill('SIGKILL');
+  if (hello.child.exitCode === null && hello.child.signalCode === null) await once(hello.child, 'exit');
+}
+
+async function served(url: string): Promise<number> {
+  const text = await (await fetch(`${url}metrics`)).text();
+  const match = /^hello_http_requests_total (\d+)$/m.exec(text);
+  if (!match) throw new Error(`no hello_http_requests_total in ${url}metrics`);
+  return Number(match[1]);
+}
+
+function formatOpen(label: string, rate: number, m: OpenMeasurement, closedCpuUs: number, serverRps?: number): string {
+  const cpu = m.cpuUs / Math.max(1, m.sent);
+  return [
+    `  ${label.padEnd(22)} offered ${Math.round(rate).toString().padStart(6)}  achieved ${Math.round(m.achievedRps).toString().padStart(6)} req/s`,
+    serverRps === undefined ? '' : `  server ${Math.round(serverRps).toString().padStart(6)} (${(m.achievedRps / serverRps).toFixed(3)}x)`,
+    `  not sent ${m.notSent}  errors ${m.errors}`,
+    `  send lag p50 ${m.lagP50Us} us p99 ${m.lagP99Us} us (latency p50 ${m.latencyP50Us} us)`,
+    `  ${cpu.toFixed(2)} us CPU/request (${(cpu / closedCpuUs).toFixed(2)}x closed loop)`,
+  ].join('');
+}
+
+/** Open-loop rows: 50% and 150% of a worked hello's capacity, and the plain hello at 1k and 10k req/s. */
+async function openLoop(plainUrl: string, connections: number, seconds: number, closedCpuUs: number): Promise<void> {
+  const work = process.env.WORK ?? '200us';
+  console.log(`\nopen loop (ours, one worker, ${connections} connections, ${seconds}s); load average ${loadAverage()}`);
+  const worked = await startHello(['--work', work]);
+  try {
+    const before = await served(worked.url);
+    const closed = await measure('clusterbench', worked.url, connections, seconds);
+    const capacity = ((await served(worked.url)) - before) / closed.seconds;
+    console.log(`  hello --work ${work}: capacity ${Math.round(capacity)} req/s (closed loop, the server's count)`);
+    for (const share of [0.5, 1.5]) {
+      const rate = Math.round(share * capacity);
+      const start = await served(worked.url);
+      const m = await measureOpen(worked.url, connections, seconds, rate);
+      // The server's count over the run (no warmup; the drain adds at most one per connection).
+      const serverRps = ((await served(worked.url)) - start) / seconds;
+      console.log(formatOpen(`${share * 100}% of capacity`, rate, m, closedCpuUs, serverRps));
+    }
+  } finally {
+    await stopHello(worked);
+  }
+  for (const rate of [1000, 10_000]) {
+    const m = await measureOpen(plainUrl, connections, seconds, rate);
+    console.log(formatOpen('plain hello', rate, m, closedCpuUs));
+  }
+  console.log(`  load average after: ${loadAverage()}`);
 }
 
 /** 60 s at 1000 connections against `url` (or a bin/hello of its own); RSS every second. */
@@ -180,17 +277,14 @@ async function memory(url: string | undefined): Promise<void> {
     console.log(`peak RSS (getrusage maxrss): ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB; load average ${loadAverage()}`);
   } finally {
     clearInterval(sampler);
-    if (hello !== null) {
-      hello.child.kill('SIGKILL');
-      if (hello.child.exitCode === null && hello.child.signalCode === null) await once(hello.child, 'exit');
-    }
+    if (hello !== null) await stopHello(hello);
   }
 }
 
 const args = process.argv.slice(2);
 if (args[0] === '--measure') {
-  const [, tool, url, connections, seconds] = args;
-  console.log(JSON.stringify(await measureHere(tool as Tool, url, Number(connections), Number(seconds))));
+  const [, tool, url, connections, seconds, rate] = args;
+  console.log(JSON.stringify(await measureHere(tool as Tool | 'open', url, Number(connections), Number(seconds), Number(rate))));
 } else if (args[0] === '--memory') {
   await memory(args[1]);
 } else {

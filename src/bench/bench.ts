@@ -112,16 +112,19 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
   for (const c of benchmark.status?.conditions ?? []) {
     if (c.status === 'True' && c.type !== 'RunRetried') io.err(`${c.type}: ${c.message}\n`);
   }
+  let failed: string[] = [];
   if (benchmark.status?.reportConfigMap) {
-    const { markdown, files } = await fetchReport(kc, namespace, name, join(outDir, name));
+    const { markdown, files, report } = await fetchReport(kc, namespace, name, join(outDir, name));
     io.out(markdown);
     io.err(`Report: ${files.markdown}, ${files.html}, ${files.json}\n`);
+    failed = report.topologies.filter((t) => t.failed).map((t) => t.name);
+    if (failed.length > 0) io.err(`failed (too many errors): ${failed.join(', ')}\n`);
   }
-  return benchmark.status?.phase === 'Succeeded' ? 0 : 1;
+  return benchmark.status?.phase === 'Succeeded' && failed.length === 0 ? 0 : 1;
 }
 
 /** Reads `<name>-report`; writes the files (report.json, .md, .html) when `dir` is given. */
-export async function fetchReport(kc: KubeConfig, namespace: string, name: string, dir?: string): Promise<{ markdown: string; files: ReportFiles }> {
+export async function fetchReport(kc: KubeConfig, namespace: string, name: string, dir?: string): Promise<{ markdown: string; files: ReportFiles; report: Report }> {
   const { core } = api(kc);
   const configMapName = reportConfigMapName(name);
   let data: Record<string, string> | undefined;
@@ -134,6 +137,7 @@ export async function fetchReport(kc: KubeConfig, namespace: string, name: strin
   const markdown = data?.['report.md'];
   const json = data?.['report.json'];
   if (!markdown || !json) throw new BenchFailure(`ConfigMap ${configMapName} lacks report.md or report.json`);
-  const files = dir ? await writeReportFiles(dir, JSON.parse(json) as Report) : { markdown: '', html: '', json: '' };
-  return { markdown, files };
+  const report = JSON.parse(json) as Report;
+  const files = dir ? await writeReportFiles(dir, report) : { markdown: '', html: '', json: '' };
+  return { markdown, files, report };
 }

@@ -6,6 +6,7 @@ import { LOAD_LIMITS } from '../../loadtest/limits.js';
 import { ensureOpenFiles } from '../../loadtest/open-files.js';
 import { checkOutputFolder } from '../../loadtest/output-path.js';
 import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import { parseMaxErrors } from '../../loadtest/cli.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
 
 interface LocalFlags {
@@ -18,6 +19,7 @@ interface LocalFlags {
   cpusPerServer?: string;
   work?: string;
   failover?: boolean;
+  maxErrors?: string;
   out: string;
 }
 
@@ -35,6 +37,7 @@ export function registerLocalCommands(program: Command): void {
     .option('--cpus-per-server <x>', 'CPU quota of each hello server, e.g. 0.25 (a cgroup per server)')
     .option('--work <d>', 'CPU work per request in the hello servers, e.g. 200us')
     .option('--failover', 'kill one of the three hello servers halfway through the last nginx and rpc-gateway trials, restart it')
+    .option('--max-errors <percent>', 'a topology whose failed requests exceed this share failed (exit 1); a failover drill\'s own errors count apart', '1%')
     .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
     .action(async (flags: LocalFlags) => {
       const options = parseLocalFlags(flags);
@@ -50,6 +53,11 @@ export function registerLocalCommands(program: Command): void {
       try {
         const run = await runLocal({ ...options, signal: interrupt.signal });
         process.stdout.write(`${run.markdown}\nReport: ${run.files.markdown}, ${run.files.html}, ${run.files.json}\n`);
+        const failed = run.report.topologies.filter((t) => t.failed).map((t) => t.name);
+        if (failed.length > 0) {
+          process.stderr.write(`clusterbench: failed (too many errors): ${failed.join(', ')}\n`);
+          process.exitCode = 1;
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -77,6 +85,7 @@ export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signa
     cpusPerServer: flags.cpusPerServer === undefined ? null : parsePositiveNumber('--cpus-per-server', flags.cpusPerServer),
     work,
     failover: flags.failover === true,
+    ...(flags.maxErrors === undefined ? {} : { maxErrors: parseMaxErrors('--max-errors', flags.maxErrors) }),
     outDir: resolve(flags.out),
     log: (line) => process.stderr.write(`${line}\n`),
   };

@@ -43,6 +43,8 @@ export interface LocalRunOptions {
   readonly work?: string;
   /** Kill a hello server halfway through the last trial of nginx and rpc-gateway, restart it later (src/plan/run-plan.ts). */
   readonly failover: boolean;
+  /** A topology whose failed requests exceed this share failed (`--max-errors`). @default 0.01 */
+  readonly maxErrors?: number;
   /** Reports go to `outDir/<time>/`. */
   readonly outDir: string;
   /** Progress lines (stderr in the CLI). */
@@ -243,7 +245,7 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
   const times = await disruption;
   for (const timer of meterTimers) clearTimeout(timer);
   throwIfStopped(stop.signal);
-  log(`  ${Math.round(result.throughputRps)} req/s, mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms, ${totalErrors(result.errors)} errors`);
+  log(`  ${Math.round(result.throughputRps)} req/s, ${result.requests === 0 ? 'no successful responses' : `mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms`}, ${totalErrors(result.errors)} errors`);
   return { result, cpuUse, failover: times && victim ? failoverEvent(run, victim, times, result) : null };
 }
 
@@ -269,7 +271,7 @@ export function watchedProcesses(bed: Pick<Testbed, 'servers' | 'targets'>, topo
 }
 
 /** The report's scenario: the load as run, and the order the plan gave. */
-export function localScenario(options: Pick<LocalRunOptions, 'scenario' | 'work'>): ReportScenario {
+export function localScenario(options: Pick<LocalRunOptions, 'scenario' | 'work' | 'maxErrors'>): ReportScenario {
   const { scenario } = options;
   return {
     name: scenario.name,
@@ -282,6 +284,7 @@ export function localScenario(options: Pick<LocalRunOptions, 'scenario' | 'work'
     runners: 1,
     order: RUN_ORDER_DESCRIPTION,
     serverSettings: options.work ? { work: options.work } : {},
+    ...(options.maxErrors === undefined ? {} : { maxErrors: options.maxErrors }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { decodeHistogram, mergeResults } from '../../loadtest/index.js';
 import type { LoadResult, TimelinePoint } from '../../loadtest/types.js';
+import { DEFAULT_MAX_ERRORS, failedShare, isSaturated, totalErrors } from '../../loadtest/verdict.js';
 import { BASELINE_TOPOLOGY, TOPOLOGIES } from '../topologies.js';
 import { confidenceInterval95, median } from './statistics.js';
 import {
@@ -31,8 +32,9 @@ export function buildReport(input: ReportInput): Report {
 
   const byTopology = groupBy(results, (r) => r.topology);
   const names = [...byTopology.keys()].sort((a, b) => topologyRank(a) - topologyRank(b) || a.localeCompare(b));
+  const maxErrors = scenario.maxErrors ?? DEFAULT_MAX_ERRORS;
   const drafts = names.map((name) => ({
-    ...summarizeTopology(name, byTopology.get(name) ?? [], failover.find((f) => f.topology === name)),
+    ...summarizeTopology(name, byTopology.get(name) ?? [], failover.find((f) => f.topology === name), maxErrors),
     ...summarizeCpuUse(cpuUse.filter((c) => c.topology === name)),
   }));
   const baseline = drafts.find((t) => t.name === BASELINE_TOPOLOGY);
@@ -43,7 +45,7 @@ export function buildReport(input: ReportInput): Report {
   return { schema: REPORT_SCHEMA, createdAt: createdAt.toISOString(), scenario, environment, topologies };
 }
 
-function summarizeTopology(name: string, results: readonly LoadResult[], failover: FailoverEvent | undefined): TopologyReport {
+function summarizeTopology(name: string, results: readonly LoadResult[], failover: FailoverEvent | undefined, maxErrors: number): TopologyReport {
   const byTrial = groupBy(results, (r) => r.trial);
   const trialNumbers = [...byTrial.keys()].sort((a, b) => a - b);
   const trials = trialNumbers.map((trial) => ({ trial, merged: mergeResults(byTrial.get(trial) ?? []) }));
@@ -58,21 +60,32 @@ function summarizeTopology(name: string, results: readonly LoadResult[], failove
       .map(([id, n]) => [id, answered > 0 ? n / answered : 0]),
   );
   const failoverTrial = failover && trials.find((t) => t.trial === failover.trial);
+  const failoverSummary = failover && failoverTrial ? summarizeFailover(failover, failoverTrial.merged) : undefined;
+  const throughput = median(trialThroughputRps);
+  const offered = all.rate === null ? null : median(trials.map((t) => t.merged.rate ?? 0));
+  const share = failedShare(all, failoverSummary?.drillErrors ?? 0);
   return {
     name,
     trials: trials.length,
     runners: Math.max(...[...byTrial.values()].map((rs) => rs.length)),
-    throughputRps: { median: median(trialThroughputRps), ciLow: interval?.low ?? null, ciHigh: interval?.high ?? null },
+    throughputRps: { median: throughput, ciLow: interval?.low ?? null, ciHigh: interval?.high ?? null },
     trialThroughputRps,
     ratioToSingle: null,
+    offeredRps: offered,
+    saturated: isSaturated(throughput, offered),
+    failed: share > maxErrors,
+    failedShare: share,
+    due: all.due,
+    notSent: all.notSent,
     requests: all.requests,
     latencyUs: all.latencyUs,
+    ...(all.sendLagUs === undefined ? {} : { sendLagUs: all.sendLagUs }),
     latencySpectrumUs: spectrum(all.histogram),
     errors,
     backends,
     // Without the per-second histograms: the report keeps their p99s, not the samples.
     timelines: trials.map((t) => ({ trial: t.trial, points: t.merged.timeline.map(({ t: s, rps, p99Us, errors }) => ({ t: s, rps, p99Us, errors })) })),
-    ...(failover && failoverTrial ? { failover: summarizeFailover(failover, failoverTrial.merged) } : {}),
+    ...(failoverSummary ? { failover: failoverSummary } : {}),
   };
 }
 
@@ -87,6 +100,10 @@ export function summarizeFailover(event: FailoverEvent, trial: LoadResult): Fail
   const recovered = timeline.find(
     (p: TimelinePoint) => (p.t - 1) * 1000 >= backFromMs && p.errors === 0 && p.rps >= RECOVERED_FRACTION * baselineRps,
   );
+  // The drill's own errors: from the second of the kill until recovered (or the trial's end).
+  const drillErrors = timeline
+    .filter((p) => p.t > killSecond && (recovered === undefined || p.t <= recovered.t))
+    .reduce((n, p) => n + p.errors, 0);
   return {
     trial: event.trial,
     backend: event.backend,
@@ -96,6 +113,7 @@ export function summarizeFailover(event: FailoverEvent, trial: LoadResult): Fail
       ? {}
       : { servingAgainMs: event.servingAgainAtMs === null ? null : event.servingAgainAtMs - event.killedAtMs }),
     errors: totalErrors(trial.errors),
+    drillErrors,
     recoveryMs: recovered ? Math.round(recovered.t * 1000 - event.killedAtMs) : null,
   };
 }
@@ -123,10 +141,6 @@ function spectrum(encoded: string): SpectrumPoint[] {
     percentile,
     us: percentile === 0 ? histogram.minNonZeroValue : histogram.getValueAtPercentile(percentile),
   }));
-}
-
-export function totalErrors(errors: LoadResult['errors']): number {
-  return errors.connect + errors.timeout + errors.reset + errors.status4xx + errors.status5xx;
 }
 
 function topologyRank(name: string): number {

@@ -17,7 +17,8 @@
  *   (throughput with its interval, latency percentile spectrum on log scales, timeline); no script.
  * - `writeReportFiles(dir, report)`: writes `report.json`, `report.md`, `report.html` into `dir`.
  */
-export { buildReport, summarizeFailover, totalErrors } from './build-report.js';
+export { buildReport, summarizeFailover } from './build-report.js';
+export { totalErrors } from '../../loadtest/verdict.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
 export { writeReportFiles, type ReportFiles } from './write.js';

@@ -2,8 +2,9 @@
  * The report's tables, built once and rendered both as Markdown and as HTML so the two files
  * always say the same thing.
  */
+import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, lagWarning } from '../../loadtest/verdict.js';
 import { SEED_CLAIM, count, describeCpuLimits, interval, ms, percent, ratio, rps, seconds } from './format.js';
-import type { Report } from './types.js';
+import type { Report, TopologyReport } from './types.js';
 
 export interface ReportTable {
   readonly id: string;
@@ -15,21 +16,36 @@ export interface ReportTable {
   readonly rows: readonly (readonly string[])[];
 }
 
-/** The seed's table: average response time and throughput, as the blog reported them. */
+/** The seed's table: average response time and throughput, as the blog reported them, and whether to trust them. */
 export function seedTable(report: Report): ReportTable {
+  const warnings = report.topologies.flatMap((t) => {
+    const lag = t.sendLagUs === undefined ? null : lagWarning(t.sendLagUs.p50, t.latencyUs.p50);
+    return lag === null ? [] : [`Warning, ${t.name}: ${lag}.`];
+  });
   return {
     id: 'summary',
     title: 'Summary',
-    note: `The seed's claim, for comparison: ${SEED_CLAIM.map((s) => `${s.topology} ${s.avgMs} ms / ${count(s.rps)} req/s`).join('; ')}.`,
-    headers: ['topology', 'average response time (ms)', 'throughput (req/s)'],
-    numeric: [false, true, true],
-    rows: report.topologies.map((t) => [t.name, ms(t.latencyUs.mean), rps(t.throughputRps.median)]),
+    note: [`The seed's claim, for comparison: ${SEED_CLAIM.map((s) => `${s.topology} ${s.avgMs} ms / ${count(s.rps)} req/s`).join('; ')}.`, ...warnings].join(' '),
+    headers: ['topology', 'average response time (ms)', 'throughput (req/s)', 'status'],
+    numeric: [false, true, true, false],
+    rows: report.topologies.map((t) => [t.name, t.requests === 0 ? 'no successful responses' : ms(t.latencyUs.mean), rps(t.throughputRps.median), status(report, t)]),
   };
+}
+
+/** `ok`, or what makes the topology's numbers not what they seem: failed, saturated. */
+function status(report: Report, t: TopologyReport): string {
+  const marks = [
+    ...(t.failed ? [describeFailure(t.failedShare, report.scenario.maxErrors ?? DEFAULT_MAX_ERRORS)] : []),
+    ...(t.saturated && t.offeredRps !== null ? [describeSaturation(t.throughputRps.median, t.offeredRps)] : []),
+  ];
+  return marks.length === 0 ? 'ok' : marks.join('; ');
 }
 
 /** The tables after the seed's: throughput over trials, latency, errors, backends, failover. */
 export function detailTables(report: Report): ReportTable[] {
   const t = report.topologies;
+  const open = report.scenario.mode === 'open';
+  const lagged = t.some((x) => x.sendLagUs !== undefined);
   const tables: ReportTable[] = [
     {
       id: 'throughput',
@@ -42,19 +58,24 @@ export function detailTables(report: Report): ReportTable[] {
     {
       id: 'latency',
       title: 'Latency (ms)',
-      note: 'From the histogram merged over all trials and runners; percentiles are never averaged.',
-      headers: ['topology', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'],
-      numeric: [false, true, true, true, true, true, true],
-      rows: t.map((x) => [x.name, ...[x.latencyUs.mean, x.latencyUs.p50, x.latencyUs.p90, x.latencyUs.p99, x.latencyUs.p999, x.latencyUs.max].map(ms)]),
+      note: `Of the successful responses, from the histogram merged over all trials and runners; percentiles are never averaged.${lagged ? " Send lag: the load generator's own delay in sending a request that was due on a free connection; it is part of the latency." : ''}`,
+      headers: ['topology', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max', ...(lagged ? ['send lag p50', 'send lag p99'] : [])],
+      numeric: [false, true, true, true, true, true, true, true, true],
+      rows: t.map((x) => [
+        x.name,
+        ...[x.latencyUs.mean, x.latencyUs.p50, x.latencyUs.p90, x.latencyUs.p99, x.latencyUs.p999, x.latencyUs.max].map(ms),
+        ...(lagged ? [x.sendLagUs?.p50, x.sendLagUs?.p99].map((us) => (us === undefined ? '' : ms(us))) : []),
+      ]),
     },
     {
       id: 'errors',
       title: 'Errors',
-      headers: ['topology', 'requests', 'connect', 'timeout', 'reset', '4xx', '5xx', 'total'],
-      numeric: [false, true, true, true, true, true, true, true],
+      note: `Due: the requests of the measured windows${open ? ' (whose intended send time fell in them)' : ''}; each ended successful, failed${open ? ', or not sent (still waiting for a connection at the end)' : ''}.`,
+      headers: ['topology', 'due', 'successful', 'connect', 'timeout', 'reset', '4xx', '5xx', 'total', ...(open ? ['not sent'] : [])],
+      numeric: [false, true, true, true, true, true, true, true, true, true],
       rows: t.map((x) => [
         x.name,
-        ...[x.requests, x.errors.connect, x.errors.timeout, x.errors.reset, x.errors.status4xx, x.errors.status5xx, x.errors.total].map(count),
+        ...[x.due, x.requests, x.errors.connect, x.errors.timeout, x.errors.reset, x.errors.status4xx, x.errors.status5xx, x.errors.total, ...(open ? [x.notSent] : [])].map(count),
       ]),
     },
     {
@@ -91,9 +112,9 @@ export function detailTables(report: Report): ReportTable[] {
     tables.push({
       id: 'failover',
       title: 'Failover',
-      note: 'One backend killed (SIGKILL) during a trial and started again; times from the start of the measured part. Serving again: from the kill until the restarted server answered its first request through the balancer. Recovered: from the kill to the end of the first whole second after the restart with no errors and at least 90% of the throughput before the kill.',
-      headers: ['topology', 'trial', 'backend killed', 'killed at', 'restarted at', 'errors', 'serving again after', 'recovered after'],
-      numeric: [false, true, false, true, true, true, true, true],
+      note: 'One backend killed (SIGKILL) during a trial and started again; times from the start of the measured part. Serving again: from the kill until the restarted server answered its first request through the balancer. Recovered: from the kill to the end of the first whole second after the restart with no errors and at least 90% of the throughput before the kill. Errors from the kill until recovered, caused by the drill, and do not count against --max-errors.',
+      headers: ['topology', 'trial', 'backend killed', 'killed at', 'restarted at', 'errors', 'caused by the drill', 'serving again after', 'recovered after'],
+      numeric: [false, true, false, true, true, true, true, true, true],
       rows: failovers.map(({ name, f }) => [
         name,
         String(f.trial),
@@ -101,6 +122,7 @@ export function detailTables(report: Report): ReportTable[] {
         seconds(f.killedAtMs, 2),
         f.restartedAtMs === null ? 'not restarted' : seconds(f.restartedAtMs, 2),
         count(f.errors),
+        count(f.drillErrors),
         f.servingAgainMs === undefined ? 'n/a' : f.servingAgainMs === null ? 'not within the trial' : seconds(f.servingAgainMs, 2),
         f.recoveryMs === null ? 'not within the trial' : seconds(f.recoveryMs, 2),
       ]),

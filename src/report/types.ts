@@ -23,6 +23,9 @@ export interface ReportScenario {
   readonly order?: string;
   /** Settings of the servers under test, e.g. `{ work: '200us' }`. */
   readonly serverSettings?: Readonly<Record<string, string>>;
+  /** A topology whose failed requests exceed this share of its due ones failed (`--max-errors`).
+   * @default 0.01 */
+  readonly maxErrors?: number;
 }
 
 /** CPU limits applied to the hello servers. */
@@ -95,6 +98,9 @@ export interface FailoverSummary {
   readonly servingAgainMs?: number | null;
   /** Failed requests in that trial. */
   readonly errors: number;
+  /** Of those, the ones in the seconds from the kill until recovered (or the trial's end): what
+   * the drill is expected to cause, counted apart from `--max-errors`. */
+  readonly drillErrors: number;
   /**
    * From the kill to the end of the first whole second, after the restart, with no errors and
    * at least 90% of the throughput before the kill; null if that never happened in the trial.
@@ -124,10 +130,24 @@ export interface TopologyReport {
   readonly trialThroughputRps: readonly number[];
   /** Median throughput over the baseline's (`single`); null without a baseline. */
   readonly ratioToSingle: number | null;
-  /** Successful and failed requests measured, all trials. */
+  /** Open loop: the offered rate (median over trials, runners summed); null in closed loop. */
+  readonly offeredRps: number | null;
+  /** Open loop: the median throughput fell short of the offered rate (verdict.ts, SATURATED_BELOW). */
+  readonly saturated: boolean;
+  /** Failed requests (the failover drill's apart) exceeded `scenario.maxErrors` of the due ones,
+   * or none succeeded. */
+  readonly failed: boolean;
+  /** Failed requests (the failover drill's apart) over the due ones, all trials. */
+  readonly failedShare: number;
+  /** The window's requests, all trials (LoadResult.due), and those never sent (the backlog). */
+  readonly due: number;
+  readonly notSent: number;
+  /** Successful responses, all trials. */
   readonly requests: number;
-  /** From the histogram merged over all trials and runners. */
+  /** Of the successful responses, from the histogram merged over all trials and runners. */
   readonly latencyUs: LatencySummary;
+  /** Open loop: the load generator's own send lag, merged over all trials and runners. */
+  readonly sendLagUs?: LatencySummary;
   /** Percentile spectrum of the merged histogram, for the log-scale chart. */
   readonly latencySpectrumUs: readonly SpectrumPoint[];
   readonly errors: ErrorCounts & { readonly total: number };

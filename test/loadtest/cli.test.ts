@@ -62,6 +62,7 @@ describe('clusterbench load', () => {
   it.each([
     [['URL', '--connections', '-3'], '--connections'],
     [['URL', '--bogus'], '--bogus'],
+    [['URL', '--max-errors', 'few'], '--max-errors'],
   ])('%j: exit 2, one error line naming %s, nothing written', async (args, option) => {
     const out = join(work, 'never.json');
     const r = await clusterbench('load', ...args.map((a) => (a === 'URL' ? server.url : a)), '--out', out);
@@ -79,11 +80,46 @@ describe('clusterbench load', () => {
     expect(r.code, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout) as LoadResult;
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(printed);
-    expect(printed).toMatchObject({ schema: 'clusterbench/load-result@1', topology: 'single', trial: 2, runner: 1, mode: 'closed', connections: 3, durationMs: 600, warmupMs: 200 });
+    expect(printed).toMatchObject({ schema: 'clusterbench/load-result@2', topology: 'single', trial: 2, runner: 1, mode: 'closed', connections: 3, durationMs: 600, warmupMs: 200 });
     expect(printed.requests).toBeGreaterThan(0);
     expect(printed.backends).toEqual({ fixture: printed.requests });
-    expect(r.stderr).toContain(`requests      ${printed.requests}`);
+    expect(r.stderr).toContain(`requests      ${printed.due} due, ${printed.sent} sent; ${printed.requests} successful`);
     expect(r.stderr).toMatch(/latency\s+mean \S+\s+p50/);
+  });
+
+  it('a target answering 502 to everything: no throughput, every request an error, exit 1 unless --max-errors allows it', async () => {
+    const failing = await startFixtureServer((socket) => socket.write(response(502, 'bad gateway')));
+    try {
+      const args = ['load', failing.url, '-c', '2', '-d', '400ms', '-w', '0', '--workers', '1', '--json'];
+      const [strict, lenient] = await Promise.all([clusterbench(...args), clusterbench(...args, '--max-errors', '100%')]);
+      expect(strict.code, strict.stderr).toBe(1);
+      const result = JSON.parse(strict.stdout) as LoadResult;
+      expect([result.requests, result.throughputRps]).toEqual([0, 0]);
+      expect(result.errors.status5xx).toBe(result.due);
+      expect(result.errorRps).toBeGreaterThan(10);
+      expect(strict.stderr).toContain('no successful responses');
+      expect(strict.stderr).toContain('failed: 100% of requests failed (--max-errors 1%)');
+      expect(lenient.code, lenient.stderr).toBe(0);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('says when an open loop could not keep up: saturated, the backlog not sent', async () => {
+    const slow = await startFixtureServer((socket) => setTimeout(() => socket.write(response(200)), 50));
+    try {
+      // 2 connections of one request per 50 ms serve 40 req/s at most; 200 are offered.
+      const r = await clusterbench('load', slow.url, '-c', '2', '--rate', '200', '-d', '1s', '-w', '0', '--workers', '1', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout) as LoadResult;
+      expect(result.throughputRps).toBeLessThan(45);
+      expect(result.notSent).toBeGreaterThan(100);
+      expect(r.stderr).toMatch(/saturated: achieved \d+ of 200 req\/s offered/);
+      expect(r.stderr).toContain(`200 due, ${result.sent} sent, ${result.notSent} not sent`);
+      expect(r.stderr).toMatch(/send lag\s+p50 \S+\s+p99/);
+    } finally {
+      await slow.close();
+    }
   });
 });
 
@@ -97,13 +133,16 @@ describe('clusterbench merge', () => {
       clusterbench('load', `http://127.0.0.1:${await refusedPort()}/`, '-c', '2', '-d', '400ms', '-w', '0', '--workers', '1', '--out', down),
       clusterbench('merge', runner0, join(ROOT, 'package.json')),
     ]);
-    expect(downRun.code, downRun.stderr).toBe(0);
+    // Every request failed: exit 1, said so, and no made-up latencies.
+    expect(downRun.code, downRun.stderr).toBe(1);
+    expect(downRun.stderr).toContain('latency       no successful responses');
+    expect(downRun.stderr).toContain('failed: 100% of requests failed (--max-errors 1%)');
     const downResult = JSON.parse(readFileSync(down, 'utf8')) as LoadResult;
     expect(r0.requests).toBeGreaterThan(0);
     expect(downResult.requests).toBe(0);
     expect(downResult.errors.connect).toBeGreaterThan(2);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('package.json: not a clusterbench/load-result@1 result');
+    expect(bad.stderr).toContain('package.json: not a clusterbench/load-result@2 result');
     // Another target is another run: refused, not summed.
     const other = await clusterbench('merge', runner0, down);
     expect(other.code).toBe(2);

@@ -35,8 +35,12 @@ function resultOf(perSecond: number[][], overrides: Partial<LoadResult> = {}): L
     warmupMs: 0,
     startedAt: '2026-01-01T00:00:00.000Z',
     startSkewMs: 0,
+    due: requests,
+    sent: requests,
+    notSent: 0,
     requests,
     throughputRps: requests / perSecond.length,
+    errorRps: 15 / perSecond.length,
     latencyUs: summarizeHistogram(total),
     errors: { connect: 1, timeout: 2, reset: 3, status4xx: 4, status5xx: 5 },
     backends: { a: requests - 1, b: 1 },
@@ -83,15 +87,17 @@ describe('mergeResults', () => {
     expect(merged.timeline[1].p99Us).toBe(secondTwo.getValueAtPercentile(99));
   });
 
-  it('merges open-loop service times and late sends; refuses to mix open and closed loops', () => {
+  it('merges open-loop service times and send lags, sums the counts; refuses to mix open and closed loops', () => {
     const open = (values: number[][]) => {
-      const r = resultOf(values, { mode: 'open', rate: 100 });
-      return { ...r, serviceHistogram: r.histogram, serviceTimeUs: r.latencyUs, lateSends: 3 };
+      const r = resultOf(values, { mode: 'open', rate: 100, due: 10, sent: 8, notSent: 2, errorRps: 1.5 });
+      return { ...r, serviceHistogram: r.histogram, serviceTimeUs: r.latencyUs, sendLagHistogram: r.histogram, sendLagUs: r.latencyUs };
     };
     const merged = mergeResults([open(first), open(second)]);
     expect(merged.rate).toBe(200);
-    expect(merged.lateSends).toBe(6);
+    expect([merged.due, merged.sent, merged.notSent, merged.errorRps]).toEqual([20, 16, 4, 3]);
     expect(merged.serviceTimeUs).toEqual(merged.latencyUs);
+    expect(merged.sendLagUs).toEqual(merged.latencyUs);
+    expect(mergeResults([open(first), { ...open(second), sendLagHistogram: undefined }]).sendLagUs).toBeUndefined();
     expect(() => mergeResults([open(first), resultOf(second)])).toThrow(/closed-loop and open-loop/);
     expect(() => mergeResults([])).toThrow(/no results/);
   });

@@ -80,6 +80,20 @@ describe('ResponseParser', () => {
     expect([parser.status, parser.closeAfter]).toEqual([503, true]);
   });
 
+  it.each([
+    ['HTTP/1.1', 'close, x-foo', true],
+    ['HTTP/1.1', 'x-foo ,Close', true],
+    ['HTTP/1.1', 'keep-alive, close', true],
+    ['HTTP/1.1', 'x-close, closed', false],
+    ['HTTP/1.0', 'x-foo, Keep-Alive', false],
+    ['HTTP/1.0', 'x-foo', true],
+  ])('%s Connection: %s (a token list) means close: %s', (version, value, closes) => {
+    const parser = new ResponseParser(new BackendTable());
+    const bytes = Buffer.from(`${version} 200 OK\r\nConnection: ${value}\r\nContent-Length: 1\r\n\r\nx`, 'latin1');
+    expect(parser.feed(bytes, 0, bytes.length)).toBe(bytes.length);
+    expect(parser.closeAfter).toBe(closes);
+  });
+
   it('skips an interim 1xx head and reports the final response', () => {
     const parser = new ResponseParser(new BackendTable());
     const text = 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n' + HELLO;

@@ -99,6 +99,7 @@ describe('clusterbench local: flags', () => {
     [{ cpusPerServer: '-0.25' }, /--cpus-per-server: "-0.25" must be a number greater than zero/],
     [{ duration: '-5s' }, /--duration: "-5s" is not a duration/],
     [{ connections: '0' }, /--connections: "0" must be a whole number/],
+    [{ maxErrors: '101%' }, /--max-errors: "101%" is not a percentage from 0% to 100%/],
   ])('rejects %o', (flags, message) => {
     expect(() => parseLocalFlags({ ...base, ...flags })).toThrow(UsageError);
     expect(() => parseLocalFlags({ ...base, ...flags })).toThrow(message);
@@ -110,6 +111,7 @@ describe('clusterbench local: flags', () => {
     expect(options.work).toBe('200us');
     expect(options.cpusPerServer).toBe(0.25);
     expect(options.topologies).toEqual(['single', 'nginx', 'rpc-gateway']);
+    expect(parseLocalFlags({ ...base, maxErrors: '2.5%' }).maxErrors).toBe(0.025);
   });
 });
 

@@ -33,6 +33,8 @@ export function loadResult(spec: ResultSpec): LoadResult {
   };
   histogram.destroy();
   const seconds = Math.round(durationMs / 1000);
+  const errors = { connect: 0, timeout: 0, reset: 0, status4xx: 0, status5xx: 0, ...spec.errors };
+  const failed = Object.values(errors).reduce((a, b) => a + b, 0);
   return {
     schema: LOAD_RESULT_SCHEMA,
     topology: spec.topology,
@@ -46,10 +48,14 @@ export function loadResult(spec: ResultSpec): LoadResult {
     warmupMs: 1000,
     startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, spec.trial * 10)).toISOString(),
     startSkewMs: 0,
+    due: spec.latenciesUs.length + failed,
+    sent: spec.latenciesUs.length + failed,
+    notSent: 0,
     requests: spec.latenciesUs.length,
     throughputRps: spec.throughputRps,
+    errorRps: (failed * 1000) / durationMs,
     latencyUs: summary,
-    errors: { connect: 0, timeout: 0, reset: 0, status4xx: 0, status5xx: 0, ...spec.errors },
+    errors,
     backends: spec.backends ?? { [`${spec.topology}-a`]: spec.latenciesUs.length },
     timeline:
       spec.timeline ??

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildReport, renderHtml, renderMarkdown, writeReportFiles, type ReportInput } from '../../src/report/index.js';
 import { confidenceInterval95, median } from '../../src/report/statistics.js';
+import type { LoadResult } from '../../loadtest/types.js';
 import { loadResult, repeat } from './load-results.js';
 
 const scenario: ReportInput['scenario'] = {
@@ -132,7 +133,57 @@ describe('buildReport', () => {
       failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainAtMs: 5600 }],
     }).topologies[0].failover;
     // Second 7 (6 s to 7 s) is the first whole second after the restart at >= 90% of 1000 req/s.
-    expect(failover).toEqual({ trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainMs: 1400, errors: 3, recoveryMs: 2800 });
+    expect(failover).toEqual({ trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainMs: 1400, errors: 3, drillErrors: 3, recoveryMs: 2800 });
+  });
+
+  it('counts the failover drill\'s errors apart from --max-errors, but not errors outside it', () => {
+    const report = (errorsPerSecond: number[]) => {
+      const timeline = errorsPerSecond.map((errors, i) => ({ t: i + 1, rps: 1000, p99Us: 1000, errors }));
+      const reset = errorsPerSecond.reduce((a, b) => a + b, 0);
+      return buildReport({
+        scenario,
+        environment,
+        results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 1000, latenciesUs: repeat(100, 1000), errors: { reset }, timeline, durationMs: 6000 })],
+        failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 2500, restartedAtMs: 3500 }],
+      }).topologies[0];
+    };
+    // 50 errors in the kill's second (3) and the next: the drill's; recovered in second 5.
+    expect(report([0, 0, 30, 20, 0, 0])).toMatchObject({ failed: false, failover: { errors: 50, drillErrors: 50 } });
+    // 30 more in the first second, before the kill: 3% of the 1080 due.
+    const failing = report([30, 0, 30, 20, 0, 0]);
+    expect(failing).toMatchObject({ failed: true, failover: { errors: 80, drillErrors: 50 } });
+    expect(failing.failedShare).toBeCloseTo(30 / 1080, 6);
+  });
+
+  it('marks failed and saturated topologies in the first table, and warns of send lag', () => {
+    const open = (topology: string, throughputRps: number, spec: Partial<LoadResult>) => ({
+      ...loadResult({ topology, trial: 1, throughputRps, latenciesUs: repeat(1000, 5000) }),
+      mode: 'open' as const,
+      rate: 1000,
+      ...spec,
+    });
+    const lag = (p50: number) => ({ mean: p50, p50, p90: p50, p99: 2 * p50, p999: 2 * p50, max: 2 * p50 });
+    const marked = buildReport({
+      scenario: { ...scenario, mode: 'open', rate: 1000, trials: 1 },
+      environment,
+      results: [
+        open('single', 990, { sendLagUs: lag(50) }),
+        open('nginx', 0, { requests: 0, due: 5000, errors: { connect: 0, timeout: 0, reset: 0, status4xx: 0, status5xx: 5000 }, sendLagUs: lag(50) }),
+        open('rpc-gateway', 400, { notSent: 3000, due: 8000, sendLagUs: lag(300) }),
+      ],
+    });
+    const [single, nginx, gateway] = marked.topologies;
+    expect([single.failed, single.saturated]).toEqual([false, false]);
+    expect([nginx.failed, nginx.saturated]).toEqual([true, true]);
+    expect([gateway.failed, gateway.saturated, gateway.offeredRps]).toEqual([false, true, 1000]);
+    const md = renderMarkdown(marked);
+    expect(md).toContain('| single | 1.00 | 990 | ok |');
+    expect(md).toContain('| nginx | no successful responses | 0 | failed: 100% of requests failed (--max-errors 1%); saturated: achieved 0 of 1,000 req/s offered |');
+    expect(md).toContain('| rpc-gateway | 1.00 | 400 | saturated: achieved 400 of 1,000 req/s offered |');
+    // Lag p50 300 us against a latency p50 of 1 ms: more than 10%; 50 us is not.
+    expect(md).toContain('Warning, rpc-gateway: the load generator sent late: send lag p50 300 us');
+    expect(md).not.toContain('Warning, single');
+    expect(md).toMatch(/\| rpc-gateway \| 1\.00 \| 1\.00 \| 1\.00 \| 1\.00 \| 1\.00 \| 1\.00 \| 0\.30 \| 0\.60 \|/);
   });
 });
 
@@ -142,8 +193,10 @@ describe('rendering', () => {
   it('puts the seed table first in Markdown, then the details', () => {
     const md = renderMarkdown(report);
     const firstTable = md.split('\n').findIndex((l) => l.startsWith('|'));
-    expect(md.split('\n')[firstTable]).toBe('| topology | average response time (ms) | throughput (req/s) |');
-    expect(md).toMatch(/\| single \| 2\.00 \| 1,100 \|/);
+    expect(md.split('\n')[firstTable]).toBe('| topology | average response time (ms) | throughput (req/s) | status |');
+    // single: 6 failed requests (3 5xx, 3 resets) of 156 due.
+    expect(md).toContain('| single | 2.00 | 1,100 | failed: 3.85% of requests failed (--max-errors 1%) |');
+    expect(md).toContain('| nginx | 1.50 | 2,200 | ok |');
     expect(md).toMatch(/\| nginx \| 2,200 \| .* \| 2\.00x \|/);
     expect(md.indexOf('## Throughput over trials')).toBeGreaterThan(firstTable);
     for (const section of ['## Latency', '## Errors', '## Backends', '## Environment']) expect(md).toContain(section);
