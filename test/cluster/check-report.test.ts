@@ -89,10 +89,22 @@ describe('check-report.mjs', () => {
     ['a low ratio', report(three({ nginx: { ratio: 2.4 } })), ['--min-ratio', '2.5'], 'nginx: 2.40x single, expected >= 2.5x'],
     ['no failover', report(three()), ['--failover', 'nginx'], 'nginx: no failover in the report'],
     [
-      'a replacement that never served',
+      'a replacement that never served (no fourth backend)',
+      report(three({ nginx: { failover: { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 6000, recoveryMs: null, errors: 0 } } })),
+      ['--failover', 'nginx', '--backends', '3'],
+      'nginx: answered from 3 backends across the kill of hello-a, expected 4 (the replacement too)',
+    ],
+    [
+      'a replacement that never served (servingAgainMs null)',
       report(three({ nginx: { failover: { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 6000, servingAgainMs: null, recoveryMs: null, errors: 0 } } })),
       ['--failover', 'nginx'],
       'its replacement never answered through the balancer',
+    ],
+    [
+      'no recovery',
+      report(three({ nginx: { failover: { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 6000, recoveryMs: null, errors: 0 } } })),
+      ['--failover', 'nginx', '--recovered', 'nginx'],
+      'nginx: killed hello-a, did not recover within the trial',
     ],
   ])('fails on %s, saying what', (_what, body, args, message) => {
     const r = check(body, ...(args as string[]));
@@ -118,9 +130,10 @@ describe('check-report.mjs', () => {
   });
 
   it('prints allowed errors and a failover without failing', () => {
-    const failover = { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 5000, servingAgainMs: 2600, recoveryMs: 4000, errors: 2 };
-    const r = check(report(three({ nginx: { errorTotal: 2, failover } })), '--failover', 'nginx', '--allow-errors', 'nginx');
-    expect(r.stderr).toContain('nginx: killed hello-a at 3000 ms, replacement ready after 2000 ms, serving again after 2600 ms, recovered after 4000 ms, 2 errors');
+    const failover = { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 5000, recoveryMs: 4000, errors: 2 };
+    const backends = { 'hello-a': 0.2, 'hello-b': 0.4, 'hello-c': 0.35, 'hello-d': 0.05 };
+    const r = check(report(three({ nginx: { errorTotal: 2, failover, backends } })), '--failover', 'nginx', '--recovered', 'nginx', '--allow-errors', 'nginx', '--backends', '3');
+    expect(r.stderr).toContain('nginx: killed hello-a at 3000 ms; replacement ready after 2000 ms; recovered after 4000 ms; 2 errors');
     expect(r.stderr).toContain('nginx: 2 errors');
     expect(r.status).toBe(0);
   });
