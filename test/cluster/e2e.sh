@@ -49,8 +49,13 @@ finish() {
   if ((status != 0)) && [[ -f $KUBECONFIG_PATH ]]; then
     log "FAILED (exit $status): what the cluster looked like"
     kubectl_ get nodes,pods -A -o wide >&2 || true
-    kubectl_ -n "$NAMESPACE" get benchmarks,jobs,events --sort-by=.metadata.creationTimestamp >&2 || true
-    kubectl_ -n "$NAMESPACE" logs deployment/clusterbench-controller --tail=40 >&2 || true
+    kubectl_ -n "$NAMESPACE" get benchmarks,jobs >&2 || true
+    kubectl_ -n "$NAMESPACE" get events --sort-by=.metadata.creationTimestamp >&2 || true
+    local deployment
+    for deployment in clusterbench-controller rpc-gateway nginx; do
+      log "logs of deployment/$deployment"
+      kubectl_ -n "$NAMESPACE" logs "deployment/$deployment" --all-containers --prefix --tail=40 >&2 || true
+    done
   fi
   rm -rf "$WORK_DIR"
   if [[ ${KEEP_CLUSTER:-0} == 1 ]]; then
