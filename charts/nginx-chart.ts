@@ -15,6 +15,7 @@ export class NginxChart extends ClusterbenchChart {
       upstream: helloHeadlessDns(HELLO_HTTP.number),
       resolver: nginx.resolver,
       resolveUpstreams: nginx.resolveUpstreams,
+      reresolverImage: this.images.bench,
       upstreamKeepalive: nginx.upstreamKeepalive,
     });
   }

@@ -46,7 +46,7 @@ export interface ClusterbenchConfig {
     readonly upstreamKeepalive: number;
     /** DNS server nginx re-resolves the headless Service with. */
     readonly resolver: string;
-    /** Re-resolve the hello pods while running (`server ... resolve`, nginx 1.27.3 or newer); false: only at start. */
+    /** Re-resolve the hello pods while running (`server ... resolve`, nginx 1.27.3 or newer); false: a sidecar reloads nginx when they change. */
     readonly resolveUpstreams: boolean;
   };
   readonly rpcGateway: ResourceConfig & { readonly balancer: GatewayBalancer };

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
 import { parseCpuMillis } from '../config/quantities.js';
 import { renderNginxConfig } from '../nginx/nginx-config.js';
-import { TOPOLOGY_SERVICES } from '../api/objects.js';
+import { restrictedContainerSecurityContext, TOPOLOGY_SERVICES } from '../api/objects.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 export const NGINX_HTTP: NamedPort = { name: 'http', number: TOPOLOGY_SERVICES.nginx.port };
@@ -22,11 +23,15 @@ export interface NginxBalancerProps {
   /** DNS server that re-resolves `upstream` (the cluster DNS). */
   readonly resolver: string;
   /**
-   * Re-resolve `upstream` while running, so a replaced pod joins (nginx 1.27.3 or newer). Older
-   * nginx resolves it once at start: it needs a ready hello pod to start and keeps those addresses.
+   * Re-resolve `upstream` while running, so a replaced pod joins: nginx 1.27.3 or newer does it
+   * itself (`server ... resolve`). False, for an older nginx, which resolves names only when it
+   * loads its config: a `reresolver` container (src/nginx/reresolve.ts, from `reresolverImage`)
+   * reloads nginx when the addresses change.
    * @default true
    */
   readonly resolveUpstreams?: boolean;
+  /** The bench image (Node and build/), for the `reresolver` container. Required when resolveUpstreams is false. @default none */
+  readonly reresolverImage?: string;
   /** @default 128 */
   readonly upstreamKeepalive?: number;
   /** @default one per CPU of the limit, rounded up: nginx's `auto` would count the node's CPUs */
@@ -48,6 +53,9 @@ export class NginxBalancer extends Construct {
     super(scope, id);
     const name = props.name ?? TOPOLOGY_SERVICES.nginx.name;
     const resolveUpstreams = props.resolveUpstreams ?? true;
+    if (!resolveUpstreams && !props.reresolverImage) {
+      throw new Error(`NginxBalancer ${name}: resolveUpstreams false needs a reresolverImage (nginx "${props.image}" would keep the addresses it resolved at start)`);
+    }
     const workerProcesses = props.workerProcesses ?? Math.ceil(parseCpuMillis('cpu', props.resources.cpu) / 1000);
     const config = renderNginxConfig({
       listen: String(NGINX_HTTP.number),
@@ -70,10 +78,35 @@ export class NginxBalancer extends Construct {
       command: ['nginx', '-e', 'stderr', '-c', `${CONFIG_DIR}/nginx.conf`],
       ports: [NGINX_HTTP],
       readiness: { path: '/nginx-healthz', port: NGINX_HTTP.number },
-      writablePaths: [RUN_DIR],
       configMapMounts: [{ configMap: this.configMap, path: CONFIG_DIR }],
       podAnnotations: { 'clusterbench.dev/config-sha256': createHash('sha256').update(config).digest('hex') },
     });
+    // The run folder holds the pid file, which the reresolver reads.
+    const run = kplus.Volume.fromEmptyDir(this, 'Run', 'run', { sizeLimit: Size.mebibytes(64) });
+    this.workload.deployment.containers[0].mount(RUN_DIR, run);
+    if (!resolveUpstreams) this.addReresolver(props.reresolverImage!, props.upstream.replace(/:\d+$/, ''), run);
     this.service = this.workload.addService('Service', { name, ports: [NGINX_HTTP] });
+  }
+
+  /** The `reresolver` container: nginx's user, in nginx's process namespace, so it may signal it. */
+  private addReresolver(image: string, host: string, run: kplus.Volume): void {
+    const deployment = this.workload.deployment;
+    const container = deployment.addContainer({
+      name: 'reresolver',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['node', 'build/src/nginx/reresolve.js', '--host', host, '--pid-file', `${RUN_DIR}/nginx.pid`],
+      // One DNS lookup a second; Node itself needs about 45 MiB.
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+        memory: { request: Size.mebibytes(32), limit: Size.mebibytes(96) },
+      },
+    });
+    container.mount(RUN_DIR, run, { readOnly: true });
+    const index = deployment.containers.indexOf(container);
+    ApiObject.of(deployment).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/shareProcessNamespace', true),
+      JsonPatch.replace(`/spec/template/spec/containers/${index}/securityContext`, restrictedContainerSecurityContext(NGINX_UID)),
+    );
   }
 }

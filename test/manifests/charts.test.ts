@@ -233,7 +233,7 @@ describe('charts: topologies', () => {
     expect(checksum(deployment)).not.toBe(checksum(find(synth().objects, 'Deployment', 'nginx')));
   });
 
-  it('nginx before 1.27.3 (nginx.resolveUpstreams=false): the headless name, resolved at start', () => {
+  it('nginx before 1.27.3 (nginx.resolveUpstreams=false): the headless name, resolved when nginx loads its config', () => {
     const conf = find(synth(['nginx.resolveUpstreams=false']).objects, 'ConfigMap', 'nginx-config').data['nginx.conf'];
     expect(conf).toContain('server hello-headless.clusterbench.svc.cluster.local:8080 max_fails=1 fail_timeout=2s;');
     expect(conf).not.toMatch(/zone hello|resolve;/);
