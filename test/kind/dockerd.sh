@@ -11,7 +11,8 @@
 #
 # dockerd with iptables enabled sets the FORWARD policy to DROP when it has to turn ip_forward
 # on, which cuts off every other bridge (test/cluster's cb0). up turns ip_forward on first, so the
-# policy stays as it is; down restores ip_forward's old value. Bridge and iptables stay enabled:
+# policy stays as it is; down restores ip_forward's old value unless test/cluster's cluster is up.
+# Run both under the cluster lock (/tmp/clusterbench-cluster.lock), as make e2e and e2e-kind are. Bridge and iptables stay enabled:
 # kind's network and `RUN npm ci` in images/bench/Dockerfile need them.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -79,7 +80,13 @@ down() {
   ip link del docker0 2>/dev/null || true
   drop_docker_rules filter
   drop_docker_rules nat
-  [[ -f $STATE/ip_forward.saved ]] && sysctl -qw net.ipv4.ip_forward="$(cat "$STATE/ip_forward.saved")"
+  # test/cluster's cluster needs forwarding too: leave it on while that cluster is up (it restores
+  # the value it found when it comes down).
+  if [[ -f $RUN_DIR/up ]]; then
+    log "test/cluster's cluster is up: ip_forward stays on"
+  elif [[ -f $STATE/ip_forward.saved ]]; then
+    sysctl -qw net.ipv4.ip_forward="$(cat "$STATE/ip_forward.saved")"
+  fi
   # Mounts of the exec root (netns, containerd state) go before the folder does.
   awk -v dir="$STATE/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$STATE"

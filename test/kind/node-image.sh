@@ -74,18 +74,18 @@ import_rootfs() {
 # an archive's names from the first of `repositories` and manifest.json it meets, and from
 # manifest.json only the first image's: `repositories` (every name) goes first.
 save_archive() {
-  local out=$1; shift
-  docker save "$@" -o "$out"
-  tar -xf "$out" -C "$STAGE" manifest.json
+  local out=$1 dir=$STAGE/archive; shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  docker save "$@" | tar -xf - -C "$dir"
   jq -c 'map(.RepoTags |= map(if (split("/")[0] | test("[.:]|^localhost$")) then . else "docker.io/" + . end))' \
-    "$STAGE/manifest.json" > "$STAGE/manifest.fixed"
-  mv "$STAGE/manifest.fixed" "$STAGE/manifest.json"
+    "$dir/manifest.json" > "$STAGE/manifest.json"
+  mv "$STAGE/manifest.json" "$dir/manifest.json"
   jq -c 'reduce (.[] | (.Config | split("/") | last | sub("\\.json$"; "")) as $id | .RepoTags[]
       | capture("^(?<repo>.+):(?<tag>[^:/]+)$") | .id = $id) as $t ({}; .[$t.repo][$t.tag] = $t.id)' \
-    "$STAGE/manifest.json" > "$STAGE/repositories"
-  tar --delete -f "$out" manifest.json
-  tar --delete -f "$out" repositories 2>/dev/null || true
-  tar -rf "$out" -C "$STAGE" repositories manifest.json
+    "$dir/manifest.json" > "$dir/repositories"
+  (cd "$dir" && find . -mindepth 1 -maxdepth 1 ! -name repositories ! -name manifest.json -printf '%P\n' | sort |
+    tar -cf "$out" repositories manifest.json -T -)
+  rm -rf "$dir"
 }
 
 # --- programs: kind itself, then what kubeadm's and kind's images run
@@ -199,8 +199,8 @@ FROM $SLIM_BASE
 EOF
 ADDON_IMAGES=("$ETCD_IMAGE" "$COREDNS_IMAGE" "$PAUSE_IMAGE" "$KINDNETD_IMAGE" "$PROVISIONER_IMAGE" "$HELPER_IMAGE")
 
-# --- the node image, tagged by a hash of everything it is made of
-inputs=$( (echo "$KIND_VERSION $K8S_VERSION"; docker image inspect -f '{{.Id}}' "$BASE_IMAGE" \
+# --- the node image, tagged by a hash of everything it is made of (this script included)
+inputs=$( (echo "$KIND_VERSION $K8S_VERSION"; sha256sum < "$0"; docker image inspect -f '{{.Id}}' "$BASE_IMAGE" \
   "$KUBE_REGISTRY"/kube-{apiserver,controller-manager,scheduler,proxy}:"$K8S_VERSION" "${ADDON_IMAGES[@]}"
   sha256sum "$BIN_DIR"/{kubeadm,kubelet,kubectl} | cut -d' ' -f1) | sha256sum | cut -c1-12)
 NODE_IMAGE=$NODE_IMAGE_REPO:$K8S_VERSION-$inputs
