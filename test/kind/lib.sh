@@ -46,5 +46,20 @@ rootfs() {
   echo "$tar"
 }
 
+# import_rootfs REF TAR [CHANGE...]: REF is the root filesystem TAR (from rootfs) as an image, with
+# PATH set and the Dockerfile instructions CHANGE; imported again only when TAR changed.
+import_rootfs() {
+  local ref=$1 tar=$2 change args=(); shift 2
+  for change in 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$@"; do args+=(--change "$change"); done
+  if [[ $(docker image inspect -f '{{index .Config.Labels "clusterbench.rootfs"}}' "$ref" 2>/dev/null) != "$(basename "$tar")" ]]; then
+    docker import --change "LABEL clusterbench.rootfs=$(basename "$tar")" "${args[@]}" "$tar" "$ref" >/dev/null
+    log "image $ref imported from $(basename "$tar")"
+  fi
+}
+
+# Debian bookworm minbase + ca-certificates, the base of the stand-ins and of the small images.
+DEBIAN_SLIM=clusterbench.local/debian:$DEBIAN_SUITE-slim
+import_debian_slim() { import_rootfs "$DEBIAN_SLIM" "$(rootfs slim ca-certificates)" 'CMD ["bash"]'; }
+
 # image_exists REF: true when our dockerd holds REF.
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }

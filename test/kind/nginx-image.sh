@@ -12,11 +12,5 @@ source "$(dirname "$0")/lib.sh"
 tar=$(rootfs nginx nginx-light)
 version=$(tar -xOf "$tar" ./var/lib/dpkg/status | awk '/^Package: nginx-light$/ { found = 1 } found && /^Version:/ { print $2; exit }')
 ref=clusterbench.local/nginx:${version%%-*}
-if [[ $(docker image inspect -f '{{index .Config.Labels "clusterbench.rootfs"}}' "$ref" 2>/dev/null) != "$(basename "$tar")" ]]; then
-  docker import --change "LABEL clusterbench.rootfs=$(basename "$tar")" \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'USER 101' --change 'EXPOSE 8080' --change 'ENTRYPOINT ["nginx", "-g", "daemon off;"]' \
-    "$tar" "$ref" >/dev/null
-  log "image $ref imported from $(basename "$tar")"
-fi
+import_rootfs "$ref" "$tar" 'USER 101' 'EXPOSE 8080' 'ENTRYPOINT ["nginx", "-g", "daemon off;"]'
 echo "$ref"

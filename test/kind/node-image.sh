@@ -60,15 +60,6 @@ build_image() {
   log "image $ref built"
 }
 
-# import_rootfs REF TAR: REF is the root filesystem TAR as an image (again only when TAR changed).
-import_rootfs() {
-  if [[ $(docker image inspect -f '{{index .Config.Labels "clusterbench.rootfs"}}' "$1" 2>/dev/null) != "$(basename "$2")" ]]; then
-    docker import --change "LABEL clusterbench.rootfs=$(basename "$2")" \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$2" "$1" >/dev/null
-    log "image $1 imported from $(basename "$2")"
-  fi
-}
-
 # save_archive OUT REF...: `docker save` of REFs into OUT, each image named in full
 # (docker.io/kindest/kindnetd, not kindest/kindnetd: kind compares the names as written). kind reads
 # an archive's names from the first of `repositories` and manifest.json it meets, and from
@@ -102,9 +93,8 @@ KIND_SOURCE=$(cd "$KIND_DIR/kind" && go list -m -f '{{.Dir}}' sigs.k8s.io/kind)
 
 # --- base images: Debian root filesystems (test/kind/lib.sh rootfs)
 NET_BASE=clusterbench.local/debian-net:$DEBIAN_SUITE
-SLIM_BASE=clusterbench.local/debian:$DEBIAN_SUITE-slim
 import_rootfs "$NET_BASE" "$(rootfs net ca-certificates iptables nftables conntrack iproute2 curl jq)"
-import_rootfs "$SLIM_BASE" "$(rootfs slim ca-certificates)"
+import_debian_slim
 import_rootfs clusterbench.local/kind-base-rootfs:$DEBIAN_SUITE "$(rootfs node systemd conntrack iptables \
   nftables iproute2 ethtool util-linux mount kmod libseccomp2 pigz e2fsprogs bash ca-certificates curl jq \
   procps containerd runc containernetworking-plugins)"
@@ -195,7 +185,7 @@ ENV PATH=/usr/local/bin
 EOF
 # The helper runs sh, mkdir and rm in a pod when a volume is provisioned or deleted.
 build_image "$HELPER_IMAGE" <<EOF
-FROM $SLIM_BASE
+FROM $DEBIAN_SLIM
 EOF
 ADDON_IMAGES=("$ETCD_IMAGE" "$COREDNS_IMAGE" "$PAUSE_IMAGE" "$KINDNETD_IMAGE" "$PROVISIONER_IMAGE" "$HELPER_IMAGE")
 

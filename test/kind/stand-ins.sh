@@ -32,19 +32,6 @@ done
 
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
-DEBIAN_SLIM=clusterbench.local/debian:$DEBIAN_SUITE-slim
-
-slim_base() {
-  local tar
-  tar=$(rootfs slim ca-certificates)
-  # The rootfs tar's name holds its hash: import again only when it changed.
-  if [[ $(docker image inspect -f '{{index .Config.Labels "clusterbench.rootfs"}}' "$DEBIAN_SLIM" 2>/dev/null) != "$(basename "$tar")" ]]; then
-    docker import --change "LABEL clusterbench.rootfs=$(basename "$tar")" \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --change 'CMD ["bash"]' "$tar" "$DEBIAN_SLIM" >/dev/null
-    log "$DEBIAN_SLIM imported from $(basename "$tar")"
-  fi
-}
 
 # local_cas CONTEXT: Dockerfile lines that add this machine's local certificate authorities (copied
 # into CONTEXT) to the image's trust store, for OpenSSL and for Node.
@@ -119,6 +106,6 @@ EOF
 }
 
 docker version >/dev/null 2>&1 || die "our dockerd does not answer at $DOCKER_HOST: test/kind/dockerd.sh up"
-slim_base
+import_debian_slim
 golang_stand_in
 node_stand_in
