@@ -148,6 +148,11 @@ bench: build-ts ## Run a Benchmark in the deployed cluster (SCENARIO, TOPOLOGIES
 e2e: ## Cluster up (built offline, cached in ~/.cache/clusterbench), images, deploy CLUSTER=generic, bench SCENARIO=quick, check the report, tear down.
 	test/cluster/e2e.sh
 
+# kind for real, offline on this machine (test/kind/README.md); needs root. A laptop needs none of it: make deploy.
+.PHONY: e2e-kind
+e2e-kind: ## The kind path for real: kind v0.33.0 with a node image built offline, make deploy CLUSTER=kind, bench SCENARIO=quick, check, kind delete; needs root.
+	test/kind/e2e.sh
+
 .PHONY: test-integration
 test-integration: deps build ## Controller integration tests against a real API server (cluster-up --control-plane-only, then down); needs root.
 	eval "$$(test/cluster/cluster-up.sh --control-plane-only)"; \

@@ -36,6 +36,8 @@ if [[ -z ${E2E_BOUNDED:-} ]]; then
   log "step 1/8: build clusterbench (make build) and the cluster's programs (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
   make --no-print-directory build
   "$CLUSTER_DIR/build.sh"
+  # clusterbench's images, from images/*/Dockerfile with docker, as users build them.
+  "$REPO_DIR/test/kind/app-images.sh"
   # Bound the rest: timeout signals this script and its children (one process group); the EXIT
   # trap then tears the cluster down (its processes run in sessions of their own). Builds are
   # left out: a cold one takes 15 to 30 minutes here, depending on the machine's load.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the cluster's container images offline, as one-layer OCI archives made from what this
-# machine has (tools/ociimage), and imports them into the running cluster's containerd (k8s.io
-# namespace, where the kubelet looks). Archives are cached in $CLUSTERBENCH_CACHE/images by tag.
+# Imports the cluster's container images into the running cluster's containerd (k8s.io namespace,
+# where the kubelet looks) from archives cached in $CLUSTERBENCH_CACHE/images by tag. pause, CoreDNS
+# and nginx are built here offline, as one-layer OCI archives made from what this machine has
+# (tools/ociimage); clusterbench's own images are the ones `make images` builds from
+# images/*/Dockerfile, saved by test/kind/app-images.sh.
 #
 #   images.sh system                  pause and CoreDNS (cluster-up.sh runs this)
 #   images.sh app TAG NGINX_REF       clusterbench/{hello,rpc-gateway,bench}:TAG and Debian's nginx as NGINX_REF
@@ -66,30 +68,13 @@ app_images() {
   local tag=$1 nginx_ref=$2 ref
   # Each source change gives a new tag: keep only this tag's archives.
   find "$IMAGE_CACHE" -maxdepth 1 -name 'clusterbench_*' ! -name "*_$tag.tar" -delete 2>/dev/null || true
-  # The Go servers: static binaries from `make build-go`, as images/*/Dockerfile build them.
-  for name in hello rpc-gateway; do
+  # hello, rpc-gateway and bench: built from images/*/Dockerfile by `make images` and saved as
+  # archives by test/kind/app-images.sh (make e2e runs it first).
+  for name in hello rpc-gateway bench; do
     ref=clusterbench/$name:$tag
-    if needs "$ref"; then
-      [[ -x $REPO_DIR/bin/$name ]] || die "bin/$name missing: run make build-go first"
-      mkdir -p "$STAGE/$name" && cp "$REPO_DIR/bin/$name" "$STAGE/$name/$name"
-    fi
-    image "$name" "$ref" -entrypoint "[\"/$name\"]" -port 8080/tcp
+    needs "$ref" && die "no archive of $ref in $IMAGE_CACHE: run test/kind/app-images.sh first"
+    image "$name" "$ref"
   done
-
-  # The bench image (controller and load runners): this machine's Node, build/ and the
-  # production node_modules, in /app.
-  ref=clusterbench/bench:$tag
-  if needs "$ref"; then
-    [[ -f $REPO_DIR/build/src/cli.js ]] || die "build/ missing: run make build-ts first"
-    local app=$STAGE/bench/app
-    mkdir -p "$app" "$STAGE/bench/tmp" && chmod 1777 "$STAGE/bench/tmp"
-    stage_with_libs "$STAGE/bench" "$(readlink -f "$(command -v node)")"
-    [[ -e $STAGE/bench/usr/bin/node ]] || ln -s "$(readlink -f "$(command -v node)")" "$STAGE/bench/usr/bin/node"
-    cp -a "$REPO_DIR/build" "$REPO_DIR/package.json" "$REPO_DIR/package-lock.json" "$REPO_DIR/node_modules" "$app/"
-    (cd "$app" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1) || die "npm prune --omit=dev failed in $app"
-    passwd_files "$STAGE/bench" 65532 nonroot
-  fi
-  image bench "$ref" -workdir /app -env "$PATH_ENV" -env NODE_ENV=production -entrypoint '["node", "build/src/cli.js"]' -cmd '["--help"]'
 
   # nginx from Debian's package: the binary, its libraries and mime.types; run as a numeric
   # non-root user (101, as the nginx-unprivileged images), on 8080, with the config mounted.
