@@ -14,6 +14,9 @@
  *   and lands exactly on kappa = 0 or sigma = 0 when the optimum is on that edge, where
  *   Nelder-Mead's simplex degenerates and Gunther's linearisation (a quadratic in N - 1 through
  *   the origin) returns negative coefficients and weights the points by 1/X(1).
+ * - The sum of squares is nearly flat along a valley where sigma and kappa trade off, so the
+ *   search can stop a hair off an edge; each edge (kappa 0, sigma 0) is searched too and wins
+ *   when it fits as well (within one part in a million of the squared error): the simpler law.
  * - With two replica counts the three parameters are not determined (any kappa fits once sigma
  *   follows it), so kappa is held at 0 (Amdahl's law, two parameters for two points). Among
  *   equally good grid points the one with the least coherency wins (kappa first, then sigma).
@@ -57,6 +60,8 @@ const SIGMA_GRID = [0, ...logSpace(-4, 1, 26)];
 const KAPPA_GRID = [0, ...logSpace(-7, 1, 33)];
 const MAX_EVALUATIONS = 20_000;
 const RELATIVE_STEP_TOLERANCE = 1e-10;
+/** Sums of squares this close (relatively) are the same fit. */
+const SAME_FIT = 1e-6;
 
 /** X(N) of the law with these parameters. */
 export function uslThroughput(fit: Pick<UslFit, 'sigma' | 'kappa' | 'lambda'>, replicas: number): number {
@@ -77,7 +82,7 @@ export function fitUsl(points: readonly UslPoint[]): UslFit | null {
   if (replicaCounts < 2 || points.every((p) => p.throughputRps === 0)) return null;
 
   const sse = (sigma: number, kappa: number) => profile(points, sigma, kappa).sse;
-  let best = { sigma: 0, kappa: 0, sse: Number.POSITIVE_INFINITY };
+  let best: Candidate = { sigma: 0, kappa: 0, sse: Number.POSITIVE_INFINITY };
   const kappaGrid = replicaCounts < 3 ? [0] : KAPPA_GRID;
   for (const kappa of kappaGrid) {
     for (const sigma of SIGMA_GRID) {
@@ -86,24 +91,13 @@ export function fitUsl(points: readonly UslPoint[]): UslFit | null {
     }
   }
 
-  // Compass search from the best grid point; steps start at the grid's spacing there.
-  let steps = { sigma: Math.max(best.sigma, SIGMA_GRID[1]) * 0.6, kappa: kappaGrid.length > 1 ? Math.max(best.kappa, KAPPA_GRID[1]) * 0.6 : 0 };
-  for (let evaluations = 0; evaluations < MAX_EVALUATIONS; ) {
-    let moved = false;
-    for (const [dSigma, dKappa] of [[steps.sigma, 0], [-steps.sigma, 0], [0, steps.kappa], [0, -steps.kappa]]) {
-      const sigma = Math.max(0, best.sigma + dSigma);
-      const kappa = Math.max(0, best.kappa + dKappa);
-      const value = sse(sigma, kappa);
-      evaluations++;
-      if (improves(value, best.sse)) {
-        best = { sigma, kappa, sse: value };
-        moved = true;
-        break;
-      }
-    }
-    if (moved) continue;
-    steps = { sigma: steps.sigma / 2, kappa: steps.kappa / 2 };
-    if (steps.sigma <= RELATIVE_STEP_TOLERANCE * Math.max(best.sigma, 1e-6) && steps.kappa <= RELATIVE_STEP_TOLERANCE * Math.max(best.kappa, 1e-9)) break;
+  best = compassSearch(sse, best, { sigma: true, kappa: kappaGrid.length > 1 });
+  // Seen without this: kappa 4e-7 instead of 0, a peak at 1,400 replicas that the data never showed.
+  for (const edge of [{ sigma: true, kappa: false }, { sigma: false, kappa: true }]) {
+    if ((edge.kappa && best.sigma === 0) || (edge.sigma && best.kappa === 0)) continue;
+    const start = { sigma: edge.sigma ? best.sigma : 0, kappa: edge.kappa ? best.kappa : 0 };
+    const onEdge = compassSearch(sse, { ...start, sse: sse(start.sigma, start.kappa) }, edge);
+    if (onEdge.sse <= best.sse * (1 + SAME_FIT)) best = onEdge;
   }
 
   const { sigma, kappa } = best;
@@ -120,6 +114,40 @@ export function fitUsl(points: readonly UslPoint[]): UslFit | null {
     ...(rSquared !== null && rSquared < USL_MIN_R_SQUARED ? (['poor-fit'] as const) : []),
   ];
   return { sigma, kappa, lambda, rSquared, peakReplicas, limitRps, replicaCounts, cautions };
+}
+
+interface Candidate {
+  readonly sigma: number;
+  readonly kappa: number;
+  readonly sse: number;
+}
+
+/** Compass search over the free parameters, kept >= 0; steps start at the grid's spacing there. */
+function compassSearch(sse: (sigma: number, kappa: number) => number, start: Candidate, free: { sigma: boolean; kappa: boolean }): Candidate {
+  let best = start;
+  let steps = {
+    sigma: free.sigma ? Math.max(best.sigma, SIGMA_GRID[1]) * 0.6 : 0,
+    kappa: free.kappa ? Math.max(best.kappa, KAPPA_GRID[1]) * 0.6 : 0,
+  };
+  for (let evaluations = 0; evaluations < MAX_EVALUATIONS; ) {
+    let moved = false;
+    for (const [dSigma, dKappa] of [[steps.sigma, 0], [-steps.sigma, 0], [0, steps.kappa], [0, -steps.kappa]]) {
+      if (dSigma === 0 && dKappa === 0) continue;
+      const sigma = Math.max(0, best.sigma + dSigma);
+      const kappa = Math.max(0, best.kappa + dKappa);
+      const value = sse(sigma, kappa);
+      evaluations++;
+      if (improves(value, best.sse)) {
+        best = { sigma, kappa, sse: value };
+        moved = true;
+        break;
+      }
+    }
+    if (moved) continue;
+    steps = { sigma: steps.sigma / 2, kappa: steps.kappa / 2 };
+    if (steps.sigma <= RELATIVE_STEP_TOLERANCE * Math.max(best.sigma, 1e-6) && steps.kappa <= RELATIVE_STEP_TOLERANCE * Math.max(best.kappa, 1e-9)) break;
+  }
+  return best;
 }
 
 /** N / (1 + sigma (N-1) + kappa N (N-1)): the law without lambda. */

@@ -69,6 +69,15 @@ describe('fitUsl on noisy curves', () => {
     expect(fit.cautions).toEqual([]);
   });
 
+  it('lands exactly on kappa 0 when contention alone explains the trials', () => {
+    // Three trials 3% apart at each count; without the edge search kappa came out 4e-7 (a peak at 1,417).
+    const law = { sigma: 0.2, kappa: 0, lambda: 800 };
+    const fit = mustFit([1, 2, 4].flatMap((n) => [0.97, 1, 1.03].map((f) => ({ replicas: n, throughputRps: uslThroughput(law, n) * f }))));
+    expect(fit.kappa).toBe(0);
+    expect(fit.peakReplicas).toBeNull();
+    expect(fit.sigma).toBeCloseTo(0.2, 6);
+  });
+
   it('is the least-squares optimum: no point of a fine grid fits better', () => {
     const points = curve({ sigma: 0.08, kappa: 0.004, lambda: 800 }, [1, 2, 3, 4, 5, 6], NOISE);
     const fit = mustFit(points);
