@@ -87,6 +87,16 @@ describe('the chart "throughput vs replicas" in report.html', () => {
     expect(html).not.toMatch(/<script/i);
   });
 
+  it('draws a topology measured at one replica count without a fit, and says why', () => {
+    const report = sweep();
+    const one = buildScaling({ availableCpus: 2, runs: [{ topology: 'nginx', replicas: 3, results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 900, latenciesUs: [800] })], requestedCpus: 1 }] });
+    const lone = renderHtml({ ...report, scaling: one });
+    expect(lone.match(/class="point"/g)).toHaveLength(1);
+    expect(lone).not.toContain('class="fit"');
+    expect(lone).not.toMatch(/NaN|Infinity/);
+    expect(renderMarkdown({ ...report, scaling: one })).toContain('nginx: no fit, one replica count measured');
+  });
+
   it('places the medians where the axis says', () => {
     // Gridlines are drawn just before their labels; the 1-replica nginx marker (1,000 req/s) lies
     // halfway between the 0 and 2,000 gridlines.
