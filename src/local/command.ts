@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_SCENARIO, SCENARIO_NAMES, SCENARIOS, type Scenario } from '../scenarios.js';
 import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
-import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import { parseAscendingIntegers, parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
 
 interface LocalFlags {
@@ -15,8 +16,15 @@ interface LocalFlags {
   cpusPerServer?: string;
   work?: string;
   failover?: boolean;
+  replicas?: string;
   out: string;
 }
+
+/** The most hello servers a local sweep starts: beyond that, on a few cores, it measures the scheduler. */
+export const MAX_LOCAL_REPLICAS = 16;
+
+/** The run's options, plus the replica counts of a sweep (null: no sweep, the three servers as always). */
+export type LocalOptions = Omit<LocalRunOptions, 'signal'> & { readonly replicas: readonly number[] | null };
 
 /** `clusterbench local`: the seed's comparison on this machine (the embedded default, `make local`). */
 export function registerLocalCommands(program: Command): void {
@@ -32,9 +40,12 @@ export function registerLocalCommands(program: Command): void {
     .option('--cpus-per-server <x>', 'CPU quota of each hello server, e.g. 0.25 (a cgroup per server)')
     .option('--work <d>', 'CPU work per request in the hello servers, e.g. 200us')
     .option('--failover', 'kill one of the three hello servers halfway through the last nginx and rpc-gateway trials, restart it')
+    .option('--replicas <list>', `hello servers behind each balancer, a sweep, e.g. 1,2,3,4,6 (whole numbers 1 to ${MAX_LOCAL_REPLICAS}, ascending; default: 3, no sweep)`)
     .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
     .action(async (flags: LocalFlags) => {
-      const options = parseLocalFlags(flags);
+      const { replicas, ...options } = parseLocalFlags(flags);
+      // Issue 16 part 2 runs the sweep; until then a sweep is refused rather than run as three servers.
+      if (replicas !== null) throw new UsageError('--replicas: the replica sweep is not run yet; leave --replicas out for the three servers');
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         process.stderr.write(`clusterbench: ${signal}: stopping every process\n`);
@@ -53,7 +64,7 @@ export function registerLocalCommands(program: Command): void {
 }
 
 /** Flags to run options; every bad value is a UsageError (exit 2) before anything starts. */
-export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signal'> {
+export function parseLocalFlags(flags: LocalFlags): LocalOptions {
   const named = SCENARIOS[parseEnum('--scenario', flags.scenario, SCENARIO_NAMES)];
   const scenario: Scenario = {
     ...named,
@@ -63,6 +74,11 @@ export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signa
     ...(flags.warmup !== undefined ? { warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }) } : {}),
   };
   const topologies: LocalTopology[] = parseEnumList('--topologies', flags.topologies ?? LOCAL_TOPOLOGIES.join(','), LOCAL_TOPOLOGIES);
+  const replicas = flags.replicas === undefined ? null : parseAscendingIntegers('--replicas', flags.replicas, 1, MAX_LOCAL_REPLICAS);
+  if (replicas !== null && !topologies.some((t) => t !== 'single')) {
+    throw new UsageError(`--replicas: needs a balanced topology in --topologies (nginx, rpc-gateway); single is one server`);
+  }
+  if (replicas !== null && flags.failover) throw new UsageError('--replicas: cannot be combined with --failover (it kills one of three servers)');
   const workMs = flags.work === undefined ? undefined : parseDurationMs('--work', flags.work, { allowZero: true });
   // In a form Go's time.ParseDuration reads (it has no bare numbers).
   const work = workMs === undefined ? undefined : workMs < 1 ? `${Math.round(workMs * 1000)}us` : `${workMs}ms`;
@@ -72,6 +88,7 @@ export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signa
     cpusPerServer: flags.cpusPerServer === undefined ? null : parsePositiveNumber('--cpus-per-server', flags.cpusPerServer),
     work,
     failover: flags.failover === true,
+    replicas,
     outDir: resolve(flags.out),
     log: (line) => process.stderr.write(`${line}\n`),
   };
