@@ -5,9 +5,12 @@
 import { count, ratio, rps } from './format.js';
 import type { ScalingPoint, ScalingSection, ScalingTopology } from './scaling-types.js';
 import type { ReportTable } from './tables.js';
+import type { CpuUse } from './types.js';
 import { USL_MIN_R_SQUARED, USL_MIN_REPLICA_COUNTS, type UslFit } from './usl.js';
 
 const LAW = 'X(N) = λN / (1 + σ(N−1) + κN(N−1))';
+/** How the local run and the cluster name a hello server's CPU use: `hello-1`, `hello-2`, … */
+const HELLO_SERVER = /^hello-\d+$/;
 
 /** One table per topology; its note says what the fit means and when it cannot be trusted. */
 export function scalingTables(section: ScalingSection): ReportTable[] {
@@ -16,12 +19,12 @@ export function scalingTables(section: ScalingSection): ReportTable[] {
     title: `Scaling: ${t.name}, throughput vs replicas`,
     note: [
       ...(i === 0
-        ? [`Each replica count measured with the same load; the ideal linear line multiplies the smallest count's throughput per replica. The fitted curve is Gunther's Universal Scalability Law, ${LAW}, by least squares over every trial.`]
+        ? [`Each replica count measured with the same load; the ideal linear line multiplies the smallest count's throughput per replica. CPUs asked: what the processes may use (their limits, or the cores an unlimited one can run on) against those available; CPUs used: per process, mean over trials. The fitted curve is Gunther's Universal Scalability Law, ${LAW}, by least squares over every trial.`]
         : []),
       ...describeFit(t),
       ...describeLimits(t, section.availableCpus),
     ].join(' '),
-    headers: ['replicas', 'throughput (req/s)', '95% interval', 'ratio to 1 replica', 'ideal linear (req/s)', 'USL fit (req/s)', 'CPUs asked for / available', 'CPUs used per process', 'errors'],
+    headers: ['replicas', 'throughput (req/s)', '95% interval', 'ratio to 1 replica', 'ideal linear (req/s)', 'USL fit (req/s)', 'CPUs asked / available', 'CPUs used', 'errors'],
     numeric: [true, true, true, true, true, true, true, false, true],
     rows: t.points.map((p) => [
       String(p.replicas),
@@ -31,7 +34,7 @@ export function scalingTables(section: ScalingSection): ReportTable[] {
       rps(p.linearRps),
       p.fittedRps === null ? 'n/a' : rps(p.fittedRps),
       `${cpus(p.requestedCpus)} / ${cpus(section.availableCpus)}${p.oversubscribed ? ' (oversubscribed)' : ''}`,
-      p.cpuUse ? `${Object.entries(p.cpuUse).map(([process, use]) => `${process} ${cpus(use.cpus)}`).join(', ')} (total ${cpus(p.cpusUsed ?? 0)})` : 'not measured',
+      p.cpuUse ? describeCpuUse(p.cpuUse, p.cpusUsed ?? 0) : 'not measured',
       count(p.errors),
     ]),
   }));
@@ -70,6 +73,19 @@ function describeLimits(t: ScalingTopology, availableCpus: number): string[] {
       : []),
     ...(failing.length > 0 ? [`Requests failed at ${at(failing)} replicas: there the target was failing, not only slow.`] : []),
   ];
+}
+
+/** E.g. `nginx 0.40, load generator 0.90, 6 hello servers 0.24 to 0.25 (total 2.74)`: the hello
+ * servers as one range, so the cell stays short at six replicas. */
+function describeCpuUse(use: Readonly<Record<string, CpuUse>>, total: number): string {
+  const entries = Object.entries(use);
+  const hello = entries.filter(([process]) => HELLO_SERVER.test(process)).map(([, u]) => u.cpus);
+  const others = entries.filter(([process]) => !HELLO_SERVER.test(process)).map(([process, u]) => `${process} ${cpus(u.cpus)}`);
+  const low = Math.min(...hello);
+  const high = Math.max(...hello);
+  const servers =
+    hello.length === 0 ? [] : [`${hello.length} hello server${hello.length === 1 ? '' : 's'} ${cpus(low)}${high > low ? ` to ${cpus(high)}` : ''}`];
+  return `${[...others, ...servers].join(', ')} (total ${cpus(total)})`;
 }
 
 /** Coherency is often tiny (1e-4), so two significant digits rather than fixed decimals. */

@@ -19,7 +19,11 @@ function sweep(): Report {
         topology,
         replicas,
         results: [0.97, 1.0, 1.03].map((f, i) => loadResult({ topology, trial: i + 1, throughputRps: x * f, latenciesUs: repeat(900, 20) })),
-        cpuUse: [1, 2, 3].map((trial) => ({ topology, trial, cpus: { [topology]: 0.4, 'hello-1': 0.24, 'load generator': 0.9 } })),
+        cpuUse: [1, 2, 3].map((trial) => ({
+          topology,
+          trial,
+          cpus: { [topology]: 0.4, 'load generator': 0.9, ...Object.fromEntries(Array.from({ length: replicas }, (_, k) => [`hello-${k + 1}`, 0.2 + 0.01 * k])) },
+        })),
         requestedCpus: 0.25 * replicas + 2 * 0.5,
       });
     }
@@ -48,7 +52,8 @@ describe('the scaling section in report.md', () => {
     expect(rows[4]).toContain('2.50 / 2 (oversubscribed)');
     expect(rows[3]).toContain('2 / 2 |');
     expect(rows[0]).toContain('| 1.00x |');
-    expect(rows[0]).toContain('nginx 0.40, hello-1 0.24, load generator 0.90 (total 1.54)');
+    expect(rows[0]).toContain('| nginx 0.40, load generator 0.90, 1 hello server 0.20 (total 1.50) |');
+    expect(rows[4]).toContain('| nginx 0.40, load generator 0.90, 6 hello servers 0.20 to 0.25 (total 2.65) |');
   });
 
   it('says what the fit means, where it peaks, and when it cannot be trusted', () => {
