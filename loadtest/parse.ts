@@ -64,3 +64,12 @@ export function parseEnumList<T extends string>(field: string, value: string, al
   if (repeated) throw new UsageError(`${field}: "${repeated}" is listed twice`);
   return parsed;
 }
+
+/** Parses a comma-separated list of whole numbers within [min, max], ascending, each once (`1,2,4`). */
+export function parseAscendingIntegers(field: string, value: string, min: number, max: number): number[] {
+  const items = value.split(',').map((s) => s.trim());
+  const numbers = items.map((item) => (/^\d+$/.test(item) ? Number(item) : Number.NaN));
+  const valid = numbers.every((n, i) => Number.isSafeInteger(n) && n >= min && n <= max && (i === 0 || n > numbers[i - 1]));
+  if (!valid) throw new UsageError(`${field}: "${value}" must be whole numbers ${min} to ${max}, ascending, each once (e.g. 1,2,3,4)`);
+  return numbers;
+}

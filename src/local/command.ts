@@ -5,8 +5,9 @@ import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
 import { LOAD_LIMITS } from '../../loadtest/limits.js';
 import { ensureOpenFiles } from '../../loadtest/open-files.js';
 import { checkOutputFolder } from '../../loadtest/output-path.js';
-import { parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import { parseAscendingIntegers, parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
 import { parseMaxErrors } from '../../loadtest/cli.js';
+import { UsageError } from '../../loadtest/usage-error.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
 
 interface LocalFlags {
@@ -20,8 +21,15 @@ interface LocalFlags {
   work?: string;
   failover?: boolean;
   maxErrors?: string;
+  replicas?: string;
   out: string;
 }
+
+/** The most hello servers a local sweep starts: beyond that, on a few cores, it measures the scheduler. */
+export const MAX_LOCAL_REPLICAS = 16;
+
+/** The run's options, plus the replica counts of a sweep (null: no sweep, the three servers as always). */
+export type LocalOptions = Omit<LocalRunOptions, 'signal'> & { readonly replicas: readonly number[] | null };
 
 /** `clusterbench local`: the seed's comparison on this machine (the embedded default, `make local`). */
 export function registerLocalCommands(program: Command): void {
@@ -38,9 +46,12 @@ export function registerLocalCommands(program: Command): void {
     .option('--work <d>', 'CPU work per request in the hello servers, e.g. 200us')
     .option('--failover', 'kill one of the three hello servers halfway through the last nginx and rpc-gateway trials, restart it')
     .option('--max-errors <percent>', 'a topology whose failed requests exceed this share failed (exit 1); a failover drill\'s own errors count apart', '1%')
+    .option('--replicas <list>', `hello servers behind each balancer, a sweep, e.g. 1,2,3,4,6 (whole numbers 1 to ${MAX_LOCAL_REPLICAS}, ascending; default: 3, no sweep)`)
     .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
     .action(async (flags: LocalFlags) => {
-      const options = parseLocalFlags(flags);
+      const { replicas, ...options } = parseLocalFlags(flags);
+      // Issue 16 part 2 runs the sweep; until then a sweep is refused rather than run as three servers.
+      if (replicas !== null) throw new UsageError('--replicas: the replica sweep is not run yet; leave --replicas out for the three servers');
       checkOutputFolder('--out', flags.out);
       ensureOpenFiles('--connections', options.scenario.connections);
       const interrupt = new AbortController();
@@ -66,7 +77,7 @@ export function registerLocalCommands(program: Command): void {
 }
 
 /** Flags to run options; every bad value is a UsageError (exit 2) before anything starts. */
-export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signal'> {
+export function parseLocalFlags(flags: LocalFlags): LocalOptions {
   const named = SCENARIOS[parseEnum('--scenario', flags.scenario, SCENARIO_NAMES)];
   const scenario: Scenario = {
     ...named,
@@ -76,6 +87,11 @@ export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signa
     ...(flags.warmup !== undefined ? { warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }) } : {}),
   };
   const topologies: LocalTopology[] = parseEnumList('--topologies', flags.topologies ?? LOCAL_TOPOLOGIES.join(','), LOCAL_TOPOLOGIES);
+  const replicas = flags.replicas === undefined ? null : parseAscendingIntegers('--replicas', flags.replicas, 1, MAX_LOCAL_REPLICAS);
+  if (replicas !== null && !topologies.some((t) => t !== 'single')) {
+    throw new UsageError(`--replicas: needs a balanced topology in --topologies (nginx, rpc-gateway); single is one server`);
+  }
+  if (replicas !== null && flags.failover) throw new UsageError('--replicas: cannot be combined with --failover (it kills one of three servers)');
   const workMs = flags.work === undefined ? undefined : parseDurationMs('--work', flags.work, { allowZero: true });
   // In a form Go's time.ParseDuration reads (it has no bare numbers).
   const work = workMs === undefined ? undefined : workMs < 1 ? `${Math.round(workMs * 1000)}us` : `${workMs}ms`;
@@ -86,6 +102,7 @@ export function parseLocalFlags(flags: LocalFlags): Omit<LocalRunOptions, 'signa
     work,
     failover: flags.failover === true,
     ...(flags.maxErrors === undefined ? {} : { maxErrors: parseMaxErrors('--max-errors', flags.maxErrors) }),
+    replicas,
     outDir: resolve(flags.out),
     log: (line) => process.stderr.write(`${line}\n`),
   };

@@ -45,7 +45,7 @@ export function buildReport(input: ReportInput): Report {
   return { schema: REPORT_SCHEMA, createdAt: createdAt.toISOString(), scenario, environment, topologies };
 }
 
-function summarizeTopology(name: string, results: readonly LoadResult[], failover: FailoverEvent | undefined, maxErrors: number): TopologyReport {
+export function summarizeTopology(name: string, results: readonly LoadResult[], failover: FailoverEvent | undefined, maxErrors: number): TopologyReport {
   const byTrial = groupBy(results, (r) => r.trial);
   const trialNumbers = [...byTrial.keys()].sort((a, b) => a - b);
   const trials = trialNumbers.map((trial) => ({ trial, merged: mergeResults(byTrial.get(trial) ?? []) }));
@@ -119,7 +119,7 @@ export function summarizeFailover(event: FailoverEvent, trial: LoadResult): Fail
 }
 
 /** Mean over trials of each process's CPU use and throttling; nothing when not measured. */
-function summarizeCpuUse(samples: readonly CpuUseSample[]): { cpuUse?: Record<string, CpuUse> } {
+export function summarizeCpuUse(samples: readonly CpuUseSample[]): { cpuUse?: Record<string, CpuUse> } {
   if (samples.length === 0) return {};
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const names = [...new Set(samples.flatMap((s) => Object.keys(s.cpus)))];

@@ -1,5 +1,7 @@
 import { describeCpuLimits, describeScenario } from './format.js';
 import { escapeXml, latencySpectrumChart, throughputChart, timelineChart } from './svg-charts.js';
+import { SCALING_CAPTION, scalingChart } from './scaling-chart.js';
+import { scalingTables } from './scaling-tables.js';
 import { detailTables, environmentItems, seedTable, type ReportTable } from './tables.js';
 import type { Report } from './types.js';
 
@@ -25,6 +27,7 @@ export function renderHtml(report: Report): string {
     figure(latencySpectrumChart(report.topologies), 'Latency percentile spectrum from the merged histograms; both axes logarithmic.'),
     figure(timelineChart(report.topologies), 'Requests per second, second by second, of every trial.'),
     ...detailTables(report).map((t) => htmlTable(t, 'h2')),
+    ...(report.scaling ? ['<h2 id="scaling">Scaling</h2>', figure(scalingChart(report.scaling), SCALING_CAPTION), ...scalingTables(report.scaling).map((t) => htmlTable(t, 'h2'))] : []),
     '<h2>Environment</h2>',
     `<dl>${environmentItems(report).map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`).join('')}</dl>`,
   ];

@@ -16,10 +16,16 @@
  * - `renderHtml(report)`: one self-contained page, the same tables plus inline SVG charts
  *   (throughput with its interval, latency percentile spectrum on log scales, timeline); no script.
  * - `writeReportFiles(dir, report)`: writes `report.json`, `report.md`, `report.html` into `dir`.
+ * - `buildScaling({ runs, availableCpus })`: the optional `scaling` section from a replica sweep
+ *   (per topology and replica count: throughput, ratio to one replica, linear line, USL fit
+ *   `fitUsl`, CPUs asked for against the machine's); the renderers draw it when present.
  */
 export { buildReport, summarizeFailover } from './build-report.js';
 export { totalErrors } from '../../loadtest/verdict.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
+export { buildScaling } from './scaling.js';
+export type * from './scaling-types.js';
+export { fitUsl, uslThroughput, type UslCaution, type UslFit, type UslPoint } from './usl.js';
 export { writeReportFiles, type ReportFiles } from './write.js';
 export * from './types.js';

@@ -1,4 +1,5 @@
 import { describeCpuLimits, describeScenario } from './format.js';
+import { scalingTables } from './scaling-tables.js';
 import { detailTables, environmentItems, seedTable, type ReportTable } from './tables.js';
 import type { Report } from './types.js';
 
@@ -12,6 +13,7 @@ export function renderMarkdown(report: Report): string {
     '',
     ...markdownTable(seedTable(report), false),
     ...detailTables(report).flatMap((t) => markdownTable(t, true)),
+    ...(report.scaling ? scalingTables(report.scaling) : []).flatMap((t) => markdownTable(t, true)),
     '## Environment',
     '',
     ...environmentItems(report).map(([label, value]) => `- ${label}: ${value}`),

@@ -26,7 +26,7 @@ export function escapeXml(text: string): string {
 }
 
 /** Round tick values from 0 to at least `max`. */
-function linearTicks(max: number, target = 5): number[] {
+export function linearTicks(max: number, target = 5): number[] {
   if (!(max > 0)) return [0, 1];
   const raw = max / target;
   const magnitude = 10 ** Math.floor(Math.log10(raw));

@@ -3,6 +3,7 @@
  * cluster's controller both build it with `buildReport` and render it the same way.
  */
 import type { ErrorCounts, LatencySummary, LoadMode, LoadResult, TimelinePoint } from '../../loadtest/types.js';
+import type { ScalingSection } from './scaling-types.js';
 
 export const REPORT_SCHEMA = 'clusterbench/report@1';
 
@@ -167,6 +168,8 @@ export interface Report {
   readonly scenario: ReportScenario;
   readonly environment: ReportEnvironment;
   readonly topologies: readonly TopologyReport[];
+  /** Throughput against replica count with a USL fit (`buildScaling`); only after a replica sweep. */
+  readonly scaling?: ScalingSection;
 }
 
 /** What `buildReport` needs. */

@@ -14,7 +14,7 @@ export const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`report.html browser checks skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 /** Checks the page; `topologies` and `timelines` are how many bars and timeline lines to expect. */
-export async function checkReportInChromium(file: string, expected: { topologies: number; timelines: number; screenshot: string }): Promise<void> {
+export async function checkReportInChromium(file: string, expected: { topologies: number; timelines: number; charts?: readonly string[]; screenshot: string }): Promise<void> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -26,7 +26,7 @@ export async function checkReportInChromium(file: string, expected: { topologies
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('request', (r) => !r.url().startsWith('file:') && problems.push(`fetched ${r.url()}`));
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    for (const chart of ['throughput', 'latency-spectrum', 'timeline']) {
+    for (const chart of ['throughput', 'latency-spectrum', 'timeline', ...(expected.charts ?? [])]) {
       const box = await page.locator(`svg[data-chart="${chart}"]`).boundingBox();
       expect(box?.width, chart).toBeGreaterThan(300);
       expect(box?.height, chart).toBeGreaterThan(100);
