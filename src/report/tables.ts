@@ -3,7 +3,7 @@
  * always say the same thing.
  */
 import { SEED_CLAIM, count, describeCpuLimits, interval, ms, percent, ratio, rps, seconds } from './format.js';
-import type { Report } from './types.js';
+import type { Report, TopologyReport } from './types.js';
 
 export interface ReportTable {
   readonly id: string;
@@ -15,29 +15,79 @@ export interface ReportTable {
   readonly rows: readonly (readonly string[])[];
 }
 
-/** The seed's table: average response time and throughput, as the blog reported them. */
-export function seedTable(report: Report): ReportTable {
+/** A column of the results table; a new column (a status mark, say) is one more entry. */
+interface ResultColumn {
+  readonly header: string;
+  readonly numeric: boolean;
+  readonly cell: (t: TopologyReport) => string;
+}
+
+const RESULT_COLUMNS: readonly ResultColumn[] = [
+  { header: 'topology', numeric: false, cell: (t) => t.name },
+  { header: 'throughput (req/s)', numeric: true, cell: (t) => rps(t.throughputRps.median) },
+  { header: '95% interval (req/s)', numeric: true, cell: interval },
+  { header: 'ratio to single', numeric: true, cell: (t) => ratio(t.ratioToSingle) },
+  { header: 'mean latency (ms)', numeric: true, cell: (t) => ms(t.latencyUs.mean) },
+  { header: 'p99 latency (ms)', numeric: true, cell: (t) => ms(t.latencyUs.p99) },
+  { header: 'errors', numeric: true, cell: (t) => count(t.errors.total) },
+];
+
+/** The first table, the answer: throughput with its interval, ratio, mean and p99 latency, errors. */
+export function resultsTable(report: Report): ReportTable {
   return {
     id: 'summary',
-    title: 'Summary',
-    note: `The seed's claim, for comparison: ${SEED_CLAIM.map((s) => `${s.topology} ${s.avgMs} ms / ${count(s.rps)} req/s`).join('; ')}.`,
-    headers: ['topology', 'average response time (ms)', 'throughput (req/s)'],
-    numeric: [false, true, true],
-    rows: report.topologies.map((t) => [t.name, ms(t.latencyUs.mean), rps(t.throughputRps.median)]),
+    title: 'Results',
+    note: 'Throughput: median over trials, with the 95% interval of the mean over trials; latency from the histogram merged over all trials; errors of every class (see Errors).',
+    headers: RESULT_COLUMNS.map((c) => c.header),
+    numeric: RESULT_COLUMNS.map((c) => c.numeric),
+    rows: report.topologies.map((t) => RESULT_COLUMNS.map((c) => c.cell(t))),
   };
 }
 
-/** The tables after the seed's: throughput over trials, latency, errors, backends, failover. */
+/**
+ * One sentence that states the answer: which topology is fastest, by how much over the next, and
+ * whether its 95% interval overlaps another's (then this run does not show it is faster).
+ */
+export function answerSentence(report: Report): string {
+  const ranked = [...report.topologies].sort((a, b) => b.throughputRps.median - a.throughputRps.median);
+  const [first, next] = ranked;
+  if (!first) return 'No topology was measured.';
+  const lead = `${first.name} has the highest throughput, ${rps(first.throughputRps.median)} req/s`;
+  if (!next) return `${lead} (the only topology measured).`;
+  const margin = next.throughputRps.median > 0 ? `${ratio(first.throughputRps.median / next.throughputRps.median)} the next, ${next.name} (${rps(next.throughputRps.median)} req/s)` : `ahead of ${next.name} (0 req/s)`;
+  const unknown = ranked.filter((t) => t.throughputRps.ciLow === null || t.throughputRps.ciHigh === null);
+  if (unknown.length > 0) return `${lead}, ${margin}; with one trial there is no interval, so this run does not show that the difference is more than noise.`;
+  const overlapping = ranked.slice(1).filter((t) => (t.throughputRps.ciHigh ?? 0) >= (first.throughputRps.ciLow ?? 0));
+  if (overlapping.length > 0) {
+    const names = overlapping.map((t) => t.name).join(' and ');
+    return `${lead}, ${margin}, but its 95% interval overlaps that of ${names}: this run does not show that it is faster than ${names}.`;
+  }
+  return `${first.name} is fastest: ${rps(first.throughputRps.median)} req/s, ${margin}, and its 95% interval overlaps no other topology's.`;
+}
+
+/** The seed's own table, after the results: the blog post's claim, not a measurement. */
+export function seedClaimTable(): ReportTable {
+  return {
+    id: 'seed-claim',
+    title: "The blog post's claim (not measured)",
+    note: 'The table of the blog post clusterbench checks, quoted as published; nothing in it was measured here.',
+    headers: ['topology', 'the post called it', 'claimed average response time (ms)', 'claimed throughput (req/s)'],
+    numeric: [false, false, true, true],
+    rows: SEED_CLAIM.map((s) => [s.topology, s.label, String(s.avgMs), count(s.rps)]),
+  };
+}
+
+/** The tables after the results: each trial, latency, errors, backends, CPU, failover. */
 export function detailTables(report: Report): ReportTable[] {
   const t = report.topologies;
   const tables: ReportTable[] = [
     {
       id: 'throughput',
-      title: 'Throughput over trials',
-      note: 'Median over trials, with the 95% interval of the mean over trials (Student t); the ratio is to the median of `single`.',
-      headers: ['topology', 'median (req/s)', '95% interval', 'ratio to single', 'each trial (req/s)'],
-      numeric: [false, true, true, true, false],
-      rows: t.map((x) => [x.name, rps(x.throughputRps.median), interval(x), ratio(x.ratioToSingle), x.trialThroughputRps.map(rps).join(', ')]),
+      title: 'Throughput of each trial',
+      note: 'The results table gives their median and 95% interval.',
+      headers: ['topology', 'trials', 'each trial (req/s)'],
+      numeric: [false, true, false],
+      rows: t.map((x) => [x.name, String(x.trials), x.trialThroughputRps.map(rps).join(', ')]),
     },
     {
       id: 'latency',
