@@ -104,10 +104,13 @@ bench-loadgen-memory: build-go build-ts ## The load generator's RSS over 60 s at
 
 ##@ Build
 
-# make synth SET="hello.cpu=250m images.tag=v1" CONFIG=settings.yaml (keys: src/config/config.ts).
+# make synth SET="hello.cpu=250m images.tag=v1 namespace=bench-a" CONFIG=settings.yaml (keys: src/config/config.ts).
 SET ?=
 CONFIG ?=
-SYNTH_ARGS = --set cluster=$(CLUSTER) $(foreach s,$(SET),--set $(s)) $(if $(CONFIG),--config $(CONFIG))
+# Where the images live, as kubebuilder's IMG: make images push deploy REGISTRY=registry.example.com/team
+# (images.registry; default clusterbench, for images loaded into kind or minikube).
+REGISTRY ?=
+SYNTH_ARGS = --set cluster=$(CLUSTER) $(if $(REGISTRY),--set images.registry=$(REGISTRY)) $(foreach s,$(SET),--set $(s)) $(if $(CONFIG),--config $(CONFIG))
 DEPLOY = CLUSTER=$(CLUSTER) SYNTH_ARGS="$(SYNTH_ARGS)" CLI="$(CLI)" deploy/deploy.sh
 
 .PHONY: synth
@@ -115,8 +118,12 @@ synth: build-ts ## Write the manifests into dist/ (CLUSTER=kind|minikube|generic
 	$(CLI) synth $(SYNTH_ARGS)
 
 .PHONY: images
-images: build-ts ## Build the hello, rpc-gateway and bench images (docker or podman), tagged by content hash.
+images: build-ts ## Build the hello, rpc-gateway and bench images (docker or podman) as REGISTRY/<name>:<content hash>.
 	$(DEPLOY) images
+
+.PHONY: push
+push: build-ts ## Build and push the three images to REGISTRY, for a cluster whose nodes pull (CLUSTER=generic).
+	$(DEPLOY) push
 
 ##@ Deploy
 
@@ -140,8 +147,8 @@ RUNNERS ?=
 KILL_AFTER ?=
 
 .PHONY: bench
-bench: build-ts ## Run a Benchmark in the deployed cluster (SCENARIO, TOPOLOGIES, TRIALS, RUNNERS, KILL_AFTER, ARGS); prints the report, saves it in reports/<name>/.
-	$(CLI) bench $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RUNNERS),--runners $(RUNNERS)) $(if $(KILL_AFTER),--kill-after $(KILL_AFTER)) $(ARGS)
+bench: build-ts ## Run a Benchmark in the deployed cluster, in its namespace (SET/CONFIG as make deploy; SCENARIO, TOPOLOGIES, TRIALS, RUNNERS, KILL_AFTER, ARGS); prints the report, saves it in reports/<name>/.
+	namespace=$$($(CLI) synth --print-namespace $(SYNTH_ARGS)); $(CLI) bench --namespace "$$namespace" $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RUNNERS),--runners $(RUNNERS)) $(if $(KILL_AFTER),--kill-after $(KILL_AFTER)) $(ARGS)
 
 # A real single-node cluster built offline on this machine (test/cluster/README.md); needs root.
 .PHONY: e2e

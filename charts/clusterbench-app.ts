@@ -12,8 +12,9 @@ import { RpcGatewayChart } from './rpc-gateway-chart.js';
 
 /**
  * Every chart of clusterbench, one per deployable unit. Dependencies order the files
- * (`0000-namespace.k8s.yaml`, ...), so `kubectl apply -f dist/` creates namespaces before
- * what lives in them and the Ingress last.
+ * (`0000-namespace.k8s.yaml`, `0001-crd.k8s.yaml`, ...), so `kubectl apply -f dist/` creates the
+ * namespace and the Benchmark API first (as kubebuilder's and k6-operator's bundles do), then
+ * what lives in them, the Ingress last.
  */
 export function createApp(config: ClusterbenchConfig, outdir: string): App {
   const app = new App({ outdir });
@@ -25,8 +26,8 @@ export function createApp(config: ClusterbenchConfig, outdir: string): App {
   const workloads: Chart[] = [hello, new NginxChart(app, 'nginx', props), new RpcGatewayChart(app, 'rpc-gateway', props)];
   const controller = new ControllerChart(app, 'controller', props);
   const ingress = new IngressChart(app, 'ingress', { ...props, helloService: hello.balanced.service });
-  for (const chart of [...workloads, controller, ingress]) chart.addDependency(namespace);
-  controller.addDependency(crd);
+  crd.addDependency(namespace);
+  for (const chart of [...(ingressNginx ? [ingressNginx] : []), ...workloads, controller, ingress]) chart.addDependency(namespace, crd);
   for (const balancer of workloads.slice(1)) balancer.addDependency(hello);
   if (ingressNginx) ingress.addDependency(ingressNginx);
   ingress.addDependency(hello);

@@ -7,5 +7,5 @@ import type { ImageRefs } from './clusterbench-chart.js';
 export function imageRefs(config: ClusterbenchConfig): ImageRefs {
   const tag = config.images.tag || contentImageTag();
   const ref = (name: string) => `${config.images.registry}/${name}:${tag}`;
-  return { hello: ref('hello'), rpcGateway: ref('rpc-gateway'), bench: ref('bench') };
+  return { hello: ref('hello'), rpcGateway: ref('rpc-gateway'), bench: ref('bench'), tag };
 }

@@ -1,5 +1,6 @@
 import type * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
+import { PARTS } from '../src/api/objects.js';
 import { HelloIngress } from '../src/constructs/hello-ingress.js';
 import { HELLO_HTTP } from '../src/constructs/hello-servers.js';
 import { INGRESS_CLASS_NAME } from '../src/constructs/ingress-nginx-controller.js';
@@ -17,7 +18,7 @@ export interface IngressChartProps extends ClusterbenchChartProps {
  */
 export class IngressChart extends ClusterbenchChart {
   constructor(scope: Construct, id: string, props: IngressChartProps) {
-    super(scope, id, props);
+    super(scope, id, props, PARTS.ingress);
     new HelloIngress(this, 'Hello', { service: props.helloService, port: HELLO_HTTP.number, className: INGRESS_CLASS_NAME });
   }
 }

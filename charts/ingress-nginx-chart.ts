@@ -1,4 +1,6 @@
 import type { Construct } from 'constructs';
+import { PARTS } from '../src/api/objects.js';
+import { INGRESS_NGINX_VERSION } from '../src/config/config.js';
 import { parseCpuMillis } from '../src/config/quantities.js';
 import { INGRESS_NGINX_CONTROLLER_LABELS, IngressNginxController } from '../src/constructs/ingress-nginx-controller.js';
 import { IngressNginxTuning } from '../src/constructs/ingress-nginx-tuning.js';
@@ -12,7 +14,7 @@ import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-c
 export class IngressNginxChart extends ClusterbenchChart {
   constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
     // Holds cluster-scoped objects too: each namespaced one names ingress-nginx itself.
-    super(scope, id, { ...props, namespace: false });
+    super(scope, id, { ...props, namespace: false }, { ...PARTS.ingressNginx, version: INGRESS_NGINX_VERSION.replace(/^v/, '') });
     const { ingressNginx, cluster } = this.config;
     if (cluster === 'minikube') {
       new IngressNginxTuning(this, 'Tuning', {

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { helloHeadlessDns } from '../src/api/objects.js';
+import { PARTS, helloHeadlessDns } from '../src/api/objects.js';
 import { HELLO_RPC } from '../src/constructs/hello-servers.js';
 import { RpcGateway } from '../src/constructs/rpc-gateway.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
@@ -7,12 +7,12 @@ import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-c
 /** The `rpc-gateway` topology: the Go gateway, `net/rpc` to the three hello pods. */
 export class RpcGatewayChart extends ClusterbenchChart {
   constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
-    super(scope, id, props);
+    super(scope, id, props, PARTS.rpcGateway);
     const { rpcGateway } = this.config;
     new RpcGateway(this, 'Gateway', {
       image: this.images.rpcGateway,
       resources: rpcGateway,
-      backendsDns: helloHeadlessDns(HELLO_RPC.number),
+      backendsDns: helloHeadlessDns(this.config.namespace, HELLO_RPC.number),
       balancer: rpcGateway.balancer,
     });
   }

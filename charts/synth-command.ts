@@ -5,11 +5,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { NAMESPACE } from '../src/api/objects.js';
 import type { ClusterbenchConfig } from '../src/config/config.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { checkOutputFolder } from '../loadtest/output-path.js';
 import { UsageError } from '../loadtest/usage-error.js';
+import { writeBundle } from './bundle.js';
 import { imageRefs } from './image-refs.js';
 
 /** The file synth leaves in its output folder: the names it wrote, one a line. */
@@ -51,6 +51,7 @@ export async function synthesize(config: ClusterbenchConfig, outDir: string): Pr
   rmSync(staging, { recursive: true, force: true });
   try {
     app.synth();
+    writeBundle(staging);
     writeFileSync(join(staging, SYNTH_MARKER), `${readdirSync(staging).sort().join('\n')}\n`);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
@@ -70,18 +71,18 @@ function collect(value: string, previous: string[]): string[] {
 export function registerSynthCommands(program: Command): void {
   program
     .command('synth')
-    .description('Write the Kubernetes manifests into dist/ (one file per chart), from defaults, --config and --set.')
+    .description('Write the Kubernetes manifests into dist/ (one file per chart, and all of them in install.yaml), from defaults, --config and --set.')
     .option('--config <file>', 'YAML settings file, nested like the keys (hello: { cpu: 250m })')
     .option('--set <key=value>', 'override one setting, e.g. hello.cpu=250m or images.tag=v1 (repeatable)', collect, [])
     .option('--out <dir>', 'output folder, replaced as a whole: new, empty, or written by synth before', 'dist')
     .option('--print-images', 'print "<name> <image reference>" for the three images and write nothing')
-    .option('--print-namespace', "print the namespace of clusterbench's workloads and write nothing")
+    .option('--print-namespace', "print the namespace of clusterbench's workloads (setting namespace) and write nothing")
     .action(async (opts: { config?: string; set: string[]; out: string; printImages?: boolean; printNamespace?: boolean }) => {
+      const config = loadConfig({ configFile: opts.config, sets: opts.set });
       if (opts.printNamespace) {
-        process.stdout.write(`${NAMESPACE}\n`);
+        process.stdout.write(`${config.namespace}\n`);
         return;
       }
-      const config = loadConfig({ configFile: opts.config, sets: opts.set });
       if (opts.printImages) {
         const refs = imageRefs(config);
         process.stdout.write(`hello ${refs.hello}\nrpc-gateway ${refs.rpcGateway}\nbench ${refs.bench}\n`);

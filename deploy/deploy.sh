@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # clusterbench's deploy steps, run by `make images`, `make deploy`, `make undeploy`, `make kind-down`.
 #
-#   deploy/deploy.sh images|deploy|undeploy|kind-down
+#   deploy/deploy.sh images|push|deploy|undeploy|kind-down
 #
 # Inputs (environment; the Makefile passes them):
 #   CLUSTER           kind (default) | minikube | generic (the current kubectl context)
@@ -72,6 +72,17 @@ build_images() {
       bench) "$tool" build -f images/bench/Dockerfile -t "$ref" . ;;
       *) die "unknown image $name" ;;
     esac
+  done <<<"$IMAGE_REFS"
+}
+
+# For a cluster whose nodes pull: images.registry (make push REGISTRY=registry.example.com/team).
+push_images() {
+  local tool name ref
+  tool=$(container_tool)
+  resolve_image_refs
+  while read -r name ref; do
+    log "push $ref"
+    "$tool" push "$ref"
   done <<<"$IMAGE_REFS"
 }
 
@@ -179,7 +190,8 @@ deploy() {
   fi
   synth
   local file ingress
-  NAMESPACE=$(clusterbench synth --print-namespace) # src/api/objects.ts, as the manifests
+  # shellcheck disable=SC2086
+  NAMESPACE=$(clusterbench synth --print-namespace $SYNTH_ARGS) # the setting namespace, as the manifests
   ingress=$(ingress_file)
   for file in "$DIST"/*.k8s.yaml; do
     [[ $file == "$ingress" ]] && continue
@@ -224,8 +236,9 @@ kind_down() {
 
 case "${1:-}" in
   images) build_images ;;
+  push) build_images; push_images ;;
   deploy) deploy ;;
   undeploy) undeploy ;;
   kind-down) kind_down ;;
-  *) printf 'usage: deploy/deploy.sh images|deploy|undeploy|kind-down\n' >&2; exit 2 ;;
+  *) printf 'usage: deploy/deploy.sh images|push|deploy|undeploy|kind-down\n' >&2; exit 2 ;;
 esac

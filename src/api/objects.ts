@@ -7,7 +7,11 @@
  */
 import type { Topology } from '../topologies.js';
 
-/** The namespace every clusterbench workload lives in (DESIGN.md, "Kubernetes objects"). */
+/**
+ * The namespace clusterbench's workloads live in by default (DESIGN.md, "Kubernetes objects");
+ * `synth --set namespace=...` chooses another, which the controller (its pod's namespace), `bench
+ * --namespace` (`make bench`) and deploy.sh (`synth --print-namespace`) follow.
+ */
 export const NAMESPACE = 'clusterbench';
 /** The namespace of the ingress-nginx controller clusterbench deploys (or a cluster's addon). */
 export const INGRESS_NGINX_NAMESPACE = 'ingress-nginx';
@@ -49,9 +53,9 @@ export function controllerUrl(namespace: string, port: number, path: string): st
   return `ws://${CONTROLLER.name}.${namespace}.svc:${port}${path}`;
 }
 
-/** `name:port` of the headless hello Service, for nginx's and the gateway's DNS lookups. */
-export function helloHeadlessDns(port: number): string {
-  return `${HELLO_HEADLESS}.${NAMESPACE}.svc.cluster.local:${port}`;
+/** `name:port` of the headless hello Service in `namespace`, for nginx's and the gateway's DNS lookups. */
+export function helloHeadlessDns(namespace: string, port: number): string {
+  return `${HELLO_HEADLESS}.${namespace}.svc.cluster.local:${port}`;
 }
 
 /** The report a finished Benchmark leaves: `<benchmark>-report` with `report.md` and `report.json`. */
@@ -59,14 +63,47 @@ export function reportConfigMapName(benchmark: string): string {
   return `${benchmark}-report`;
 }
 
-/** Every clusterbench object carries it. */
-export const PART_OF_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/part-of': 'clusterbench' };
 /** What the pods of a workload run, e.g. `hello`. */
 export const LABEL_NAME = 'app.kubernetes.io/name';
-/** Which Deployment a pod belongs to, e.g. `hello` or `hello-single`. */
+/** Which Deployment a pod belongs to, e.g. `hello` or `hello-single`; other objects: their own name. */
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+/** The image tag the objects were synthesized for (ingress-nginx: its upstream version). */
+export const LABEL_VERSION = 'app.kubernetes.io/version';
+/** The part's role, e.g. `server`, `load-balancer`. */
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** `managed-by` of the objects the controller creates (Jobs, their pods, run records). */
 export const MANAGED_BY = 'clusterbench-controller';
+/** `managed-by` of every synthesized object: cdk8s writes them (kubebuilder's say kustomize). */
+export const SYNTHESIZED_BY = 'cdk8s';
+/** `part-of` of every clusterbench object; ingress-nginx's keep upstream's `ingress-nginx`. */
+export const PART_OF = 'clusterbench';
+
+/** The recommended labels that say what a deployed part is (the rest: instance, version, part-of, managed-by). */
+export interface PartLabels {
+  /** `app.kubernetes.io/name` of objects that do not set their own. */
+  readonly name: string;
+  /** `app.kubernetes.io/component`. */
+  readonly component: string;
+  /** `app.kubernetes.io/part-of`. @default PART_OF */
+  readonly partOf?: string;
+  /** `app.kubernetes.io/instance` of every object. @default each object's own name */
+  readonly instance?: string;
+}
+
+/** Each synthesized unit (one file of dist/ each), with the recommended labels of its objects. */
+export const PARTS = {
+  namespace: { name: 'clusterbench', component: 'namespace' },
+  crd: { name: 'clusterbench', component: 'api' },
+  hello: { name: 'hello', component: 'server' },
+  nginx: { name: 'nginx', component: 'load-balancer' },
+  rpcGateway: { name: 'rpc-gateway', component: 'gateway' },
+  controller: { name: CONTROLLER.name, component: 'controller' },
+  ingress: { name: 'hello', component: 'ingress' },
+  // As upstream's manifests label them.
+  ingressNginx: { name: 'ingress-nginx', component: 'controller', partOf: 'ingress-nginx', instance: 'ingress-nginx' },
+} as const satisfies Record<string, PartLabels>;
 export const LABEL_BENCHMARK = 'clusterbench.dev/benchmark';
 export const LABEL_TOPOLOGY = 'clusterbench.dev/topology';
 export const LABEL_TRIAL = 'clusterbench.dev/trial';

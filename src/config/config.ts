@@ -1,5 +1,6 @@
 import { parseDurationMs, parseEnum, parseInteger } from '../../loadtest/parse.js';
 import { UsageError } from '../../loadtest/usage-error.js';
+import { INGRESS_NGINX_NAMESPACE, NAMESPACE } from '../api/objects.js';
 import { parseCpuMillis, parseMemoryMiB } from './quantities.js';
 
 /** Where the manifests go: kind and minikube get their own ingress and image loading. */
@@ -24,6 +25,8 @@ export interface ResourceConfig {
 
 export interface ClusterbenchConfig {
   readonly cluster: Cluster;
+  /** The namespace of every clusterbench object but ingress-nginx's (created by the manifests). */
+  readonly namespace: string;
   readonly images: {
     /** Repository prefix of the three clusterbench images: `<registry>/hello:<tag>`. */
     readonly registry: string;
@@ -73,6 +76,7 @@ const INGRESS_NGINX_IMAGE =
 export function defaultConfig(cluster: Cluster = 'kind'): ClusterbenchConfig {
   return {
     cluster,
+    namespace: NAMESPACE,
     images: { registry: 'clusterbench', tag: '' },
     hello: { replicas: 3, cpu: '500m', cpuRequest: '100m', memory: '128Mi', memoryRequest: '64Mi', work: '', delay: '', payload: 0 },
     nginx: {
@@ -130,6 +134,15 @@ const image: Parser = (key, value) => {
   return value;
 };
 
+// A DNS-1123 label; not ingress-nginx's namespace nor the kube- ones (those are the cluster's).
+const namespace: Parser = (key, value) => {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) throw new UsageError(`${key}: "${value}" is not a namespace name (lowercase letters, digits and -, at most 63)`);
+  if (value === INGRESS_NGINX_NAMESPACE || value.startsWith('kube-') || value === 'default') {
+    throw new UsageError(`${key}: "${value}" is not allowed (it belongs to the cluster or to ingress-nginx; choose a namespace of clusterbench's own, e.g. clusterbench)`);
+  }
+  return value;
+};
+
 const resourceFields = (prefix: string): Record<string, Parser> => ({
   [`${prefix}.cpu`]: cpu,
   [`${prefix}.cpuRequest`]: cpu,
@@ -140,6 +153,7 @@ const resourceFields = (prefix: string): Record<string, Parser> => ({
 /** Every key `--set` and `--config` accept, with its parser. */
 const FIELDS: Readonly<Record<string, Parser>> = {
   cluster: oneOf(CLUSTERS),
+  namespace,
   'images.registry': pattern(repositoryRe, 'an image repository prefix (e.g. clusterbench or localhost:5000/clusterbench)'),
   'images.tag': tag,
   'hello.replicas': whole(1, 16),

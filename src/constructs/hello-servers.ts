@@ -61,6 +61,8 @@ export class HelloServers extends Construct {
       ports,
       readiness: { path: '/readyz', port: HELLO_HTTP.number },
       liveness: { path: '/healthz', port: HELLO_HTTP.number },
+      // On several nodes, three replicas measure three machines, not three processes on one.
+      spreadOverNodes: true,
     });
     this.service = this.workload.addService('Service', { name: props.name, ports });
     if (props.headlessServiceName) {

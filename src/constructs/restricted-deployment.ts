@@ -97,6 +97,12 @@ export interface RestrictedDeploymentProps {
   readonly terminationGracePeriod?: Duration;
   /** Pod annotations, e.g. a config checksum that rolls the pods when their ConfigMap changes. @default none */
   readonly podAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * Spread the replicas over nodes (a topology spread constraint by hostname, at most one more on
+   * any node than on another), preferred, not required: on one node they all still start.
+   * @default false
+   */
+  readonly spreadOverNodes?: boolean;
 }
 
 /**
@@ -172,6 +178,13 @@ export class RestrictedDeployment extends Construct {
       // Pods carry only the labels above, not cdk8s-plus's hashed address label.
       JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
     );
+    if (props.spreadOverNodes) {
+      api.addJsonPatch(
+        JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+          { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { ...this.selectorLabels } } },
+        ]),
+      );
+    }
     withoutServerDefaults(this.deployment);
     setContainerResources(this.deployment, props.resources);
   }

@@ -2,7 +2,7 @@ import { describeCpuLimits, describeScenario } from './format.js';
 import { escapeXml, latencySpectrumChart, throughputChart, timelineChart } from './svg-charts.js';
 import { SCALING_CAPTION, scalingChart } from './scaling-chart.js';
 import { scalingTables } from './scaling-tables.js';
-import { detailTables, environmentItems, seedTable, type ReportTable } from './tables.js';
+import { answerSentence, detailTables, environmentItems, resultsTable, seedClaimTable, type ReportTable } from './tables.js';
 import type { Report } from './types.js';
 
 const STYLE = `
@@ -10,24 +10,33 @@ body { font: 14px/1.45 system-ui, sans-serif; color: #222; max-width: 820px; mar
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-p.note, figcaption { color: #555; font-size: 13px; } figure { margin: 12px 0; } svg { max-width: 100%; height: auto; }
+p.note, figcaption { color: #555; font-size: 13px; } p.answer { font-size: 15px; }
+/* On a phone, wide tables and charts scroll sideways in their box instead of shrinking their text away. */
+div.scroll, figure { overflow-x: auto; } figure { margin: 12px 0; } svg { max-width: 100%; min-width: 600px; height: auto; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; } dt { color: #555; } dd { margin: 0; }
 `;
 
-/** The report as one self-contained HTML page: tables plus inline SVG charts, no script, no external file. */
+/**
+ * The report as one self-contained HTML page, no script, no external file: the results and the
+ * answer first, then the charts and the details, the blog post's claim last but the environment.
+ */
 export function renderHtml(report: Report): string {
   const env = report.environment;
+  const results = resultsTable(report);
   const title = `clusterbench report: ${report.scenario.name} scenario, ${report.createdAt.slice(0, 16).replace('T', ' ')} UTC`;
   const body = [
     `<h1>${escapeXml(title)}</h1>`,
     `<p>${escapeXml(`${describeScenario(report)}. ${env.where}; ${env.cpus.count} × ${env.cpus.model}; CPU limits: ${describeCpuLimits(report)}.`)}</p>`,
-    htmlTable(seedTable(report), 'h2'),
+    htmlTable({ ...results, note: undefined }, 'h2'),
+    `<p class="answer"><strong>${escapeXml(answerSentence(report))}</strong></p>`,
+    results.note ? `<p class="note">${escapeXml(results.note)}</p>` : '',
     '<h2>Charts</h2>',
-    figure(throughputChart(report.topologies), 'Throughput: bar at the median over trials, whisker the 95% interval, dots each trial.'),
-    figure(latencySpectrumChart(report.topologies), 'Latency percentile spectrum from the merged histograms; both axes logarithmic.'),
-    figure(timelineChart(report.topologies), 'Requests per second, second by second, of every trial.'),
+    figure(throughputChart(report.topologies), 'Bar at the median over trials, whisker the 95% interval, dots each trial.'),
+    figure(latencySpectrumChart(report.topologies), 'From the merged histograms; both axes logarithmic, from the fastest response (min) to the slowest percentiles.'),
+    figure(timelineChart(report.topologies), 'Second by second, every trial; colour and marker tell the topology, the line style the trial.'),
     ...detailTables(report).map((t) => htmlTable(t, 'h2')),
     ...(report.scaling ? ['<h2 id="scaling">Scaling</h2>', figure(scalingChart(report.scaling), SCALING_CAPTION), ...scalingTables(report.scaling).map((t) => htmlTable(t, 'h2'))] : []),
+    htmlTable(seedClaimTable(), 'h2'),
     '<h2>Environment</h2>',
     `<dl>${environmentItems(report).map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`).join('')}</dl>`,
   ];
@@ -50,7 +59,7 @@ function htmlTable(table: ReportTable, heading: 'h2'): string {
   return [
     `<${heading} id="${table.id}">${escapeXml(table.title)}</${heading}>`,
     table.note ? `<p class="note">${escapeXml(table.note)}</p>` : '',
-    `<table data-table="${table.id}"><thead><tr>${table.headers.map((h, i) => `<th${cls(i)}>${escapeXml(h)}</th>`).join('')}</tr></thead>`,
-    `<tbody>${table.rows.map((row) => `<tr>${row.map((c, i) => `<td${cls(i)}>${escapeXml(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
+    `<div class="scroll"><table data-table="${table.id}"><thead><tr>${table.headers.map((h, i) => `<th${cls(i)}>${escapeXml(h)}</th>`).join('')}</tr></thead>`,
+    `<tbody>${table.rows.map((row) => `<tr>${row.map((c, i) => `<td${cls(i)}>${escapeXml(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`,
   ].join('\n');
 }

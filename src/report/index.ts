@@ -11,10 +11,12 @@
  *   `single` topology's median (null without it). `failover` events (`{ topology, trial, backend,
  *   killedAtMs, restartedAtMs }`, ms after the measured start) give each topology's errors and
  *   time to recover, read from that trial's per-second timeline.
- * - `renderMarkdown(report)`: the seed's table first (average response time ms, throughput req/s),
- *   then throughput over trials, latency, errors, backends, failover, environment.
- * - `renderHtml(report)`: one self-contained page, the same tables plus inline SVG charts
- *   (throughput with its interval, latency percentile spectrum on log scales, timeline); no script.
+ * - `renderMarkdown(report)`: the results table first (throughput, 95% interval, ratio to single,
+ *   mean and p99 latency, errors) and one sentence with the answer; then each trial's throughput,
+ *   latency, errors, backends, CPU, failover; the blog post's claim (not measured); environment.
+ * - `renderHtml(report)`: one self-contained page, the same tables and sentence plus inline SVG
+ *   charts after the answer (throughput with its interval, latency percentile spectrum on log
+ *   scales, timeline), each titled, with units on its axes; no script.
  * - `writeReportFiles(dir, report)`: writes `report.json`, `report.md`, `report.html` into `dir`.
  * - `buildScaling({ runs, availableCpus })`: the optional `scaling` section from a replica sweep
  *   (per topology and replica count: throughput, ratio to one replica, linear line, USL fit

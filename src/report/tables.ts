@@ -16,24 +16,26 @@ export interface ReportTable {
   readonly rows: readonly (readonly string[])[];
 }
 
-/** The seed's table: average response time and throughput, as the blog reported them, and whether to trust them. */
-export function seedTable(report: Report): ReportTable {
-  const warnings = report.topologies.flatMap((t) => {
-    const lag = t.sendLagUs === undefined ? null : lagWarning(t.sendLagUs.p50, t.latencyUs.p50);
-    return lag === null ? [] : [`Warning, ${t.name}: ${lag}.`];
-  });
-  return {
-    id: 'summary',
-    title: 'Summary',
-    note: [`The seed's claim, for comparison: ${SEED_CLAIM.map((s) => `${s.topology} ${s.avgMs} ms / ${count(s.rps)} req/s`).join('; ')}.`, ...warnings].join(' '),
-    headers: ['topology', 'average response time (ms)', 'throughput (req/s)', 'status'],
-    numeric: [false, true, true, false],
-    rows: report.topologies.map((t) => [t.name, t.requests === 0 ? 'no successful responses' : ms(t.latencyUs.mean), rps(t.throughputRps.median), status(report, t)]),
-  };
+/** A column of the results table; a new column (a status mark, say) is one more entry. */
+interface ResultColumn {
+  readonly header: string;
+  readonly numeric: boolean;
+  readonly cell: (t: TopologyReport, report: Report) => string;
 }
 
+const RESULT_COLUMNS: readonly ResultColumn[] = [
+  { header: 'topology', numeric: false, cell: (t) => t.name },
+  { header: 'throughput (req/s)', numeric: true, cell: (t) => rps(t.throughputRps.median) },
+  { header: '95% interval (req/s)', numeric: true, cell: interval },
+  { header: 'ratio to single', numeric: true, cell: (t) => ratio(t.ratioToSingle) },
+  { header: 'mean latency (ms)', numeric: true, cell: (t) => (t.requests === 0 ? 'no successful responses' : ms(t.latencyUs.mean)) },
+  { header: 'p99 latency (ms)', numeric: true, cell: (t) => (t.requests === 0 ? '' : ms(t.latencyUs.p99)) },
+  { header: 'errors', numeric: true, cell: (t) => count(t.errors.total) },
+  { header: 'status', numeric: false, cell: status },
+];
+
 /** `ok`, or what makes the topology's numbers not what they seem: failed, saturated. */
-function status(report: Report, t: TopologyReport): string {
+function status(t: TopologyReport, report: Report): string {
   const marks = [
     ...(t.failed ? [describeFailure(t.failedShare, report.scenario.maxErrors ?? DEFAULT_MAX_ERRORS)] : []),
     ...(t.saturated && t.offeredRps !== null ? [describeSaturation(t.throughputRps.median, t.offeredRps)] : []),
@@ -41,7 +43,65 @@ function status(report: Report, t: TopologyReport): string {
   return marks.length === 0 ? 'ok' : marks.join('; ');
 }
 
-/** The tables after the seed's: throughput over trials, latency, errors, backends, failover. */
+/** The first table, the answer: throughput with its interval, ratio, mean and p99 latency, errors. */
+export function resultsTable(report: Report): ReportTable {
+  const warnings = report.topologies.flatMap((t) => {
+    const lag = t.sendLagUs === undefined ? null : lagWarning(t.sendLagUs.p50, t.latencyUs.p50);
+    return lag === null ? [] : [`Warning, ${t.name}: ${lag}.`];
+  });
+  return {
+    id: 'summary',
+    title: 'Results',
+    note: [
+      'Throughput: successful responses inside the measured window, median over trials, with the 95% interval of the mean over trials; latency from the histogram merged over all trials; errors of every class (see Errors).',
+      ...warnings,
+    ].join(' '),
+    headers: RESULT_COLUMNS.map((c) => c.header),
+    numeric: RESULT_COLUMNS.map((c) => c.numeric),
+    rows: report.topologies.map((t) => RESULT_COLUMNS.map((c) => c.cell(t, report))),
+  };
+}
+
+/**
+ * One sentence that states the answer: which topology is fastest, by how much over the next, and
+ * whether its 95% interval overlaps another's (then this run does not show it is faster).
+ */
+export function answerSentence(report: Pick<Report, 'topologies'>): string {
+  const failed = report.topologies.filter((t) => t.failed === true).map((t) => t.name);
+  const failedNote = failed.length === 0 ? '' : ` ${failed.join(' and ')} failed (too many errors; see status) and ${failed.length === 1 ? 'is' : 'are'} not ranked.`;
+  const ranked = report.topologies.filter((t) => t.failed !== true).sort((a, b) => b.throughputRps.median - a.throughputRps.median);
+  return `${rankedSentence(ranked)}${failedNote}`;
+}
+
+function rankedSentence(ranked: readonly TopologyReport[]): string {
+  const [first, next] = ranked;
+  if (!first) return 'No topology answered without failing.';
+  const lead = `${first.name} has the highest throughput, ${rps(first.throughputRps.median)} req/s`;
+  if (!next) return `${lead} (the only topology measured).`;
+  const margin = next.throughputRps.median > 0 ? `${ratio(first.throughputRps.median / next.throughputRps.median)} the next, ${next.name} (${rps(next.throughputRps.median)} req/s)` : `ahead of ${next.name} (0 req/s)`;
+  const unknown = ranked.filter((t) => t.throughputRps.ciLow === null || t.throughputRps.ciHigh === null);
+  if (unknown.length > 0) return `${lead}, ${margin}; with one trial there is no interval, so this run does not show that the difference is more than noise.`;
+  const overlapping = ranked.slice(1).filter((t) => (t.throughputRps.ciHigh ?? 0) >= (first.throughputRps.ciLow ?? 0));
+  if (overlapping.length > 0) {
+    const names = overlapping.map((t) => t.name).join(' and ');
+    return `${lead}, ${margin}, but its 95% interval overlaps that of ${names}: this run does not show that it is faster than ${names}.`;
+  }
+  return `${first.name} is fastest: ${rps(first.throughputRps.median)} req/s, ${margin}, and its 95% interval overlaps no other topology's.`;
+}
+
+/** The seed's own table, after the results: the blog post's claim, not a measurement. */
+export function seedClaimTable(): ReportTable {
+  return {
+    id: 'seed-claim',
+    title: "The blog post's claim (not measured)",
+    note: 'The table of the blog post clusterbench checks, quoted as published; nothing in it was measured here.',
+    headers: ['topology', 'the post called it', 'claimed average response time (ms)', 'claimed throughput (req/s)'],
+    numeric: [false, false, true, true],
+    rows: SEED_CLAIM.map((s) => [s.topology, s.label, String(s.avgMs), count(s.rps)]),
+  };
+}
+
+/** The tables after the results: each trial, latency, errors, backends, CPU, failover. */
 export function detailTables(report: Report): ReportTable[] {
   const t = report.topologies;
   const open = report.scenario.mode === 'open';
@@ -49,11 +109,11 @@ export function detailTables(report: Report): ReportTable[] {
   const tables: ReportTable[] = [
     {
       id: 'throughput',
-      title: 'Throughput over trials',
-      note: 'Median over trials, with the 95% interval of the mean over trials (Student t); the ratio is to the median of `single`.',
-      headers: ['topology', 'median (req/s)', '95% interval', 'ratio to single', 'each trial (req/s)'],
-      numeric: [false, true, true, true, false],
-      rows: t.map((x) => [x.name, rps(x.throughputRps.median), interval(x), ratio(x.ratioToSingle), x.trialThroughputRps.map(rps).join(', ')]),
+      title: 'Throughput of each trial',
+      note: 'The results table gives their median and 95% interval.',
+      headers: ['topology', 'trials', 'each trial (req/s)'],
+      numeric: [false, true, false],
+      rows: t.map((x) => [x.name, String(x.trials), x.trialThroughputRps.map(rps).join(', ')]),
     },
     {
       id: 'latency',

@@ -163,8 +163,8 @@ describe('clusterbench local: runs', () => {
     if (haveChromium) {
       await checkReportInChromium(join(out, dir, 'report.html'), { topologies: 3, timelines: 3, screenshot: 'clusterbench-local-report.png' });
     }
-    // The seed's table is printed first.
-    expect(run.stdout).toMatch(/^# clusterbench report[^\n]*\n\n[^\n]*\n\n\| topology \| average response time \(ms\) \| throughput \(req\/s\) \|/);
+    // The results table is printed first, then the answer.
+    expect(run.stdout).toMatch(/^# clusterbench report[^\n]*\n\n[^\n]*\n\n\| topology \| throughput \(req\/s\) \| 95% interval \(req\/s\) \| ratio to single \|[^\n]*\n(\|[^\n]*\n)+\n\*\*[^\n]+(fastest|highest throughput)/);
     await expectNothingLeft(run.stderr);
   });
 

@@ -8,7 +8,9 @@ import { freePort } from './manifests.js';
 
 // dist/ against a real kube-apiserver: its own validation, admission and PodSecurity (the
 // namespace's `warn: restricted` label) on every object, RBAC as the controller's account sees
-// it, and a second `kubectl apply` that changes nothing. The API server is the one KUBECONFIG names
+// it, RBAC aggregation into the built-in edit and view roles (the private server runs
+// kube-controller-manager's clusterrole-aggregation controller beside it), and a second
+// `kubectl apply` that changes nothing. The API server is the one KUBECONFIG names
 // (dry run only: that cluster may be someone's), or else a private etcd + kube-apiserver on loopback
 // ports from test/cluster's build cache (real applies), or the suite says why it skips.
 
@@ -27,7 +29,9 @@ const onPath = (program: string) => spawnSync('sh', ['-c', `command -v ${program
 function why(): string | undefined {
   if (process.env.KUBECONFIG) return kubectl('get', '--raw', '/readyz').status === 0 ? undefined : `KUBECONFIG=${process.env.KUBECONFIG}: API server not ready`;
   if (!onPath('etcd')) return 'no KUBECONFIG, and no etcd to start a private API server with (Debian etcd-server)';
-  if (!existsSync(join(cacheBin, 'kube-apiserver'))) return `no KUBECONFIG, and no ${cacheBin}/kube-apiserver (test/cluster/build.sh builds it)`;
+  for (const program of ['kube-apiserver', 'kube-controller-manager']) {
+    if (!existsSync(join(cacheBin, program))) return `no KUBECONFIG, and no ${cacheBin}/${program} (test/cluster/build.sh builds it)`;
+  }
   if (!onPath(KUBECTL)) return 'no kubectl';
   return undefined;
 }
@@ -65,6 +69,10 @@ async function startPrivateApiServer(): Promise<void> {
     'current-context: private',
     '',
   ].join('\n'));
+  // Only the controller that fills aggregated ClusterRoles (edit, view) from their labelled parts.
+  run(join(cacheBin, 'kube-controller-manager'), [
+    `--kubeconfig=${kubeconfig}`, '--controllers=clusterrole-aggregation', '--leader-elect=false', '--secure-port=0',
+  ]);
   const deadline = Date.now() + 90_000;
   while (kubectl('get', '--raw', '/readyz').status !== 0) {
     if (Date.now() > deadline) throw new Error('the private kube-apiserver was not ready within 90 s');
@@ -135,6 +143,27 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
     expect(can('get', 'secrets')).toBe('no');
     expect(can('create', 'pods')).toBe('no');
     expect(kubectl('auth', 'can-i', 'list', 'pods', '--as', 'system:serviceaccount:clusterbench:clusterbench-controller', '-n', 'default').stdout.trim()).toBe('no');
+  });
+
+  it.skipIf(!privateServer)('users of the built-in edit role create the sample Benchmark; view reads it and nothing more', async () => {
+    const bind = (user: string, role: string) => kubectl('create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', 'clusterbench');
+    expect(bind('alice', 'edit').status).toBe(0);
+    expect(bind('bob', 'view').status).toBe(0);
+    const can = (user: string, verb: string) => kubectl('auth', 'can-i', verb, 'benchmarks.clusterbench.dev', '--as', user, '-n', 'clusterbench').stdout.trim();
+    // Aggregation is asynchronous: the controller fills edit's rules within a moment.
+    const deadline = Date.now() + 30_000;
+    while (can('alice', 'create') !== 'yes' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
+    const asAlice = kubectl('apply', '--as', 'alice', '-n', 'clusterbench', '-f', 'examples/benchmark.yaml');
+    expect(asAlice.status, asAlice.stderr).toBe(0);
+    expect(asAlice.stderr).not.toMatch(/Warning/);
+    const asBob = kubectl('get', 'benchmark', 'nightly', '--as', 'bob', '-n', 'clusterbench', '-o', 'jsonpath={.spec.scenario}');
+    expect(asBob.stdout, asBob.stderr).toBe('quick');
+    expect(can('bob', 'create')).toBe('no');
+    expect(can('bob', 'delete')).toBe('no');
+    expect(can('bob', 'list')).toBe('yes');
+    // Only in the namespace bound: edit there grants nothing elsewhere.
+    expect(kubectl('auth', 'can-i', 'create', 'benchmarks.clusterbench.dev', '--as', 'alice', '-n', 'default').stdout.trim()).toBe('no');
+    expect(kubectl('delete', 'benchmark', 'nightly', '--as', 'alice', '-n', 'clusterbench').status).toBe(0);
   });
 
   it.skipIf(!privateServer)('the Benchmark CRD enforces its schema: enums, bounds, required fields', () => {

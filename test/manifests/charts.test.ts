@@ -10,8 +10,31 @@ const envOf = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.na
 describe('charts: objects and names', () => {
   const { charts, objects } = synth();
 
-  it('one chart per deployable unit, namespaces first and the Ingress last', () => {
-    expect([...charts.keys()]).toEqual(['namespace', 'hello', 'nginx', 'rpc-gateway', 'crd', 'controller', 'ingress-nginx', 'ingress']);
+  it('one chart per deployable unit, the namespace and the CRD first, the Ingress last', () => {
+    expect([...charts.keys()]).toEqual(['namespace', 'crd', 'hello', 'nginx', 'rpc-gateway', 'controller', 'ingress-nginx', 'ingress']);
+  });
+
+  it('the recommended labels on every object and pod template; ingress-nginx keeps upstream part-of', () => {
+    const keys = ['name', 'instance', 'version', 'component', 'part-of', 'managed-by'].map((k) => `app.kubernetes.io/${k}`);
+    const labelled = objects.flatMap((o) => [
+      { what: `${o.kind}/${o.metadata.name}`, labels: o.metadata.labels ?? {}, chart: [...charts].find(([, list]) => list.includes(o))?.[0] },
+      ...(podSpecOf(o) ? [{ what: `${o.kind}/${o.metadata.name} pods`, labels: o.spec.template.metadata.labels ?? {}, chart: [...charts].find(([, list]) => list.includes(o))?.[0] }] : []),
+    ]);
+    expect(labelled.length).toBeGreaterThan(30);
+    for (const { what, labels, chart } of labelled) {
+      for (const key of keys) expect(labels[key], `${what}: ${key}`).toMatch(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/);
+      expect(labels['app.kubernetes.io/part-of'], what).toBe(chart === 'ingress-nginx' ? 'ingress-nginx' : 'clusterbench');
+      expect(labels['app.kubernetes.io/managed-by'], what).toBe('cdk8s');
+      expect(labels['app.kubernetes.io/version'], what).toBe(chart === 'ingress-nginx' ? '1.15.1' : 'test1');
+    }
+    // What each part is: its own name and role; a Deployment's selector labels are unchanged.
+    const labelsOf = (kind: string, name: string) => find(objects, kind, name).metadata.labels ?? {};
+    expect(labelsOf('Deployment', 'hello-single')).toMatchObject({ 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello-single', 'app.kubernetes.io/component': 'server' });
+    expect(labelsOf('Deployment', 'nginx')['app.kubernetes.io/component']).toBe('load-balancer');
+    expect(labelsOf('Deployment', 'rpc-gateway')['app.kubernetes.io/component']).toBe('gateway');
+    expect(labelsOf('CustomResourceDefinition', 'benchmarks.clusterbench.dev')['app.kubernetes.io/component']).toBe('api');
+    expect(find(objects, 'Deployment', 'hello').spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' });
+    expect(labelsOf('Deployment', 'ingress-nginx-controller')).toMatchObject({ 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' });
   });
 
   it('fixed names: Deployments, Services (plus headless) and the Ingress of DESIGN.md', () => {
@@ -210,6 +233,17 @@ describe('charts: topologies', () => {
     expect(envOf(containersOf(find(synth().objects, 'Deployment', 'hello'))[0])).toEqual({ POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } } });
   });
 
+  it('hello: the three balanced pods spread over nodes by hostname, preferred so one node still runs them', () => {
+    const { objects } = synth();
+    const spread = podSpecOf(find(objects, 'Deployment', 'hello')).topologySpreadConstraints;
+    expect(spread).toEqual([
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' } } },
+    ]);
+    // The selector picks exactly the pods being spread (not hello-single's).
+    expect(selects(spread[0].labelSelector.matchLabels, find(objects, 'Deployment', 'hello-single').spec.template.metadata.labels)).toBe(false);
+    expect(podSpecOf(find(objects, 'Deployment', 'nginx')).topologySpreadConstraints).toBeUndefined();
+  });
+
   it('nginx: its config is the shared template, upstream of every hello pod, re-resolved', () => {
     const { objects } = synth(['nginx.upstreamKeepalive=64', 'nginx.cpu=2']);
     const conf = find(objects, 'ConfigMap', 'nginx-config').data['nginx.conf'];
@@ -312,6 +346,20 @@ describe('charts: the benchmark controller', () => {
     expect(spec.required).toEqual(['topologies']);
     expect(spec.properties.topologies.items.enum).toEqual(['single', 'nginx', 'ingress-nginx', 'rpc-gateway']);
     expect(spec.properties.runners).toMatchObject({ minimum: 1, maximum: 10 });
+  });
+
+  it('ClusterRoles the built-in edit and view aggregate: edit writes Benchmarks, view reads them', () => {
+    const { objects } = synth();
+    const editor = find(objects, 'ClusterRole', 'clusterbench-benchmark-editor');
+    const viewer = find(objects, 'ClusterRole', 'clusterbench-benchmark-viewer');
+    expect(editor.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' });
+    expect(editor.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view']).toBeUndefined();
+    expect(viewer.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-view': 'true' });
+    expect(editor.rules).toEqual([{ apiGroups: ['clusterbench.dev'], resources: ['benchmarks'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }]);
+    expect(viewer.rules.flatMap((r: any) => r.resources)).toEqual(['benchmarks', 'benchmarks/status']);
+    for (const rule of viewer.rules) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    // Nothing binds them: the cluster's own bindings of edit and view do.
+    expect(objects.filter((o) => /Binding$/.test(o.kind) && o.roleRef?.name?.startsWith('clusterbench-benchmark'))).toEqual([]);
   });
 
   it('a Role of exactly the calls it makes, bound to its own ServiceAccount', () => {

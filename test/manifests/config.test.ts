@@ -46,7 +46,10 @@ describe('configuration', () => {
     ['nginx.image=nginx:latest', /^nginx\.image/],
     ['rpcGateway.balancer=random', /allowed: p2c, round-robin/],
     ['ingressNginx.enabled=yes', /allowed: true, false/],
-    ['nope=1', /^nope: unknown setting \(keys: cluster, images\.registry/],
+    ['nope=1', /^nope: unknown setting \(keys: cluster, namespace, images\.registry/],
+    ['namespace=Bench', /^namespace: "Bench" is not a namespace name/],
+    ['namespace=kube-system', /^namespace: "kube-system" is not allowed/],
+    ['namespace=ingress-nginx', /^namespace: "ingress-nginx" is not allowed/],
     ['hello.cpu', /^--set: "hello\.cpu" is not key=value/],
   ];
   for (const [setting, message] of bad) {

@@ -107,7 +107,7 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     expect(first.calls.filter((c) => c.startsWith('kind load'))).toHaveLength(3);
     const applies = first.calls.filter((c) => c.includes(' apply -f ')).map((c) => c.replace(/.*\/dist\//, ''));
     expect(applies).toEqual([
-      '0000-namespace.k8s.yaml', '0001-hello.k8s.yaml', '0002-nginx.k8s.yaml', '0003-rpc-gateway.k8s.yaml', '0004-crd.k8s.yaml',
+      '0000-namespace.k8s.yaml', '0001-crd.k8s.yaml', '0002-hello.k8s.yaml', '0003-nginx.k8s.yaml', '0004-rpc-gateway.k8s.yaml',
       '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml', '0007-ingress.k8s.yaml', '0007-ingress.k8s.yaml',
     ]);
     expect(first.calls.every((c) => !c.startsWith('kubectl') || c.startsWith('kubectl --context kind-clusterbench'))).toBe(true);
@@ -117,8 +117,8 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     expect(lastRollout).toBeLessThan(first.calls.findIndex((c) => c.endsWith('0007-ingress.k8s.yaml')));
     // Each unit is up before the next: the balancers start after the hello servers.
     const helloUp = first.calls.findIndex((c) => c.endsWith('-n clusterbench rollout status deployment/hello --timeout 300s'));
-    expect(helloUp).toBeGreaterThan(first.calls.findIndex((c) => c.endsWith('0001-hello.k8s.yaml')));
-    expect(helloUp).toBeLessThan(first.calls.findIndex((c) => c.endsWith('0002-nginx.k8s.yaml')));
+    expect(helloUp).toBeGreaterThan(first.calls.findIndex((c) => c.endsWith('0002-hello.k8s.yaml')));
+    expect(helloUp).toBeLessThan(first.calls.findIndex((c) => c.endsWith('0003-nginx.k8s.yaml')));
     expect(first.stdout).toContain('port-forward service/nginx');
     expect(first.stdout).toContain('http://127.0.0.1/');
 
@@ -157,6 +157,21 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     expect(r.calls.filter((c) => c.startsWith('kubectl') && c !== 'kubectl config current-context').every((c) => c.startsWith('kubectl --context fake-context'))).toBe(true);
     expect(r.calls.some((c) => c.includes('ingress-nginx.k8s.yaml'))).toBe(false);
     expect(r.stderr).toContain('no ingress-nginx in this cluster');
+  });
+
+  it('push builds and pushes the images of images.registry; deploy waits in the namespace setting', () => {
+    const fake = setup('push');
+    const push = deploy(fake, 'push', { CLUSTER: 'generic', SYNTH_ARGS: '--set cluster=generic --set images.tag=t1 --set images.registry=registry.example.com/team' });
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.calls.filter((c) => c.startsWith('docker push'))).toEqual(
+      ['hello', 'rpc-gateway', 'bench'].map((name) => `docker push registry.example.com/team/${name}:t1`),
+    );
+    expect(push.calls.findIndex((c) => c.startsWith('docker build'))).toBeLessThan(push.calls.findIndex((c) => c.startsWith('docker push')));
+    const r = deploy(fake, 'deploy', { CLUSTER: 'generic', SKIP_IMAGES: '1', SYNTH_ARGS: '--set cluster=generic --set images.tag=t1 --set namespace=bench-a' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.filter((c) => c.includes(' -n bench-a get deployments'))).toHaveLength(1);
+    expect(r.calls.some((c) => c.includes(' -n clusterbench '))).toBe(false);
+    expect(r.stdout).toContain('namespace bench-a');
   });
 
   it('undeploy deletes in reverse order; kind-down deletes only an existing cluster; a bad CLUSTER exits 2', () => {

@@ -41,8 +41,8 @@ describe('the cluster contract (src/api/objects.ts)', () => {
   });
 
   it("nginx's and the gateway's headless hello address resolves", () => {
-    expect(unresolved(helloHeadlessDns(HELLO_HTTP_PORT), objects)).toBeUndefined();
-    expect(unresolved(helloHeadlessDns(HELLO_RPC_PORT), objects)).toBeUndefined();
+    expect(unresolved(helloHeadlessDns(NAMESPACE, HELLO_HTTP_PORT), objects)).toBeUndefined();
+    expect(unresolved(helloHeadlessDns(NAMESPACE, HELLO_RPC_PORT), objects)).toBeUndefined();
   });
 
   it('the failover selector picks the balanced hello pods and nothing else', () => {

@@ -31,20 +31,40 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
     expect(first.code, first.stderr).toBe(0);
     const files = snapshot(out);
     expect(Object.keys(files)).toEqual([
-      '0000-namespace.k8s.yaml', '0001-hello.k8s.yaml', '0002-nginx.k8s.yaml', '0003-rpc-gateway.k8s.yaml',
-      '0004-crd.k8s.yaml', '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml',
+      '0000-namespace.k8s.yaml', '0001-crd.k8s.yaml', '0002-hello.k8s.yaml', '0003-nginx.k8s.yaml',
+      '0004-rpc-gateway.k8s.yaml', '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml', 'install.yaml',
     ]);
     // The marker names what synth wrote: a second synth may replace those, and only those.
     expect(readFileSync(join(out, '.clusterbench-synth'), 'utf8')).toBe(`${Object.keys(files).join('\n')}\n`);
+    // install.yaml: every chart's objects, in the same order, in one file.
+    const perChart = Object.entries(files).filter(([f]) => f.endsWith('.k8s.yaml')).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
+    const bundled = parseAllDocuments(files['install.yaml']).map((d) => d.toJS());
+    expect(bundled).toEqual(perChart);
+    expect(bundled.slice(0, 2).map((d) => d.kind)).toEqual(['Namespace', 'CustomResourceDefinition']);
     expect(clusterbench('synth', '--out', out).code).toBe(0);
     expect(snapshot(out)).toEqual(files);
     // Parsable YAML, and the default tag is the content hash `--print-images` reports.
-    const docs = Object.values(files).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()));
+    const docs = Object.entries(files).filter(([f]) => f !== 'install.yaml').map(([, text]) => text).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()));
     expect(docs.every((d) => d.apiVersion && d.kind && d.metadata.name)).toBe(true);
     const printed = clusterbench('synth', '--print-images').stdout.trim().split('\n').map((l) => l.split(' '));
     expect(printed.map(([name]) => name)).toEqual(['hello', 'rpc-gateway', 'bench']);
-    expect(files['0001-hello.k8s.yaml']).toContain(`image: ${printed[0][1]}`);
+    expect(files['0002-hello.k8s.yaml']).toContain(`image: ${printed[0][1]}`);
     expect(printed[0][1]).toMatch(/^clusterbench\/hello:h[0-9a-f]{16}$/);
+  });
+
+  it('--set namespace moves every object of clusterbench there, and --print-namespace says so', () => {
+    expect(clusterbench('synth', '--print-namespace').stdout).toBe('clusterbench\n');
+    expect(clusterbench('synth', '--print-namespace', '--set', 'namespace=bench-a').stdout).toBe('bench-a\n');
+    const out = join(work, 'namespaced');
+    expect(clusterbench('synth', '--out', out, '--set', 'namespace=bench-a').code).toBe(0);
+    const docs = parseAllDocuments(readFileSync(join(out, 'install.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(docs.find((d) => d.kind === 'Namespace' && d.metadata.name === 'bench-a')).toBeDefined();
+    const namespaces = new Set(docs.map((d) => d.metadata.namespace).filter(Boolean));
+    expect([...namespaces].sort()).toEqual(['bench-a', 'ingress-nginx']);
+    // Addresses inside the manifests follow too (the gateway's and nginx's DNS names).
+    const text = readFileSync(join(out, 'install.yaml'), 'utf8');
+    expect(text).toContain('hello-headless.bench-a.svc.cluster.local:9090');
+    expect(text).not.toMatch(/\.clusterbench\.svc|namespace: clusterbench$/m);
   });
 
   it('the cdk8s app of cdk8s.yaml (`cdk8s synth`) writes the same files as `clusterbench synth`', () => {
@@ -78,6 +98,7 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
     const r = clusterbench('synth', '--out', out, '--set', 'images.tag=v2', '--set', 'ingressNginx.enabled=false');
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(out).some((f) => f.includes('ingress-nginx'))).toBe(false);
-    expect(readFileSync(join(out, '0001-hello.k8s.yaml'), 'utf8')).toContain('image: clusterbench/hello:v2');
+    expect(readFileSync(join(out, '0002-hello.k8s.yaml'), 'utf8')).toContain('image: clusterbench/hello:v2');
+    expect(readFileSync(join(out, 'install.yaml'), 'utf8')).not.toContain('ingress-nginx-controller');
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildReport, renderHtml, renderMarkdown, writeReportFiles, type ReportInput } from '../../src/report/index.js';
 import { confidenceInterval95, median } from '../../src/report/statistics.js';
 import type { LoadResult } from '../../loadtest/types.js';
+import { answerSentence } from '../../src/report/tables.js';
 import { loadResult, repeat } from './load-results.js';
 
 const scenario: ReportInput['scenario'] = {
@@ -177,9 +179,9 @@ describe('buildReport', () => {
     expect([nginx.failed, nginx.saturated]).toEqual([true, true]);
     expect([gateway.failed, gateway.saturated, gateway.offeredRps]).toEqual([false, true, 1000]);
     const md = renderMarkdown(marked);
-    expect(md).toContain('| single | 1.00 | 990 | ok |');
-    expect(md).toContain('| nginx | no successful responses | 0 | failed: 100% of requests failed (--max-errors 1%); saturated: achieved 0 of 1,000 req/s offered |');
-    expect(md).toContain('| rpc-gateway | 1.00 | 400 | saturated: achieved 400 of 1,000 req/s offered |');
+    expect(md).toMatch(/^\| single \| 990 \|.*\| ok \|$/m);
+    expect(md).toMatch(/^\| nginx \| 0 \|.*\| no successful responses \|.*\| failed: 100% of requests failed \(--max-errors 1%\); saturated: achieved 0 of 1,000 req\/s offered \|$/m);
+    expect(md).toMatch(/^\| rpc-gateway \| 400 \|.*\| 1\.00 \|.*\| saturated: achieved 400 of 1,000 req\/s offered \|$/m);
     // Lag p50 300 us against a latency p50 of 1 ms: more than 10%; 50 us is not.
     expect(md).toContain('Warning, rpc-gateway: the load generator sent late: send lag p50 300 us');
     expect(md).not.toContain('Warning, single');
@@ -190,17 +192,68 @@ describe('buildReport', () => {
 describe('rendering', () => {
   const report = buildReport(threeTopologies());
 
-  it('puts the seed table first in Markdown, then the details', () => {
+  it('leads with the results table and the answer, the blog post\'s claim after the results', () => {
     const md = renderMarkdown(report);
-    const firstTable = md.split('\n').findIndex((l) => l.startsWith('|'));
-    expect(md.split('\n')[firstTable]).toBe('| topology | average response time (ms) | throughput (req/s) | status |');
-    // single: 6 failed requests (3 5xx, 3 resets) of 156 due.
-    expect(md).toContain('| single | 2.00 | 1,100 | failed: 3.85% of requests failed (--max-errors 1%) |');
-    expect(md).toContain('| nginx | 1.50 | 2,200 | ok |');
-    expect(md).toMatch(/\| nginx \| 2,200 \| .* \| 2\.00x \|/);
-    expect(md.indexOf('## Throughput over trials')).toBeGreaterThan(firstTable);
-    for (const section of ['## Latency', '## Errors', '## Backends', '## Environment']) expect(md).toContain(section);
+    const lines = md.split('\n');
+    const firstTable = lines.findIndex((l) => l.startsWith('|'));
+    expect(lines[firstTable]).toBe('| topology | throughput (req/s) | 95% interval (req/s) | ratio to single | mean latency (ms) | p99 latency (ms) | errors | status |');
+    // single: 1000/1100/1200 req/s, 2 ms, 3 5xx + 3 resets; nginx 2200 req/s, twice single.
+    expect(md).toMatch(/^\| single \| 1,100 \| 852 to 1,348 \| 1\.00x \| 2\.00 \| 2\.00 \| 6 \| failed: 3\.85% of requests failed \(--max-errors 1%\) \|$/m);
+    expect(md).toMatch(/^\| nginx \| 2,200 \| 1,703 to 2,697 \| 2\.00x \| 1\.50 \| 1\.50 \| 0 \| ok \|$/m);
+    const tableEnd = lines.findIndex((l, i) => i > firstTable && !l.startsWith('|'));
+    expect(lines[tableEnd + 1]).toBe("**rpc-gateway is fastest: 3,100 req/s, 1.41x the next, nginx (2,200 req/s), and its 95% interval overlaps no other topology's. single failed (too many errors; see status) and is not ranked.**");
+    const claim = md.indexOf("## The blog post's claim (not measured)");
+    expect(claim).toBeGreaterThan(md.indexOf('## Errors'));
+    expect(md.slice(0, claim)).not.toMatch(/\b500\b.*req\/s|basic Go web server/);
+    expect(md.slice(claim)).toMatch(/\| single \| basic Go web server \| 100 \| 500 \|/);
+    for (const section of ['## Throughput of each trial', '## Latency', '## Errors', '## Backends', '## Environment']) expect(md).toContain(section);
     expect(md).not.toContain('## Failover');
+  });
+
+  it('puts the same first table, answer and claim in HTML, in the same order', () => {
+    const html = renderHtml(report);
+    const at = (text: string) => html.indexOf(text);
+    expect(at('data-table="summary"')).toBeGreaterThan(0);
+    expect(at('class="answer"')).toBeGreaterThan(at('data-table="summary"'));
+    expect(at('data-chart="throughput"')).toBeGreaterThan(at('class="answer"'));
+    expect(at('data-table="seed-claim"')).toBeGreaterThan(at('data-table="errors"'));
+    expect(html).toContain('<td class="n">852 to 1,348</td>');
+  });
+
+  it('charts: a title, units on each axis, colour-blind-safe colours and a marker per topology, a trial legend, the minimum labelled', () => {
+    const html = renderHtml(report);
+    const charts = html.split('<svg').slice(1);
+    expect(charts).toHaveLength(3);
+    for (const chart of charts) {
+      expect(chart).toMatch(/<text class="chart-title"[^>]*>[^<]*\((req\/s|ms)\)/);
+      for (const [, axis] of chart.matchAll(/class="axis-title"[^>]*>([^<]*)</g)) expect(axis).toMatch(/\((%|s|ms|req\/s)[,)]/);
+    }
+    const [, spectrum, timeline] = charts;
+    expect(spectrum.match(/class="axis-title"/g)).toHaveLength(2);
+    expect(timeline.match(/class="axis-title"/g)).toHaveLength(2);
+    expect(spectrum).toMatch(/class="tick"[^>]*>min</);
+    // Okabe-Ito orange and blue; and their markers differ in shape (rect vs polygon).
+    expect(spectrum).toMatch(/<rect class="marker"[^>]*fill="#e69f00"/);
+    expect(spectrum).toMatch(/<polygon class="marker"[^>]*fill="#0072b2"/);
+    expect(timeline.match(/class="trial-legend"/g)).toHaveLength(3);
+  });
+
+  it('states whether the fastest topology\'s interval overlaps another\'s', () => {
+    const withTrials = (perTopology: Record<string, number[]>) =>
+      buildReport({
+        scenario,
+        environment,
+        results: Object.entries(perTopology).flatMap(([topology, list]) =>
+          list.map((throughputRps, i) => loadResult({ topology, trial: i + 1, throughputRps, latenciesUs: repeat(1000, 10) })),
+        ),
+      });
+    expect(answerSentence(withTrials({ single: [1000, 1100, 1200], nginx: [1050, 1150, 1250], 'rpc-gateway': [400, 410, 420] }))).toBe(
+      'nginx has the highest throughput, 1,150 req/s, 1.05x the next, single (1,100 req/s), but its 95% interval overlaps that of single: this run does not show that it is faster than single.',
+    );
+    expect(answerSentence(withTrials({ single: [1000], nginx: [900] }))).toBe(
+      'single has the highest throughput, 1,000 req/s, 1.11x the next, nginx (900 req/s); with one trial there is no interval, so this run does not show that the difference is more than noise.',
+    );
+    expect(answerSentence(withTrials({ nginx: [900, 950] }))).toBe('nginx has the highest throughput, 925 req/s (the only topology measured).');
   });
 
   it('renders self-contained HTML with three charts and no script or external reference', () => {
@@ -217,6 +270,28 @@ describe('rendering', () => {
       results: [loadResult({ topology: 'single', trial: 1, throughputRps: 1, latenciesUs: [5], backends: { '<b>x</b>': 1 } })],
     });
     expect(renderHtml(hostile)).not.toContain('<b>x</b>');
+  });
+});
+
+describe("README's sample report", () => {
+  it('has the header the report prints, and each table the sentence its numbers give', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n');
+    const header = renderMarkdown(buildReport(threeTopologies())).split('\n').find((l) => l.startsWith('|'));
+    const starts = readme.flatMap((l, i) => (l.startsWith('| topology | throughput') || l.startsWith('| topology | average') ? [i] : []));
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    for (const start of starts) {
+      expect(readme[start]).toBe(header);
+      const rows = readme.slice(start + 2).filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('|')));
+      // Rebuild the topologies from the printed numbers and check the sentence README shows.
+      const num = (text: string) => Number(text.replace(/,/g, ''));
+      const topologies = rows.map((row) => {
+        const [name, median, ci] = row.split('|').slice(1, -1).map((c) => c.trim());
+        const [low, high] = ci.split(' to ').map(num);
+        return { name, throughputRps: { median: num(median), ciLow: low, ciHigh: high } };
+      });
+      const sentence = answerSentence({ topologies } as unknown as Parameters<typeof answerSentence>[0]);
+      expect(readme[start + 2 + rows.length + 1]).toBe(`**${sentence}**`);
+    }
   });
 });
 
