@@ -5,7 +5,7 @@ import { TOPOLOGIES } from '../topologies.js';
 import { parseDurationMs, parseEnum, parseInteger } from '../../loadtest/parse.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { NAMESPACE as DEFAULT_NAMESPACE, controllerUrl as controllerServiceUrl } from '../api/objects.js';
-import { RUNNERS_PATH } from './protocol.js';
+import { RUNNERS_PATH, RUNNER_TOKEN_ENV } from './protocol.js';
 
 interface ControllerFlags {
   namespace?: string;
@@ -78,6 +78,8 @@ export function registerControllerCommands(program: Command): void {
       const runners = parseInteger('--runners', flags.runners, 1, 1000);
       const index = parseInteger('--index', flags.index ?? process.env.JOB_COMPLETION_INDEX ?? '', 0, runners - 1);
       const mode = parseEnum('--mode', flags.mode, LOAD_MODES);
+      const token = process.env[RUNNER_TOKEN_ENV];
+      if (!token) throw new UsageError(`env ${RUNNER_TOKEN_ENV}: required: the Job's token, from the Secret the controller made for it`);
       const [{ runRunner }, { runLoad }] = await Promise.all([import('./runner.js'), import('../../loadtest/index.js')]);
       const interrupt = new AbortController();
       process.once('SIGTERM', () => interrupt.abort());
@@ -85,6 +87,7 @@ export function registerControllerCommands(program: Command): void {
         controllerUrl: flags.controller,
         job: flags.job,
         index,
+        token,
         runners,
         load: {
           url: flags.url,

@@ -41,11 +41,14 @@ import {
   ANNOTATION_COMPLETION_INDEX,
   HELLO_POD_SELECTOR,
   LABEL_BENCHMARK,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
   MANAGED_SELECTOR,
   TOPOLOGY_SERVICES,
   reportConfigMapName,
 } from '../api/objects.js';
-import { runKey, type RunId } from './names.js';
+import { jobName, runKey, type RunId } from './names.js';
+import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
 import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
 import { clusterEnvironment } from './environment.js';
 import { observeHelloPod, observeJob } from './observe.js';
@@ -116,9 +119,15 @@ export class BenchmarkController {
     this.helloPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: HELLO_POD_SELECTOR }), HELLO_POD_SELECTOR, kick, this.log);
     this.coordinator = new Coordinator({
       expectedRunners: (job) => this.jobs.list().find((j) => j.metadata?.name === job)?.spec?.completions,
+      authorize: (claim) => authorizeRunner(claim, this.jobs.list().find((j) => j.metadata?.name === claim.job), this.podsOf(claim.job)),
       onChange: kick,
       log: this.log,
     });
+  }
+
+  /** The runner pods of a Job. */
+  private podsOf(job: string): V1Pod[] {
+    return this.runnerPods.list().filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
   }
 
   private informers() {
@@ -178,6 +187,7 @@ export class BenchmarkController {
     if (!this.informers().every((i) => i.synced)) return;
     const names = new Set(this.benchmarks.list().map((b) => b.metadata?.name));
     for (const name of this.parsedRuns.keys()) if (!names.has(name)) this.parsedRuns.delete(name);
+    this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     for (const benchmark of this.benchmarks.list()) {
       try {
         await this.reconcile(benchmark);
@@ -213,7 +223,7 @@ export class BenchmarkController {
     }
     const { plan } = resolved;
     const ownedJobs = this.jobs.list().filter((j) => j.metadata?.labels?.[LABEL_BENCHMARK] === name);
-    const podsOf = (job: string) => this.runnerPods.list().filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
+    const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
       const observed = observeJob(j, podsOf(j.metadata?.name ?? ''));
       return observed ? [observed] : [];
@@ -298,6 +308,13 @@ export class BenchmarkController {
     const namespace = this.options.namespace;
     switch (action.kind) {
       case 'createJob': {
+        // The token first: the Job's pods wait for their Secret, never run without it.
+        const job = jobName(name, action.run, action.attempt);
+        const { token, sha256 } = newRunnerToken();
+        const secret = await this.core.createNamespacedSecret({
+          namespace,
+          body: runnerTokenSecret({ job, namespace, token, labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: name }, owner: [this.ownerOf(benchmark)] }),
+        });
         const body = runnerJob({
           benchmark: { name, uid: benchmark.metadata.uid ?? '' },
           namespace,
@@ -306,6 +323,7 @@ export class BenchmarkController {
           plan,
           run: action.run,
           attempt: action.attempt,
+          token: { secret: secret.metadata?.name ?? '', sha256 },
         });
         try {
           await this.batch.createNamespacedJob({ namespace, body });

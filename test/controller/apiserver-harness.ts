@@ -24,6 +24,7 @@ import { runLoad } from '../../loadtest/index.js';
 import { BenchmarkCrd } from '../../src/constructs/benchmark-crd.js';
 import { ANNOTATION_COMPLETION_INDEX, MANAGED_SELECTOR } from '../../src/api/objects.js';
 import { runRunner } from '../../src/controller/runner.js';
+import { RUNNER_TOKEN_ENV } from '../../src/controller/protocol.js';
 import type { Topology } from '../../src/topologies.js';
 
 /**
@@ -109,6 +110,14 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
   });
 }
 
+/** What a kubelet gives the runner container as env CLUSTERBENCH_RUNNER_TOKEN: the key of the Secret its env names. */
+export async function runnerToken(core: CoreV1Api, namespace: string, pod: V1Pod): Promise<string> {
+  const ref = pod.spec?.containers?.[0]?.env?.find((e) => e.name === RUNNER_TOKEN_ENV)?.valueFrom?.secretKeyRef;
+  if (!ref?.name) return '';
+  const secret = await core.readNamespacedSecret({ name: ref.name, namespace });
+  return Buffer.from(secret.data?.[ref.key] ?? '', 'base64').toString('utf8');
+}
+
 /** Parses `--flag value` pairs of a runner pod's command. */
 function flagsOf(command: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();
@@ -166,7 +175,8 @@ export class FakeKubelet {
     const flags = flagsOf(command);
     const index = Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]);
     const startedAt = new Date();
-    await this.setStatus(name, { phase: 'Running', startTime: startedAt, containerStatuses: [this.container({ running: { startedAt } })] });
+    // Every fake pod is on loopback: the controller checks a runner's address against its pod's.
+    await this.setStatus(name, { phase: 'Running', startTime: startedAt, podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }], containerStatuses: [this.container({ running: { startedAt } })] });
     if (this.options.fails?.(pod)) {
       await this.setStatus(name, { phase: 'Failed', containerStatuses: [this.container({ terminated: { exitCode: 1, reason: 'Error', message: 'fake kubelet: this runner fails on purpose', startedAt, finishedAt: new Date() } })] });
       return;
@@ -178,6 +188,7 @@ export class FakeKubelet {
       controllerUrl: flags.get('--controller') ?? '',
       job: flags.get('--job') ?? '',
       index,
+      token: await runnerToken(this.core, this.options.namespace, pod),
       runners: Number(flags.get('--runners')),
       load: {
         url: this.options.targets[topology] ?? 'http://127.0.0.1:9/',

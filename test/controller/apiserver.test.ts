@@ -11,7 +11,9 @@ import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURA
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
-import { RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { encodeResult } from '../../src/controller/result-codec.js';
+import { execFileSync } from 'node:child_process';
 import { buildReport, renderMarkdown, type Report } from '../../src/report/index.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { fetchReport, runBench } from '../../src/bench/bench.js';
 import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
-import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
+import { FakeKubelet, findApiServer, installCrd, runnerToken, until } from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';
 import { result } from './fixtures.js';
 
@@ -257,6 +259,46 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const job = await batch.readNamespacedJob({ name: 'full-single-t1-a1', namespace });
       expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
       expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', uid: b.metadata.uid });
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a process that is not a runner cannot deliver a result: refused with a logged reason, the report holds only the runners\' results', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller, port } = await startController();
+    try {
+      await createBenchmark('guarded', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
+      const job = await until('the run\'s Job', async () => (await jobNames('guarded'))[0], 60_000, 100);
+      const pod = await until('its pod', async () => (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` })).items[0], 60_000, 100);
+      // The strongest intruder: it knows the Job name and even the Job's token, but it is not the
+      // runner pod (another address on this machine). Without the token it fares no better.
+      const token = await runnerToken(core, namespace, pod);
+      const forged = encodeResult({ ...result('single', 1, 0, [50]), requests: 108_500_000, throughputRps: 10_850_000 });
+      const intruder = (headers: Record<string, string>) => `
+        import WebSocket from 'ws';
+        const ws = new WebSocket('ws://127.0.0.1:${port}${RUNNERS_PATH}', { headers: ${JSON.stringify(headers)}, localAddress: '127.0.0.2' });
+        ws.on('open', () => { ws.send(JSON.stringify({ type: 'result', job: ${JSON.stringify(job)}, index: 0, result: ${JSON.stringify(forged)} })); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
+        ws.on('unexpected-response', (_req, res) => { console.log(res.statusCode); process.exit(0); });
+        ws.on('error', (err) => { console.log(err.message); process.exit(0); });`;
+      const run = (code: string) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' }).trim();
+      expect(run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(run(intruder({ [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: 'guarded-nginx-t1-a1', [INDEX_HEADER]: '0' }))).toBe('403');
+      const b = await finished('guarded');
+      expect(b.status?.phase).toBe('Succeeded');
+      const refusals = controllerLog.filter((l) => l.includes('refused 127.0.0.2'));
+      expect(refusals).toEqual([
+        expect.stringContaining('address 127.0.0.2 is not the pod of runner 0'),
+        expect.stringContaining('no token'),
+        expect.stringContaining('no such Job'),
+      ]);
+      const { report } = await reportOf('guarded');
+      expect(report.topologies.map((t) => t.name)).toEqual(['single']);
+      expect(report.topologies[0].throughputRps.median).toBeLessThan(1_000_000);
+      expect(report.topologies[0].requests).not.toBe(108_500_000);
     } finally {
       await controller.stop();
       await kubelet.stop();

@@ -12,6 +12,7 @@ describe('runner Job', () => {
     plan: plan({ runners: 3, connections: 100 }),
     run: { topology: 'rpc-gateway', trial: 2 },
     attempt: 1,
+    token: { secret: 'demo-rpc-gateway-t2-a1-q8x2z', sha256: 'ab'.repeat(32) },
   });
   const pod = job.spec?.template.spec;
   const container = pod?.containers[0];
@@ -32,6 +33,11 @@ describe('runner Job', () => {
     expect(args).toContain('--duration 5000ms --warmup 1000ms');
     expect(topologyUrl('ingress-nginx', 'clusterbench')).toBe('http://ingress-nginx-controller.ingress-nginx.svc:80/');
     expect(topologyUrl('single', 'x')).toBe('http://hello-single.x.svc:8080/');
+  });
+
+  it('gives the runners their token from the Secret and carries only its hash', () => {
+    expect(container?.env).toEqual([{ name: 'CLUSTERBENCH_RUNNER_TOKEN', valueFrom: { secretKeyRef: { name: 'demo-rpc-gateway-t2-a1-q8x2z', key: 'token' } } }]);
+    expect(job.metadata?.annotations).toEqual({ 'clusterbench.dev/runner-token-sha256': 'ab'.repeat(32) });
   });
 
   it('passes the restricted Pod Security Standard and is not BestEffort', () => {

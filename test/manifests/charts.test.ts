@@ -197,6 +197,23 @@ describe('charts: network policy', () => {
   });
 });
 
+describe('charts: the controller NetworkPolicy', () => {
+  const { objects } = synth();
+  const policy = find(objects, 'NetworkPolicy', 'clusterbench-controller');
+  const podsOf = (name: string) => find(objects, 'Deployment', name).spec.template.metadata.labels;
+  const admits = (labels: Record<string, string>) =>
+    policy.spec.ingress.filter((rule: any) => rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels))).flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+
+  it('guards the controller and admits only the load runners of its namespace, on its port', () => {
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(selects(policy.spec.podSelector.matchLabels, podsOf('clusterbench-controller'))).toBe(true);
+    expect(selects(policy.spec.podSelector.matchLabels, podsOf('hello'))).toBe(false);
+    expect(admits({ 'app.kubernetes.io/name': 'clusterbench-runner' })).toEqual([8080]);
+    for (const other of ['hello', 'nginx', 'rpc-gateway']) expect(admits(podsOf(other)), other).toEqual([]);
+    expect(policy.spec.ingress.every((rule: any) => rule.from.every((peer: any) => peer.namespaceSelector === undefined))).toBe(true);
+  });
+});
+
 describe('charts: topologies', () => {
   it('hello: the ports, the instance id and the knobs of images/hello', () => {
     const { objects } = synth(['hello.work=200us', 'hello.delay=1ms', 'hello.payload=512', 'hello.replicas=5', 'hello.cpu=250m']);
