@@ -55,6 +55,7 @@ import { observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
+import { queueHolder } from './queue.js';
 import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
@@ -222,6 +223,16 @@ export class BenchmarkController {
       return;
     }
     const { plan } = resolved;
+    const waitingFor = this.queuedBehind(benchmark);
+    if (waitingFor) {
+      const next: BenchmarkStatus = {
+        phase: 'Pending',
+        observedGeneration: generation,
+        conditions: mergeConditions(status.conditions ?? [], [{ type: 'Queued', status: 'True', reason: 'AnotherBenchmarkRunning', message: `queued behind ${waitingFor}` }], generation, new Date()),
+      };
+      if (statusChange(status, next) !== 'none') await this.patchStatus(name, next);
+      return;
+    }
     const ownedJobs = this.jobs.list().filter((j) => j.metadata?.labels?.[LABEL_BENCHMARK] === name);
     const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
@@ -259,9 +270,15 @@ export class BenchmarkController {
       reportWritten: status.reportConfigMap !== undefined,
       now: Date.now(),
     });
-    const decision: Decision = invalid
-      ? { ...undecided, conditions: [...undecided.conditions, { type: 'InvalidSpec', status: 'False', reason: 'Valid', message: 'the spec is valid' }] }
-      : undecided;
+    const wasQueued = status.conditions?.some((c) => c.type === 'Queued' && c.status === 'True');
+    const decision: Decision = {
+      ...undecided,
+      conditions: [
+        ...undecided.conditions,
+        ...(invalid ? [{ type: 'InvalidSpec', status: 'False', reason: 'Valid', message: 'the spec is valid' } as const] : []),
+        ...(wasQueued ? [{ type: 'Queued', status: 'False', reason: 'Started', message: 'no other Benchmark running in the namespace' } as const] : []),
+      ],
+    };
     if (decision.wakeAt !== undefined) {
       // The periodic pass could be up to resyncMs late; a failover kill should not be.
       clearTimeout(this.wakeTimer);
@@ -278,6 +295,27 @@ export class BenchmarkController {
     if (change === 'none' || (change === 'progress' && Date.now() - lastAt < PROGRESS_EVERY_MS)) return;
     await this.patchStatus(name, next);
     this.progressPatchedAt.set(name, Date.now());
+  }
+
+  /**
+   * What a Benchmark waits for, if anything (queue.ts): another Benchmark holding the namespace,
+   * or the Jobs of one that no longer does (deleted) while they still run.
+   */
+  private queuedBehind(benchmark: Benchmark): string | undefined {
+    const entries = this.benchmarks.list().map((b) => ({
+      name: b.metadata.name,
+      uid: b.metadata.uid ?? '',
+      createdAtMs: new Date(b.metadata.creationTimestamp ?? 0).getTime(),
+      phase: b.status?.phase,
+      deleting: b.metadata.deletionTimestamp !== undefined,
+    }));
+    const holder = queueHolder(entries);
+    if (holder && holder.uid !== benchmark.metadata.uid) return holder.name;
+    const busy = this.jobs.list().find((j) => {
+      const owner = j.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+      return owner !== benchmark.metadata.uid && observeJob(j, [])?.state === 'active';
+    });
+    return busy && `Job ${busy.metadata?.name} of benchmark ${busy.metadata?.labels?.[LABEL_BENCHMARK] ?? '?'} (still running)`;
   }
 
   private nextStatus(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, extra: BenchmarkStatus): BenchmarkStatus {

@@ -13,7 +13,9 @@ import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { encodeResult } from '../../src/controller/result-codec.js';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 import { buildReport, renderMarkdown, type Report } from '../../src/report/index.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,8 @@ import { benchRequest } from '../../src/bench/command.js';
 import { FakeKubelet, findApiServer, installCrd, runnerToken, until } from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';
 import { result } from './fixtures.js';
+
+const execFileAsync = promisify(execFile);
 
 const found = await findApiServer();
 const skip = 'skip' in found ? found.skip : undefined;
@@ -283,10 +287,11 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         ws.on('open', () => { ws.send(JSON.stringify({ type: 'result', job: ${JSON.stringify(job)}, index: 0, result: ${JSON.stringify(forged)} })); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
         ws.on('unexpected-response', (_req, res) => { console.log(res.statusCode); process.exit(0); });
         ws.on('error', (err) => { console.log(err.message); process.exit(0); });`;
-      const run = (code: string) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' }).trim();
-      expect(run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
-      expect(run(intruder({ [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
-      expect(run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: 'guarded-nginx-t1-a1', [INDEX_HEADER]: '0' }))).toBe('403');
+      // Another process (not execFileSync: the controller answering it runs in this one).
+      const run = async (code: string) => (await execFileAsync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 })).stdout.trim();
+      expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(await run(intruder({ [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: 'guarded-nginx-t1-a1', [INDEX_HEADER]: '0' }))).toBe('403');
       const b = await finished('guarded');
       expect(b.status?.phase).toBe('Succeeded');
       const refusals = controllerLog.filter((l) => l.includes('refused 127.0.0.2'));
@@ -300,6 +305,41 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       expect(report.topologies[0].throughputRps.median).toBeLessThan(1_000_000);
       expect(report.topologies[0].requests).not.toBe(108_500_000);
     } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: two Benchmarks at once: the second waits Queued behind the first (bench says so) and starts when the first is deleted', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    const out = mkdtempSync(join(tmpdir(), 'cb-queue-'));
+    try {
+      await createBenchmark('first', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '30s' }, runners: 1, trials: 1 });
+      await until('the first to run', async () => ((await getBenchmark('first')).status?.phase === 'Running' ? true : undefined), 60_000, 100);
+      const request = benchRequest({ name: 'second', namespace, scenario: 'quick', topologies: 'single', trials: '1', duration: '1s', warmup: '300ms', connections: '4', out });
+      const progress: string[] = [];
+      const bench = runBench(kc, request, checkRequest(request), out, { out: () => undefined, err: (t) => progress.push(t), tty: false, pollMs: 200 });
+      const queued = await until('the second to be queued', async () => {
+        const b = await getBenchmark('second');
+        return b.status?.conditions?.some((c) => c.type === 'Queued' && c.status === 'True') ? b : undefined;
+      }, 30_000, 100);
+      expect(queued.status?.phase).toBe('Pending');
+      expect(queued.status?.conditions?.find((c) => c.type === 'Queued')).toMatchObject({ status: 'True', message: 'queued behind first' });
+      // While queued, nothing of it runs.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await jobNames('second')).toEqual([]);
+      expect((await getBenchmark('first')).status?.phase).toBe('Running');
+      await until('bench to say so', async () => (progress.join('').includes('queued behind first') ? true : undefined), 10_000, 100);
+      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'first' });
+      expect(await bench).toBe(0);
+      const b = await getBenchmark('second');
+      expect(b.status?.phase).toBe('Succeeded');
+      expect(b.status?.conditions?.find((c) => c.type === 'Queued')).toMatchObject({ status: 'False', reason: 'Started' });
+      expect(progress.join('')).toMatch(/Pending \[-+\] 0\/0 runs · queued behind first\n/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
       await controller.stop();
       await kubelet.stop();
     }
