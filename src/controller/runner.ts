@@ -139,6 +139,9 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
         link.send({ type: 'progress', job, index, progress });
       },
     });
+    // A runner stopped early (its pod deleted, the node drained) has no full result: it fails, and
+    // the controller reruns the run, instead of counting a short run as a whole one.
+    if (options.signal?.aborted) throw new Error(`stopped early (SIGTERM) after ${result.durationMs} ms of the ${load.durationMs} ms measured; no result`);
     const encoded = encodeResult(result);
     // Both copies go out before the socket: they survive this pod's exit and a controller restart.
     const message = terminationMessageFor(result);

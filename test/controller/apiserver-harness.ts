@@ -132,6 +132,8 @@ export interface FakeKubeletOptions {
   readonly targets: Readonly<Partial<Record<Topology, string>>>;
   /** Pods whose runner should fail (exit 1) instead of running. */
   readonly fails?: (pod: V1Pod) => boolean;
+  /** Pods whose runner gets SIGTERM (as when its pod is deleted) this many ms after it starts. */
+  readonly stopAfterMs?: (pod: V1Pod) => number | undefined;
 }
 
 /** Runs runner pods in this process and reports their status as a kubelet would. */
@@ -184,6 +186,11 @@ export class FakeKubelet {
     const topology = flags.get('--topology') as Topology;
     const terminationLogPath = join(this.dir, name);
     const ms = (flag: string) => Number((flags.get(flag) ?? '0ms').replace(/ms$/, ''));
+    // What `clusterbench runner` does on SIGTERM: abort the load.
+    const sigterm = new AbortController();
+    const stopAfter = this.options.stopAfterMs?.(pod);
+    const stopTimer = stopAfter === undefined ? undefined : setTimeout(() => sigterm.abort(), stopAfter);
+    const logged: string[] = [];
     const code = await runRunner({
       controllerUrl: flags.get('--controller') ?? '',
       job: flags.get('--job') ?? '',
@@ -203,14 +210,17 @@ export class FakeKubelet {
       startDeadlineMs: 60_000,
       terminationLogPath,
       runLoad,
-      log: () => undefined,
+      signal: sigterm.signal,
+      log: (line) => logged.push(line),
       print: () => undefined,
     });
+    clearTimeout(stopTimer);
     let message = '';
     try {
       message = readFileSync(terminationLogPath, 'utf8');
     } catch {
-      // the result did not fit the termination message
+      // the result did not fit the termination message; a failed runner's log tail stands in (FallbackToLogsOnError)
+      if (code !== 0) message = logged.slice(-3).join('\n');
     }
     await this.setStatus(name, {
       phase: code === 0 ? 'Succeeded' : 'Failed',

@@ -414,6 +414,29 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   }, RUNS_TIMEOUT_MS);
 
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a runner stopped with SIGTERM mid-run fails its attempt; the run is rerun and the report says so', async () => {
+    // The first attempt's runner gets SIGTERM about 1.5 s into its 3 s measured part (3 s start lead, 0.3 s warmup).
+    const stopAfterMs = (pod: V1Pod) => (pod.metadata?.labels?.['clusterbench.dev/attempt'] === '1' ? 4_800 : undefined);
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl }, stopAfterMs });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      await createBenchmark('stopped', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
+      const b = await finished('stopped');
+      expect(b.status?.phase).toBe('Succeeded');
+      expect(await jobNames('stopped')).toEqual(['stopped-single-t1-a1', 'stopped-single-t1-a2']);
+      expect(b.status?.conditions?.find((c) => c.type === 'RunRetried')?.message).toMatch(/stopped-single-t1-a1: .*stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured/);
+      const { report } = await reportOf('stopped');
+      expect(report.topologies[0].trials).toBe(1);
+      expect(report.environment.notes?.join('\n')).toMatch(/single trial 1 was rerun \(attempt 1: .*stopped early \(SIGTERM\).*\); only attempt 2 is counted/);
+      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('stopped') })).items);
+      expect([...runs.records.values()][0].results?.[0].durationMs).toBe(3_000);
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
   it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: clusterbench bench creates the Benchmark, shows progress, prints and saves the report; clusterbench report prints it again', async () => {
     const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
     kubelet.start();

@@ -113,6 +113,22 @@ describe('decide: failures and retries', () => {
     expect(d.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
   });
 
+  it('fails an attempt whose runner measured less than the plan (stopped early) and reruns it; the record and report say so', () => {
+    const short = new Map([[0, { ...result('single', 1, 0, [100]), durationMs: 3_200 }], [1, result('single', 1, 1, [100])]]);
+    const first = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName('demo', run, 1), short]]) }));
+    expect(first.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
+    expect(first.conditions).toContainEqual(expect.objectContaining({ type: 'RunRetried', message: 'demo-single-t1-a1: runner 0 measured 3200 ms of the planned 5000 ms' }));
+    const second = decide(input({
+      jobs: [job(run, 1, 'succeeded'), job(run, 2, 'succeeded')],
+      results: new Map([[jobName('demo', run, 1), short], [jobName('demo', run, 2), runnerResults(run)]]),
+    }));
+    const recorded = second.actions.find((a) => a.kind === 'recordRun');
+    expect(recorded).toMatchObject({ record: { state: 'succeeded', attempts: 2, retries: ['attempt 1: runner 0 measured 3200 ms of the planned 5000 ms'] } });
+    const record = (recorded as { record: RunRecord }).record;
+    const report = clusterReport(plan({ topologies: ['single'], trials: 1 }), [record], environment, []);
+    expect(report.environment.notes).toContain('single trial 1 was rerun (attempt 1: runner 0 measured 3200 ms of the planned 5000 ms); only attempt 2 is counted');
+  });
+
   it('marks the run failed after the second attempt and goes on with the next run', () => {
     const d = decide(input({ jobs: [job(run, 1, 'failed', 'x'), job(run, 2, 'failed', 'DeadlineExceeded')] }));
     const record = d.actions.find((a) => a.kind === 'recordRun');

@@ -144,6 +144,40 @@ describe('runners and the coordinator, over real sockets with the real load gene
     }
   });
 
+  it('a runner stopped early (SIGTERM) exits 1 without a result instead of passing a short run off as a whole one', async () => {
+    const { token, authorize } = loopbackJob('demo-single-t3-a1', 'single', 3, 1);
+    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, leadMs: 200 });
+    const controller = createServer();
+    coordinator.attach(controller);
+    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const lines: string[] = [];
+    const printed: string[] = [];
+    const sigterm = new AbortController();
+    setTimeout(() => sigterm.abort(), 1_200);
+    try {
+      const code = await runRunner({
+        controllerUrl,
+        job: 'demo-single-t3-a1',
+        index: 0,
+        token,
+        runners: 1,
+        load: { url: targetUrl, connections: 2, durationMs: 3_000, warmupMs: 0, topology: 'single', trial: 3, workers: 1 },
+        terminationLogPath: join(dir, 'stopped'),
+        runLoad,
+        signal: sigterm.signal,
+        log: (l) => lines.push(l),
+        print: (l) => printed.push(l),
+      });
+      expect(code).toBe(1);
+      expect(lines.at(-1)).toMatch(/stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured; no result/);
+      expect(printed).toEqual([]);
+      expect(coordinator.results().get('demo-single-t3-a1')?.size ?? 0).toBe(0);
+    } finally {
+      coordinator.close();
+      await close(controller);
+    }
+  });
+
   it('refuses sockets without the Job\'s token or from another address, and results that are not the runner\'s, logging why', async () => {
     const job = 'demo-nginx-t2-a1';
     const { token, authorize } = loopbackJob(job, 'nginx', 2, 1);
