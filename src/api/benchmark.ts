@@ -160,7 +160,12 @@ export interface OpenApiSchema {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  /** CEL rules the API server checks (`oldSelf` on update). */
+  'x-kubernetes-validations'?: readonly { readonly rule: string; readonly message: string }[];
 }
+
+/** What the API server says to an edit of a Benchmark's spec. */
+export const SPEC_IMMUTABLE_MESSAGE = 'spec is immutable: delete the Benchmark and create it again to change it';
 
 /** A duration as `clusterbench` flags take it: `10s`, `500ms`, `1m30s`, or bare seconds. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(us|ms|s|m|h))+$|^[0-9]+(\\.[0-9]+)?$';
@@ -180,8 +185,10 @@ const latencyUsSchema: OpenApiSchema = {
 
 export const benchmarkSpecSchema: OpenApiSchema = {
   type: 'object',
-  description: 'What to measure: the topologies, the load, how many runners and trials.',
+  description: 'What to measure: the topologies, the load, how many runners and trials. Immutable.',
   required: ['topologies'],
+  // A report measures one spec: an edit mid-run would mix settings (finished runs keep the old load).
+  'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: SPEC_IMMUTABLE_MESSAGE }],
   properties: {
     topologies: {
       type: 'array',

@@ -68,6 +68,8 @@ export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'clusterbench-controller';
 export const LABEL_BENCHMARK = 'clusterbench.dev/benchmark';
+/** The UID of the Benchmark an object belongs to: what the controller selects by (a name can be reused). */
+export const LABEL_BENCHMARK_UID = 'clusterbench.dev/benchmark-uid';
 export const LABEL_TOPOLOGY = 'clusterbench.dev/topology';
 export const LABEL_TRIAL = 'clusterbench.dev/trial';
 export const LABEL_ATTEMPT = 'clusterbench.dev/attempt';

@@ -47,7 +47,7 @@ import {
   TOPOLOGY_SERVICES,
   reportConfigMapName,
 } from '../api/objects.js';
-import { jobName, runKey, type RunId } from './names.js';
+import { jobName, runConfigMapName, runKey, type BenchmarkRef, type RunId } from './names.js';
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
 import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
 import { clusterEnvironment } from './environment.js';
@@ -56,7 +56,7 @@ import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
 import { queueHolder } from './queue.js';
-import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
+import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -93,7 +93,7 @@ export class BenchmarkController {
   private environmentCache?: Promise<ReportEnvironment>;
   private readonly progressPatchedAt = new Map<string, number>();
   private wakeTimer?: NodeJS.Timeout;
-  /** Parsed run ConfigMaps by Benchmark, then ConfigMap name; dropped once the Benchmark is finished. */
+  /** Parsed run ConfigMaps by Benchmark UID, then ConfigMap name; dropped once the Benchmark is finished. */
   private readonly parsedRuns = new Map<string, Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>>();
 
   constructor(private readonly options: ControllerOptions) {
@@ -186,8 +186,8 @@ export class BenchmarkController {
 
   private async reconcileAll(): Promise<void> {
     if (!this.informers().every((i) => i.synced)) return;
-    const names = new Set(this.benchmarks.list().map((b) => b.metadata?.name));
-    for (const name of this.parsedRuns.keys()) if (!names.has(name)) this.parsedRuns.delete(name);
+    const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid));
+    for (const uid of this.parsedRuns.keys()) if (!uids.has(uid)) this.parsedRuns.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     for (const benchmark of this.benchmarks.list()) {
       try {
@@ -201,11 +201,10 @@ export class BenchmarkController {
   private async reconcile(benchmark: Benchmark): Promise<void> {
     const { name, generation, deletionTimestamp } = benchmark.metadata;
     const status = benchmark.status ?? {};
-    const invalid = status.conditions?.some((c) => c.type === 'InvalidSpec' && c.status === 'True');
-    // Finished Benchmarks stay as they are, except a rejected spec that has been edited since.
-    const edited = invalid && status.observedGeneration !== generation;
-    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase) && !edited)) {
-      this.parsedRuns.delete(name);
+    const ref: BenchmarkRef = { name, uid: benchmark.metadata.uid ?? '' };
+    // Finished Benchmarks stay as they are (the spec cannot change: the CRD rejects edits).
+    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
+      this.parsedRuns.delete(ref.uid);
       return;
     }
 
@@ -233,13 +232,14 @@ export class BenchmarkController {
       if (statusChange(status, next) !== 'none') await this.patchStatus(name, next);
       return;
     }
-    const ownedJobs = this.jobs.list().filter((j) => j.metadata?.labels?.[LABEL_BENCHMARK] === name);
+    // Owned by UID: a Job of an earlier Benchmark of the same name is not this one's.
+    const ownedJobs = this.jobs.list().filter((j) => controllerUid(j) === ref.uid);
     const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
       const observed = observeJob(j, podsOf(j.metadata?.name ?? ''));
       return observed ? [observed] : [];
     });
-    const stored = await this.readRuns(name);
+    const stored = await this.readRuns(ref);
     const results = new Map<string, Map<number, LoadResult>>();
     const socketResults = this.coordinator.results();
     for (const job of jobs) {
@@ -275,7 +275,6 @@ export class BenchmarkController {
       ...undecided,
       conditions: [
         ...undecided.conditions,
-        ...(invalid ? [{ type: 'InvalidSpec', status: 'False', reason: 'Valid', message: 'the spec is valid' } as const] : []),
         ...(wasQueued ? [{ type: 'Queued', status: 'False', reason: 'Started', message: 'no other Benchmark running in the namespace' } as const] : []),
       ],
     };
@@ -312,8 +311,7 @@ export class BenchmarkController {
     const holder = queueHolder(entries);
     if (holder && holder.uid !== benchmark.metadata.uid) return holder.name;
     const busy = this.jobs.list().find((j) => {
-      const owner = j.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
-      return owner !== benchmark.metadata.uid && observeJob(j, [])?.state === 'active';
+      return controllerUid(j) !== benchmark.metadata.uid && observeJob(j, [])?.state === 'active';
     });
     return busy && `Job ${busy.metadata?.name} of benchmark ${busy.metadata?.labels?.[LABEL_BENCHMARK] ?? '?'} (still running)`;
   }
@@ -347,7 +345,7 @@ export class BenchmarkController {
     switch (action.kind) {
       case 'createJob': {
         // The token first: the Job's pods wait for their Secret, never run without it.
-        const job = jobName(name, action.run, action.attempt);
+        const job = jobName({ name, uid: benchmark.metadata.uid ?? '' }, action.run, action.attempt);
         const { token, sha256 } = newRunnerToken();
         const secret = await this.core.createNamespacedSecret({
           namespace,
@@ -367,7 +365,11 @@ export class BenchmarkController {
           await this.batch.createNamespacedJob({ namespace, body });
           this.log(`benchmark ${name}: created Job ${body.metadata?.name}`);
         } catch (err) {
-          if (!isApiCode(err, 409)) throw err; // already there: an earlier pass created it
+          if (!isApiCode(err, 409)) throw err;
+          // Already there: an earlier pass created it (the informer has not shown it yet), unless
+          // another Benchmark owns it, which the UID in the name makes all but impossible.
+          const owner = controllerUid(this.jobs.list().find((j) => j.metadata?.name === job));
+          if (owner !== undefined && owner !== benchmark.metadata.uid) throw new Error(`Job ${job} exists and belongs to another Benchmark (uid ${owner})`);
         }
         return {};
       }
@@ -398,6 +400,10 @@ export class BenchmarkController {
           await this.core.createNamespacedConfigMap({ namespace, body });
         } catch (err) {
           if (!isApiCode(err, 409)) throw err;
+          // An earlier Benchmark of this name left it (the garbage collector removes it soon): not ours to overwrite.
+          const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMapName}` })).items[0];
+          const owner = controllerUid(existing);
+          if (owner !== undefined && owner !== benchmark.metadata.uid) throw new Error(`ConfigMap ${configMapName} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`);
           await this.core.patchNamespacedConfigMap({ name: configMapName, namespace, body: { data } }, mergePatch);
         }
         this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
@@ -421,24 +427,25 @@ export class BenchmarkController {
   /** Adds keys to a run's ConfigMap (a merge patch), creating it on first use. */
   private async patchRun(benchmark: Benchmark, run: RunId, data: Record<string, string>): Promise<void> {
     const namespace = this.options.namespace;
-    const name = runConfigMapName(benchmark.metadata.name, run);
+    const ref = { name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '' };
+    const name = runConfigMapName(ref, run);
     try {
       await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
     } catch (err) {
       if (!isApiCode(err, 404)) throw err;
       await this.core.createNamespacedConfigMap({
         namespace,
-        body: { metadata: { name, namespace, labels: runLabels(benchmark.metadata.name), ownerReferences: [this.ownerOf(benchmark)] }, data },
+        body: { metadata: { name, namespace, labels: runLabels(ref), ownerReferences: [this.ownerOf(benchmark)] }, data },
       });
     }
   }
 
-  private async readRuns(benchmark: string): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
+  private async readRuns(benchmark: BenchmarkRef): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
     const list = await this.core.listNamespacedConfigMap({ namespace: this.options.namespace, labelSelector: runSelector(benchmark) });
     // Decoding every result on every pass costs the CPU-limited controller whole seconds under load:
     // parse each ConfigMap once per resourceVersion.
-    const parsed = this.parsedRuns.get(benchmark) ?? new Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>();
-    this.parsedRuns.set(benchmark, parsed);
+    const parsed = this.parsedRuns.get(benchmark.uid) ?? new Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>();
+    this.parsedRuns.set(benchmark.uid, parsed);
     return parseRunConfigMaps(list.items, (cm) => {
       const name = cm.metadata?.name ?? '';
       const cached = parsed.get(name);
@@ -482,3 +489,7 @@ export class BenchmarkController {
   }
 }
 
+/** The UID of an object's controlling owner (its Benchmark), if it has one. */
+function controllerUid(object: KubernetesObject | undefined): string | undefined {
+  return object?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+}

@@ -9,6 +9,7 @@ import {
   ANNOTATION_RUNNER_TOKEN_SHA256,
   LABEL_ATTEMPT,
   LABEL_BENCHMARK,
+  LABEL_BENCHMARK_UID,
   LABEL_MANAGED_BY,
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
@@ -68,11 +69,12 @@ export function runnerArgs(props: Pick<RunnerJobProps, 'controllerUrl' | 'plan' 
 
 export function runnerJob(props: RunnerJobProps): V1Job {
   const { benchmark, plan, run, attempt } = props;
-  const name = jobName(benchmark.name, run, attempt);
+  const name = jobName(benchmark, run, attempt);
   const labels = {
     ...LOAD_RUNNER_LABELS,
     [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_BENCHMARK]: benchmark.name,
+    [LABEL_BENCHMARK_UID]: benchmark.uid,
     [LABEL_TOPOLOGY]: run.topology,
     [LABEL_TRIAL]: String(run.trial),
     [LABEL_ATTEMPT]: String(attempt),

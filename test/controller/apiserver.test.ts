@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, SPEC_IMMUTABLE_MESSAGE, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
@@ -130,9 +130,25 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }, timeoutMs);
   }
 
+  /** A Benchmark's Jobs' names without the UID part (`full-single-t1-a1`; names.ts has the whole form). */
   async function jobNames(benchmark: string): Promise<string[]> {
     const jobs = await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=${benchmark}` });
-    return jobs.items.map((j) => j.metadata?.name ?? '').sort();
+    return jobs.items.map((j) => shortName(j.metadata?.name ?? '')).sort();
+  }
+
+  const shortName = (name: string) => name.replace(/-[0-9a-f]{10}-/, '-');
+
+  /** A Job by its name without the UID part. */
+  async function readJob(short: string): Promise<V1Job> {
+    const jobs = await batch.listNamespacedJob({ namespace });
+    const job = jobs.items.find((j) => shortName(j.metadata?.name ?? '') === short);
+    if (!job) throw new Error(`no Job ${short}`);
+    return job;
+  }
+
+  async function runRecords(benchmark: string) {
+    const uid = (await getBenchmark(benchmark)).metadata.uid ?? '';
+    return parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector({ name: benchmark, uid }) })).items);
   }
 
   async function reportOf(benchmark: string): Promise<{ markdown: string; report: Report }> {
@@ -166,6 +182,22 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   });
 
+  it('rejects an edit of a running Benchmark\'s spec (the CRD\'s self == oldSelf), status and metadata stay writable', async () => {
+    await createBenchmark('frozen', { topologies: ['single'], scenario: 'quick' });
+    const patch = (body: object) =>
+      custom.patchNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'frozen', body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+        .then(() => undefined, (e: unknown) => e as { code: number; body: string });
+    for (const spec of [{ runners: 3 }, { load: { connections: 8 } }, { topologies: ['single', 'nginx'] }]) {
+      const err = await patch({ spec });
+      expect(err?.code, JSON.stringify(spec)).toBe(422);
+      expect((JSON.parse(err?.body ?? '{}') as { message?: string }).message).toBe(`Benchmark.clusterbench.dev "frozen" is invalid: spec: Invalid value: "object": ${SPEC_IMMUTABLE_MESSAGE}`);
+    }
+    expect(await patch({ metadata: { labels: { team: 'a' } } })).toBeUndefined();
+    const stored = await getBenchmark('frozen');
+    await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'frozen' });
+    expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'quick', runners: 1 });
+  });
+
   it('rejects bad Benchmarks by the CRD schema: out-of-range runners, unknown topology, unknown scenario', async () => {
     const cases: [unknown, string][] = [
       [{ topologies: ['single'], runners: 50 }, 'spec.runners'],
@@ -192,7 +224,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     );
   });
 
-  it('sets an InvalidSpec condition naming the field when a spec passes the schema but not the cross-field rules', async () => {
+  it('sets an InvalidSpec condition naming the field when a spec passes the schema but not the cross-field rules; the spec cannot be edited', async () => {
     const { controller } = await startController();
     try {
       await createBenchmark('open-no-rate', { topologies: ['single'], load: { mode: 'open' } });
@@ -201,20 +233,15 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const invalid = b.status?.conditions?.find((c) => c.type === 'InvalidSpec');
       expect(invalid?.message).toBe('spec.load.rate: is required when spec.load.mode is open');
       expect(await jobNames('open-no-rate')).toEqual([]);
-      // Fixed, it is taken up again.
-      await custom.patchNamespacedCustomObject(
+      // The spec cannot be fixed in place: the API server rejects any edit, with the reason.
+      const edit = await custom.patchNamespacedCustomObject(
         { group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'open-no-rate', body: { spec: { load: { mode: 'open', rate: 100 } } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      const fixed = await until('the fixed spec to be taken up', async () => {
-        const x = await getBenchmark('open-no-rate');
-        return x.status?.phase === 'Running' ? x : undefined;
-      }, 30_000);
-      expect(fixed.status?.conditions?.find((c) => c.type === 'InvalidSpec')).toMatchObject({ status: 'False', reason: 'Valid' });
-      expect(await jobNames('open-no-rate')).toEqual(['open-no-rate-single-t1-a1']);
-      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'open-no-rate', propagationPolicy: 'Foreground' });
-      // Its Job goes with it (owner reference), before another test's fake kubelet could run its pod.
-      await until('the Job to be garbage-collected', async () => ((await jobNames('open-no-rate')).length === 0 ? true : undefined), 60_000);
+      ).then(() => undefined, (e: unknown) => e as { code: number; body: string });
+      expect(edit?.code).toBe(422);
+      expect(edit?.body).toContain(SPEC_IMMUTABLE_MESSAGE);
+      expect((await getBenchmark('open-no-rate')).spec.load).toEqual({ mode: 'open' });
+      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'open-no-rate' });
     } finally {
       await controller.stop();
     }
@@ -243,7 +270,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // Every runner's start skew is kept, and the summary gives the largest. Here all runners,
       // the controller and the target share one Node process on a loaded machine, so the bound
       // is loose: within half the 3 s lead of the agreed time.
-      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('full') })).items);
+      const runs = await runRecords('full');
       for (const r of b.status?.results ?? []) {
         const skews = [...runs.records.values()].filter((x) => x.run.topology === r.topology).flatMap((x) => (x.results ?? []).map((y) => Math.abs(y.startSkewMs)));
         expect(skews).toHaveLength(4);
@@ -260,7 +287,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // The report ConfigMap and the Jobs are owned by the Benchmark (garbage-collected with it).
       const cm = await core.readNamespacedConfigMap({ name: 'full-report', namespace });
       expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', name: 'full', uid: b.metadata.uid });
-      const job = await batch.readNamespacedJob({ name: 'full-single-t1-a1', namespace });
+      const job = await readJob('full-single-t1-a1');
       expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
       expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', uid: b.metadata.uid });
     } finally {
@@ -345,6 +372,47 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   }, RUNS_TIMEOUT_MS);
 
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: identity by UID: x (ingress-nginx) and x-ingress (nginx) both finish with their own Jobs; x deleted mid-run and created again starts from nothing', async () => {
+    // ingress-nginx counts as deployed here: an Ingress in the namespace.
+    await kc.makeApiClient(NetworkingV1Api).createNamespacedIngress({ namespace, body: { metadata: { name: 'hello' }, spec: { defaultBackend: { service: { name: 'hello', port: { number: 8080 } } } } } });
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { 'ingress-nginx': targetUrl, nginx: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      const quick = { scenario: 'quick', load: { ...quickLoad, duration: '2s' }, runners: 1, trials: 1 };
+      await createBenchmark('x', { topologies: ['ingress-nginx'], ...quick, load: { ...quick.load, duration: '20s' } });
+      await createBenchmark('x-ingress', { topologies: ['nginx'], ...quick });
+      // x runs; deleted while its runner loads, and created again at once under the same name.
+      const old = await until('x to be under way', async () => {
+        const b = await getBenchmark('x');
+        return (b.status?.progress?.rps ?? 0) > 0 ? b : undefined;
+      }, 60_000, 100);
+      const oldJob = (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=x` })).items[0].metadata?.name;
+      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'x' });
+      await until('x to be gone', async () => (await getBenchmark('x').then(() => undefined, () => true)), 30_000, 100);
+      await createBenchmark('x', { topologies: ['ingress-nginx'], ...quick });
+      const [again, other] = [await finished('x'), await finished('x-ingress')];
+      expect(again.metadata.uid).not.toBe(old.metadata.uid);
+      expect([again.status?.phase, other.status?.phase]).toEqual(['Succeeded', 'Succeeded']);
+      expect(await jobNames('x-ingress')).toEqual(['x-ingress-nginx-t1-a1']);
+      const jobs = (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=x` })).items;
+      expect(jobs.map((j) => j.metadata?.name)).not.toContain(oldJob);
+      expect(jobs.every((j) => j.metadata?.ownerReferences?.[0].uid === again.metadata.uid)).toBe(true);
+      // The new x waited for its own runner (a fresh barrier), measured its own 2 s, and its report has one run.
+      const runs = await runRecords('x');
+      const [record] = [...runs.records.values()];
+      expect(runs.records.size).toBe(1);
+      expect(record.attempts).toBe(1);
+      expect(Date.parse(record.results?.[0].startedAt ?? '')).toBeGreaterThan(new Date(again.metadata.creationTimestamp ?? 0).getTime());
+      expect(record.results?.[0].durationMs).toBe(2_000);
+      expect((await reportOf('x')).report.topologies.map((t) => [t.name, t.trials])).toEqual([['ingress-nginx', 1]]);
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+      await kc.makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ namespace, name: 'hello' }).catch(() => undefined);
+    }
+  }, RUNS_TIMEOUT_MS);
+
   it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice', async () => {
     // A slow target keeps each result small enough for the termination message: with no real
     // kubelet there are no pod logs to fall back on.
@@ -366,7 +434,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // ... and keep it down until that run's Job has finished: its results are then only in its pods.
       const job = `restart-${running.topology}-t${running.trial}-a1`;
       await until(`${job} to complete`, async () => {
-        const j = await batch.readNamespacedJob({ name: job, namespace });
+        const j = await readJob(job);
         return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
       });
       second = await startController(first.port);
@@ -374,7 +442,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       expect(b.status?.phase).toBe('Succeeded');
       // Nothing was rerun: one attempt per run.
       expect(await jobNames('restart')).toEqual(['restart-nginx-t1-a1', 'restart-nginx-t2-a1', 'restart-single-t1-a1', 'restart-single-t2-a1']);
-      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('restart') })).items);
+      const runs = await runRecords('restart');
       expect([...runs.records.keys()].sort()).toEqual(['nginx.t1', 'nginx.t2', 'single.t1', 'single.t2']);
       const { report } = await reportOf('restart');
       for (const t of report.topologies) {
@@ -429,7 +497,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const { report } = await reportOf('stopped');
       expect(report.topologies[0].trials).toBe(1);
       expect(report.environment.notes?.join('\n')).toMatch(/single trial 1 was rerun \(attempt 1: .*stopped early \(SIGTERM\).*\); only attempt 2 is counted/);
-      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('stopped') })).items);
+      const runs = await runRecords('stopped');
       expect([...runs.records.values()][0].results?.[0].durationMs).toBe(3_000);
     } finally {
       await controller.stop();
