@@ -327,6 +327,7 @@ export interface PolicyRule {
  * reference and the Jobs' TTL remove them); Pods watched for results (termination message, else
  * the log) and one deleted for failover; Services and Ingresses read to tell whether a topology is
  * deployed; ConfigMaps hold finished runs (one per run, listed by label) and the report.
+ * The Lease `clusterbench-controller` is read, created and updated for leader election.
  * Secrets are only created (each Job attempt's runner token, owned by the Benchmark): the
  * controller never reads one back, it checks runners against the token's hash on the Job.
  * (`/version`, read for the report, is open to every authenticated user.)
@@ -341,4 +342,5 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'create', 'patch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];

@@ -72,6 +72,8 @@ export class BenchController extends Construct {
       // Node's compile cache and npm's home; everything else is read-only.
       writablePaths: ['/tmp'],
     });
+    // Never two controllers, not even for a rolling update's surge (the Lease guards the rest).
+    ApiObject.of(this.workload.deployment).addJsonPatch(JsonPatch.add('/spec/strategy', { type: 'Recreate' }));
     this.service = this.workload.addService('Service', { name, ports: [CONTROLLER_HTTP] });
     this.networkPolicy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name },

@@ -47,14 +47,28 @@ export function registerControllerCommands(program: Command): void {
       const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? controllerServiceUrl(namespace, port, RUNNERS_PATH);
       // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
       const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('../kube/kube.js')]);
-      const controller = new BenchmarkController({ kc: loadKubeConfig(), namespace, image, port, controllerUrl });
+      let lost = false;
+      const controller = new BenchmarkController({
+        kc: loadKubeConfig(),
+        namespace,
+        image,
+        port,
+        controllerUrl,
+        ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
+        // Another replica leads now: exit, and the Deployment's restart makes this one a candidate again.
+        onLeadershipLost: () => {
+          lost = true;
+          process.exitCode = 1;
+          process.emit('SIGTERM');
+        },
+      });
       await controller.start();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
-      await controller.stop();
+      if (!lost) await controller.stop();
     });
 
   program

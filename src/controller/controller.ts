@@ -4,7 +4,9 @@
  * Everything it needs to resume lives in the cluster: Job names are deterministic, runners'
  * results are read back from their pods, finished runs are kept in one ConfigMap each (run-store.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import {
   BatchV1Api,
   CoreV1Api,
@@ -39,6 +41,7 @@ import { describeError, isApiCode } from '../kube/kube.js';
 import { SupervisedInformer } from './informers.js';
 import {
   ANNOTATION_COMPLETION_INDEX,
+  CONTROLLER,
   HELLO_POD_SELECTOR,
   LABEL_BENCHMARK,
   LABEL_MANAGED_BY,
@@ -56,6 +59,7 @@ import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
 import { queueHolder } from './queue.js';
+import { LeaderElection } from './leader.js';
 import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
@@ -70,6 +74,12 @@ export interface ControllerOptions {
   /** Seconds between reconcile passes while nothing happens (progress, failover timing). @default 2000 */
   readonly resyncMs?: number;
   readonly log?: (line: string) => void;
+  /** This replica in the leader election, e.g. its pod name. @default host name, pid and a random part */
+  readonly identity?: string;
+  /** @default LEASE_DURATION_SECONDS */
+  readonly leaseDurationSeconds?: number;
+  /** Called when leadership is lost (the controller has stopped acting); the command exits. */
+  readonly onLeadershipLost?: (why: string) => void;
 }
 
 
@@ -87,6 +97,8 @@ export class BenchmarkController {
   private readonly runnerPods: SupervisedInformer<V1Pod>;
   private readonly helloPods: SupervisedInformer<V1Pod>;
   private server?: Server;
+  private readonly election: LeaderElection;
+  private leading = false;
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   private again = false;
@@ -118,9 +130,17 @@ export class BenchmarkController {
     }, this.log);
     this.runnerPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }), MANAGED_SELECTOR, kick, this.log);
     this.helloPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: HELLO_POD_SELECTOR }), HELLO_POD_SELECTOR, kick, this.log);
+    this.election = new LeaderElection({
+      kc,
+      namespace,
+      name: CONTROLLER.name,
+      identity: options.identity ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+      leaseDurationSeconds: options.leaseDurationSeconds,
+      log: this.log,
+    });
     this.coordinator = new Coordinator({
       expectedRunners: (job) => this.jobs.list().find((j) => j.metadata?.name === job)?.spec?.completions,
-      authorize: (claim) => authorizeRunner(claim, this.jobs.list().find((j) => j.metadata?.name === claim.job), this.podsOf(claim.job)),
+      authorize: (claim) => (!this.leading ? { refused: 'this controller is not the leader' } : authorizeRunner(claim, this.jobs.list().find((j) => j.metadata?.name === claim.job), this.podsOf(claim.job))),
       onChange: kick,
       log: this.log,
     });
@@ -135,10 +155,13 @@ export class BenchmarkController {
     return [this.benchmarks, this.jobs, this.runnerPods, this.helloPods];
   }
 
-  /** Starts the runners' socket, the informers and the reconcile loop; resolves once listening. */
+  /**
+   * Starts the health and runners' socket, resolving once listening; the informers and the
+   * reconcile loop start once this replica leads (a follower is not ready and lets no runner in).
+   */
   async start(): Promise<{ port: number }> {
     this.server = createServer((req, res) => {
-      const ok = req.url === '/healthz' || (req.url === '/readyz' && this.informers().every((i) => i.synced));
+      const ok = req.url === '/healthz' || (req.url === '/readyz' && this.leading && this.informers().every((i) => i.synced));
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
     });
     this.coordinator.attach(this.server);
@@ -146,19 +169,31 @@ export class BenchmarkController {
       this.server?.once('error', reject);
       this.server?.listen(this.options.port, resolve);
     });
-    for (const informer of this.informers()) informer.start();
-    const resyncMs = this.options.resyncMs ?? 2_000;
-    this.timer = setInterval(() => {
-      for (const informer of this.informers()) void informer.watchdog();
-      this.kick();
-    }, resyncMs);
+    this.election
+      .lead((why) => {
+        this.log(`leader election: lost: ${why}; stopping`);
+        void this.stop(false).then(() => this.options.onLeadershipLost?.(why));
+      })
+      .then(() => {
+        this.leading = true;
+        for (const informer of this.informers()) informer.start();
+        const resyncMs = this.options.resyncMs ?? 2_000;
+        this.timer = setInterval(() => {
+          for (const informer of this.informers()) void informer.watchdog();
+          this.kick();
+        }, resyncMs);
+      })
+      .catch(() => undefined); // stopped before it led
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
     this.log(`controller: namespace ${this.options.namespace}, runners' socket on :${port}, image ${this.options.image}`);
     return { port };
   }
 
-  async stop(): Promise<void> {
+  /** Stops acting; with `release` (a clean shutdown) hands the Lease to a successor at once. */
+  async stop(release = true): Promise<void> {
+    this.leading = false;
+    await this.election.stop(release);
     clearInterval(this.timer);
     clearTimeout(this.wakeTimer);
     await Promise.all(this.informers().map((i) => i.stop()));

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, SPEC_IMMUTABLE_MESSAGE, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
@@ -73,7 +73,14 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   });
 
   /** A kubeconfig of a ServiceAccount bound to a Role of exactly `controllerRbacRules`, as the manifests grant. */
-  async function controllerAccount(): Promise<KubeConfig> {
+  let account: Promise<KubeConfig> | undefined;
+  /** Made once: every test that wants it shares the account. */
+  function controllerAccount(): Promise<KubeConfig> {
+    account ??= makeControllerAccount();
+    return account;
+  }
+
+  async function makeControllerAccount(): Promise<KubeConfig> {
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'controller' } } });
     await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'controller' }, rules: controllerRbacRules.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) } });
@@ -96,7 +103,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   /** Everything the controllers logged, to look for refusals. */
   const controllerLog: string[] = [];
 
-  async function startController(port = 0, account = kc): Promise<{ controller: BenchmarkController; port: number }> {
+  async function startController(port = 0, account = kc, election: { identity?: string; leaseDurationSeconds?: number } = {}): Promise<{ controller: BenchmarkController; port: number }> {
     // Runners dial the controller on loopback here; in the cluster, its Service.
     let actualPort = port;
     const controller = new BenchmarkController({
@@ -108,6 +115,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         return `ws://127.0.0.1:${actualPort}${RUNNERS_PATH}`;
       },
       resyncMs: 500,
+      ...election,
       log: (line) => controllerLog.push(line),
     });
     actualPort = (await controller.start()).port;
@@ -457,6 +465,42 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await kubelet.stop();
       slow.closeAllConnections();
       await new Promise((r) => slow.close(r));
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: two controllers, one Lease: only the leader acts; when it dies the other takes over within the lease time and the run completes', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
+    kubelet.start();
+    const leaseDurationSeconds = 4;
+    // Both with only the Role the manifests give (which must cover the Lease).
+    const account = await controllerAccount();
+    const a = await startController(0, account, { identity: 'replica-a', leaseDurationSeconds });
+    await until('replica-a to lead', async () => (controllerLog.some((l) => l.includes('replica-a leads')) ? true : undefined), 30_000, 100);
+    const b = await startController(0, account, { identity: 'replica-b', leaseDurationSeconds });
+    const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+    try {
+      await until('the leader to be ready', async () => ((await ready(a.port)) === 200 ? true : undefined), 30_000, 100);
+      expect(await ready(b.port)).toBe(503);
+      await createBenchmark('ha', { topologies: ['single', 'nginx'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
+      await until('the first run under way', async () => (((await getBenchmark('ha')).status?.progress?.rps ?? 0) > 0 ? true : undefined), 60_000, 100);
+      expect(controllerLog.some((l) => l.includes('replica-b leads'))).toBe(false);
+      // The leader dies without handing the Lease back (as a killed pod would).
+      const diedAt = Date.now();
+      await a.controller.stop(false);
+      await until('replica-b to lead', async () => (controllerLog.some((l) => l.includes('replica-b leads')) ? true : undefined), 30_000, 100);
+      const tookOverMs = Date.now() - diedAt;
+      expect(tookOverMs).toBeLessThan(leaseDurationSeconds * 1000 + 3_000);
+      // b's runners dial b: the fake kubelet's pods were told a's address, so the next run is b's alone.
+      const done = await finished('ha');
+      expect(done.status?.phase, JSON.stringify(done.status?.conditions)).toBe('Succeeded');
+      expect(done.status?.progress).toMatchObject({ completedRuns: 2, totalRuns: 2 });
+      const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'clusterbench-controller', namespace });
+      expect(lease.spec?.holderIdentity).toBe('replica-b');
+      expect(controllerLog.filter((l) => l.includes('HTTP 403'))).toEqual([]);
+    } finally {
+      await a.controller.stop(false);
+      await b.controller.stop();
+      await kubelet.stop();
     }
   }, RUNS_TIMEOUT_MS);
 

@@ -341,6 +341,10 @@ describe('charts: the benchmark controller', () => {
     expect(binding.subjects).toMatchObject([{ kind: 'ServiceAccount', name: 'clusterbench-controller', namespace: 'clusterbench' }]);
   });
 
+  it('is replaced, never rolled: strategy Recreate (with the Lease, never two controllers)', () => {
+    expect(find(objects, 'Deployment', 'clusterbench-controller').spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
   it('runs `node build/src/cli.js controller` with its namespace and the runner image; a Service on 8080', () => {
     const c = containersOf(find(objects, 'Deployment', 'clusterbench-controller'))[0];
     expect(c.command).toEqual(['node', 'build/src/cli.js', 'controller']);
