@@ -102,7 +102,12 @@ export class BenchmarkController {
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   private again = false;
-  private environmentCache?: Promise<ReportEnvironment>;
+  /**
+   * Each Benchmark's report environment, read when it starts (a redeploy with other CPU limits
+   * between two Benchmarks shows in the second's report), by UID; dropped when it is finished.
+   * A restarted controller reads it again.
+   */
+  private readonly environments = new Map<string, Promise<ReportEnvironment>>();
   private readonly progressPatchedAt = new Map<string, number>();
   private wakeTimer?: NodeJS.Timeout;
   /** Parsed run ConfigMaps by Benchmark UID, then ConfigMap name; dropped once the Benchmark is finished. */
@@ -223,6 +228,7 @@ export class BenchmarkController {
     if (!this.informers().every((i) => i.synced)) return;
     const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid));
     for (const uid of this.parsedRuns.keys()) if (!uids.has(uid)) this.parsedRuns.delete(uid);
+    for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     for (const benchmark of this.benchmarks.list()) {
       try {
@@ -240,6 +246,7 @@ export class BenchmarkController {
     // Finished Benchmarks stay as they are (the spec cannot change: the CRD rejects edits).
     if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
       this.parsedRuns.delete(ref.uid);
+      this.environments.delete(ref.uid);
       return;
     }
 
@@ -268,6 +275,11 @@ export class BenchmarkController {
       return;
     }
     // Owned by UID: a Job of an earlier Benchmark of the same name is not this one's.
+    if (!this.environments.has(ref.uid)) {
+      const reading = this.readEnvironment();
+      reading.catch(() => this.environments.delete(ref.uid)); // read again on the next pass
+      this.environments.set(ref.uid, reading);
+    }
     const ownedJobs = this.jobs.list().filter((j) => controllerUid(j) === ref.uid);
     const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
@@ -415,19 +427,23 @@ export class BenchmarkController {
         return {};
       }
       case 'killPod': {
-        const kill: FailoverKill = { pod: action.pod, atEpochMs: Date.now() };
-        // Recorded first: a restart in between must not delete a second pod.
-        await this.patchRun(benchmark, action.run, killData(action.run, kill));
+        // Recorded only once the delete succeeded: the report must not show a kill that did not
+        // happen. A failed delete is not recorded, so the next pass tries again (the run's
+        // decision stays "kill due"). A restart between the delete and the record would delete a
+        // second pod: a window of one API call, against a kill reported but never done.
+        const at = Date.now();
         try {
           await this.core.deleteNamespacedPod({ name: action.pod, namespace, gracePeriodSeconds: 0 });
         } catch (err) {
-          if (!isApiCode(err, 404)) throw err;
+          this.log(`benchmark ${name}: failover: deleting pod ${action.pod} failed (${describeError(err)}); trying again`);
+          return {};
         }
+        await this.patchRun(benchmark, action.run, killData(action.run, { pod: action.pod, atEpochMs: at }));
         this.log(`benchmark ${name}: failover: deleted pod ${action.pod} during ${runKey(action.run)}`);
         return {};
       }
       case 'writeReport': {
-        const report = clusterReport(plan, action.records, await this.environment(plan), decision.skippedTopologies);
+        const report = clusterReport(plan, action.records, await this.environmentOf(benchmark, plan), decision.skippedTopologies);
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
         const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, ownerReferences: [this.ownerOf(benchmark)] }, data };
@@ -510,17 +526,20 @@ export class BenchmarkController {
     return deployed;
   }
 
-  private environment(plan: BenchmarkPlan): Promise<ReportEnvironment> {
-    this.environmentCache ??= (async () => {
-      let kubernetes = 'unknown';
-      try {
-        kubernetes = (await this.options.kc.makeApiClient(VersionApi).getCode()).gitVersion;
-      } catch {
-        // some clusters hide /version; the report says unknown
-      }
-      return { kubernetes };
-    })().then(({ kubernetes }) => clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list()));
-    return this.environmentCache.then((env) => ({ ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` }));
+  /** The cluster's environment now: Kubernetes version and the hello pods' CPU limit. */
+  private async readEnvironment(): Promise<ReportEnvironment> {
+    let kubernetes = 'unknown';
+    try {
+      kubernetes = (await this.options.kc.makeApiClient(VersionApi).getCode()).gitVersion;
+    } catch {
+      // some clusters hide /version; the report says unknown
+    }
+    return clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list());
+  }
+
+  private async environmentOf(benchmark: Benchmark, plan: BenchmarkPlan): Promise<ReportEnvironment> {
+    const env = await (this.environments.get(benchmark.metadata.uid ?? '') ?? this.readEnvironment());
+    return { ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` };
   }
 }
 

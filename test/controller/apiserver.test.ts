@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, SPEC_IMMUTABLE_MESSAGE, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
@@ -310,7 +310,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     const { controller, port } = await startController();
     try {
       await createBenchmark('guarded', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
-      const job = await until('the run\'s Job', async () => (await jobNames('guarded'))[0], 60_000, 100);
+      const job = await until('the run\'s Job', async () => (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=guarded` })).items[0]?.metadata?.name, 60_000, 100);
       const pod = await until('its pod', async () => (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` })).items[0], 60_000, 100);
       // The strongest intruder: it knows the Job name and even the Job's token, but it is not the
       // runner pod (another address on this machine). Without the token it fares no better.
@@ -537,7 +537,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const b = await finished('stopped');
       expect(b.status?.phase).toBe('Succeeded');
       expect(await jobNames('stopped')).toEqual(['stopped-single-t1-a1', 'stopped-single-t1-a2']);
-      expect(b.status?.conditions?.find((c) => c.type === 'RunRetried')?.message).toMatch(/stopped-single-t1-a1: .*stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured/);
+      expect(b.status?.conditions?.find((c) => c.type === 'RunRetried')?.message).toMatch(/stopped-[0-9a-f]{10}-single-t1-a1: .*stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured/);
       const { report } = await reportOf('stopped');
       expect(report.topologies[0].trials).toBe(1);
       expect(report.environment.notes?.join('\n')).toMatch(/single trial 1 was rerun \(attempt 1: .*stopped early \(SIGTERM\).*\); only attempt 2 is counted/);
@@ -571,6 +571,79 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       rmSync(out, { recursive: true, force: true });
       await controller.stop();
       await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a failover kill whose delete fails is not recorded; it is retried and recorded when the delete succeeds', async () => {
+    const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
+    for (const name of ['hello-a', 'hello-b']) {
+      await core.createNamespacedPod({ namespace, body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } } }).catch(() => undefined);
+      await core.patchNamespacedPodStatus({ name, namespace, body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    }
+    // The API server refuses to delete hello pods in this namespace until the policy goes.
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    const policy = `${namespace}-no-hello-delete`;
+    await admission.createValidatingAdmissionPolicy({ body: { metadata: { name: policy }, spec: { failurePolicy: 'Fail', matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['DELETE'], resources: ['pods'] }] }, validations: [{ expression: "!oldObject.metadata.name.startsWith('hello-')", message: 'test: hello pods may not be deleted now' }] } } });
+    await admission.createValidatingAdmissionPolicyBinding({ body: { metadata: { name: policy }, spec: { policyName: policy, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } } } } });
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    let allowedAt = 0;
+    try {
+      await createBenchmark('kill-retry', { topologies: ['nginx'], scenario: 'quick', load: { ...quickLoad, duration: '8s' }, runners: 1, trials: 1, failover: { killAfter: '1s' } });
+      await until('a refused delete', async () => (controllerLog.some((l) => l.includes('failover: deleting pod hello-a failed') && l.includes('may not be deleted now')) ? true : undefined), 60_000, 100);
+      const b = await getBenchmark('kill-retry');
+      expect((await runRecords('kill-retry')).kills.size).toBe(0); // not recorded
+      await new Promise((r) => setTimeout(r, 1_500));
+      await admission.deleteValidatingAdmissionPolicyBinding({ name: policy });
+      await admission.deleteValidatingAdmissionPolicy({ name: policy });
+      allowedAt = Date.now();
+      const kills = await until('the kill to be recorded', async () => {
+        const k = (await runRecords('kill-retry')).kills;
+        return k.size > 0 ? k : undefined;
+      }, 30_000, 100);
+      const [kill] = [...kills.values()];
+      expect(kill.pod).toBe('hello-a');
+      expect(kill.atEpochMs).toBeGreaterThanOrEqual(allowedAt - 1_000);
+      expect((await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.map((p) => p.metadata?.name)).not.toContain('hello-a');
+      const done = await finished('kill-retry');
+      expect(done.status?.phase).toBe('Succeeded');
+      expect(b.metadata.uid).toBe(done.metadata.uid);
+      const failover = (await reportOf('kill-retry')).report.topologies[0].failover;
+      expect(failover?.backend).toBe('hello-a');
+      expect(failover?.killedAtMs).toBeGreaterThan(2_000); // not at 1 s, when the first delete was refused
+    } finally {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name: policy }).catch(() => undefined);
+      await admission.deleteValidatingAdmissionPolicy({ name: policy }).catch(() => undefined);
+      await controller.stop();
+      await kubelet.stop();
+      for (const name of ['hello-a', 'hello-b']) await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: each Benchmark\'s report has the environment of when it started: a redeploy with another CPU limit shows in the next one', async () => {
+    const helloWith = (name: string, cpu: string) => core.createNamespacedPod({ namespace, body: { metadata: { name, labels: { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' } }, spec: { containers: [{ name: 'hello', image: 'hello:test', resources: { limits: { cpu } } }] } } });
+    await helloWith('hello-env1', '500m');
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 1, trials: 1 };
+      await createBenchmark('env-before', spec);
+      await finished('env-before');
+      // "Redeploy" the hello servers with 200m, then run again with the same controller process.
+      await core.deleteNamespacedPod({ name: 'hello-env1', namespace, gracePeriodSeconds: 0 });
+      await helloWith('hello-env2', '200m');
+      await until('the controller to see the new pod', async () => ((await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.length === 1 ? true : undefined), 10_000, 100);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await createBenchmark('env-after', spec);
+      await finished('env-after');
+      expect((await reportOf('env-before')).report.environment.cpuLimits.perServer).toBe(0.5);
+      expect((await reportOf('env-after')).report.environment.cpuLimits.perServer).toBe(0.2);
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+      await core.deleteNamespacedPod({ name: 'hello-env2', namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
     }
   }, RUNS_TIMEOUT_MS);
 
