@@ -303,13 +303,15 @@ describe('charts: ingress-nginx', () => {
     expect(list[0].data['upstream-keepalive-connections']).toBe('100');
   });
 
-  it('left out with ingressNginx.enabled=false; the Ingress stays', () => {
+  it('left out with ingressNginx.enabled=false, and so is the Ingress (it would make the topology look deployed)', () => {
     for (const sets of [['cluster=minikube', 'ingressNginx.enabled=false'], ['cluster=generic', 'ingressNginx.enabled=false']]) {
       const { charts, objects } = synth(sets);
       expect(charts.has('ingress-nginx'), sets.join(' ')).toBe(false);
+      expect(charts.has('ingress'), sets.join(' ')).toBe(false);
       expect(objects.some((o) => o.metadata.namespace === 'ingress-nginx')).toBe(false);
-      expect(find(objects, 'Ingress', 'hello').spec.ingressClassName).toBe('nginx');
+      expect(objects.some((o) => o.kind === 'Ingress')).toBe(false);
     }
+    expect(find(synth(['cluster=minikube']).objects, 'Ingress', 'hello').spec.ingressClassName).toBe('nginx');
   });
 });
 
