@@ -357,7 +357,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const progress: string[] = [];
       const bench = runBench(kc, request, checkRequest(request), out, { out: () => undefined, err: (t) => progress.push(t), tty: false, pollMs: 200 });
       const queued = await until('the second to be queued', async () => {
-        const b = await getBenchmark('second');
+        const b = await getBenchmark('second').catch(() => undefined); // bench creates it meanwhile
         return b.status?.conditions?.some((c) => c.type === 'Queued' && c.status === 'True') ? b : undefined;
       }, 30_000, 100);
       expect(queued.status?.phase).toBe('Pending');
