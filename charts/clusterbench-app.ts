@@ -25,11 +25,13 @@ export function createApp(config: ClusterbenchConfig, outdir: string): App {
   const hello = new HelloChart(app, 'hello', props);
   const workloads: Chart[] = [hello, new NginxChart(app, 'nginx', props), new RpcGatewayChart(app, 'rpc-gateway', props)];
   const controller = new ControllerChart(app, 'controller', props);
-  const ingress = new IngressChart(app, 'ingress', { ...props, helloService: hello.balanced.service });
   crd.addDependency(namespace);
-  for (const chart of [...(ingressNginx ? [ingressNginx] : []), ...workloads, controller, ingress]) chart.addDependency(namespace, crd);
+  for (const chart of [...(ingressNginx ? [ingressNginx] : []), ...workloads, controller]) chart.addDependency(namespace, crd);
   for (const balancer of workloads.slice(1)) balancer.addDependency(hello);
-  if (ingressNginx) ingress.addDependency(ingressNginx);
-  ingress.addDependency(hello);
+  // Without ingress-nginx an Ingress would only make the topology look deployed.
+  if (ingressNginx) {
+    const ingress = new IngressChart(app, 'ingress', { ...props, helloService: hello.balanced.service });
+    ingress.addDependency(namespace, ingressNginx, hello);
+  }
   return app;
 }

@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import { controllerRbacRules } from '../src/api/benchmark.js';
-import { PARTS } from '../src/api/objects.js';
+import { LOAD_RUNNER_LABELS, PARTS } from '../src/api/objects.js';
 import { BenchController } from '../src/constructs/bench-controller.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
@@ -12,6 +12,7 @@ export class ControllerChart extends ClusterbenchChart {
       image: this.images.bench,
       resources: this.config.controller,
       rules: controllerRbacRules,
+      runnerLabels: LOAD_RUNNER_LABELS,
     });
   }
 }

@@ -161,7 +161,12 @@ export interface OpenApiSchema {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  /** CEL rules the API server checks (`oldSelf` on update). */
+  'x-kubernetes-validations'?: readonly { readonly rule: string; readonly message: string }[];
 }
+
+/** What the API server says to an edit of a Benchmark's spec. */
+export const SPEC_IMMUTABLE_MESSAGE = 'spec is immutable: delete the Benchmark and create it again to change it';
 
 /** A duration as `clusterbench` flags take it: `10s`, `500ms`, `1m30s`, or bare seconds. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(us|ms|s|m|h))+$|^[0-9]+(\\.[0-9]+)?$';
@@ -181,8 +186,10 @@ const latencyUsSchema: OpenApiSchema = {
 
 export const benchmarkSpecSchema: OpenApiSchema = {
   type: 'object',
-  description: 'What to measure: the topologies, the load, how many runners and trials.',
+  description: 'What to measure: the topologies, the load, how many runners and trials. Immutable.',
   required: ['topologies'],
+  // A report measures one spec: an edit mid-run would mix settings (finished runs keep the old load).
+  'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: SPEC_IMMUTABLE_MESSAGE }],
   properties: {
     topologies: {
       type: 'array',
@@ -321,6 +328,9 @@ export interface PolicyRule {
  * reference and the Jobs' TTL remove them); Pods watched for results (termination message, else
  * the log) and one deleted for failover; Services and Ingresses read to tell whether a topology is
  * deployed; ConfigMaps hold finished runs (one per run, listed by label) and the report.
+ * The Lease `clusterbench-controller` is read, created and updated for leader election.
+ * Secrets are only created (each Job attempt's runner token, owned by the Benchmark): the
+ * controller never reads one back, it checks runners against the token's hash on the Job.
  * (`/version`, read for the report, is open to every authenticated user.)
  */
 export const controllerRbacRules: readonly PolicyRule[] = [
@@ -332,4 +342,6 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], verbs: ['get'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];

@@ -105,9 +105,13 @@ export const PARTS = {
   ingressNginx: { name: 'ingress-nginx', component: 'controller', partOf: 'ingress-nginx', instance: 'ingress-nginx' },
 } as const satisfies Record<string, PartLabels>;
 export const LABEL_BENCHMARK = 'clusterbench.dev/benchmark';
+/** The UID of the Benchmark an object belongs to: what the controller selects by (a name can be reused). */
+export const LABEL_BENCHMARK_UID = 'clusterbench.dev/benchmark-uid';
 export const LABEL_TOPOLOGY = 'clusterbench.dev/topology';
 export const LABEL_TRIAL = 'clusterbench.dev/trial';
 export const LABEL_ATTEMPT = 'clusterbench.dev/attempt';
+/** On each runner Job: the SHA-256 (hex) of the token its runners must present to the controller. */
+export const ANNOTATION_RUNNER_TOKEN_SHA256 = 'clusterbench.dev/runner-token-sha256';
 /** Set by the Job controller on each pod of an Indexed Job. */
 export const ANNOTATION_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 

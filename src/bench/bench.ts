@@ -43,7 +43,8 @@ export function progressLine(status: BenchmarkStatus | undefined, width = 24): s
         ? ` · ${p.warmup ? 'warmup' : `${Math.round(p.elapsedMs / 1000)} s`} · ${Math.round(p.rps).toLocaleString('en-US')} req/s · ${p.errors ?? 0} errors`
         : ` · ${p.runnersReady}/${p.runners} runners ready`
       : '';
-  return `${status?.phase ?? 'Pending'} ${bar} ${done}/${total} runs${run}${live}`;
+  const queued = status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'True');
+  return `${status?.phase ?? 'Pending'} ${bar} ${done}/${total} runs${run}${live}${queued ? ` · ${queued.message}` : ''}`;
 }
 
 export interface BenchIo {
@@ -83,7 +84,8 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
   }
   io.err(`benchmark ${name} created in namespace ${namespace}: ${plan.topologies.join(', ')}, ${plan.trials} trial(s), ${plan.runners} runner(s)\n`);
 
-  const deadline = Date.now() + waitBudgetMs(plan);
+  // The budget counts from when it stops waiting behind another Benchmark.
+  let deadline = Date.now() + waitBudgetMs(plan);
   const pollMs = io.pollMs ?? 1_000;
   let last = '';
   let hinted = false;
@@ -94,7 +96,8 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
     const line = progressLine(benchmark.status);
     const p = benchmark.status?.progress;
     // Off a terminal, one line per run (and per phase change), not one per poll.
-    const step = `${benchmark.status?.phase}|${p?.completedRuns}|${p?.topology}|${p?.trial}`;
+    const queued = benchmark.status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'True');
+    const step = `${benchmark.status?.phase}|${p?.completedRuns}|${p?.topology}|${p?.trial}|${queued?.message}`;
     if (io.tty) io.err(`\r${line}\x1b[K`);
     else if (step !== last) io.err(`${line}\n`);
     last = step;
@@ -104,6 +107,7 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
       hinted = true;
       io.err(`${io.tty ? '\n' : ''}no status after 60 s: is the controller running? (kubectl -n ${namespace} get deploy clusterbench-controller)\n`);
     }
+    if (queued) deadline = Date.now() + waitBudgetMs(plan);
     if (Date.now() > deadline) throw new BenchFailure(`benchmark ${name}: not finished after ${Math.round(waitBudgetMs(plan) / 60_000)} min; it keeps running: clusterbench report ${name}`);
     if (io.signal?.aborted) throw new BenchFailure(`interrupted; benchmark ${name} keeps running in the cluster: clusterbench report ${name} prints its report later`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));

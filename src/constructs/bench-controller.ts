@@ -15,27 +15,33 @@ export interface BenchControllerProps {
   readonly resources: ResourceConfig;
   /** Exactly what the controller calls (src/api/benchmark.ts), granted in its namespace only. */
   readonly rules: readonly PolicyRule[];
+  /** Labels of the load runner pods: the only pods the controller's port admits. */
+  readonly runnerLabels: Readonly<Record<string, string>>;
   /** @default 'clusterbench-controller' */
   readonly name?: string;
 }
 
 /**
  * The Benchmark controller: a ServiceAccount with a namespaced Role of only the calls it makes,
- * the Deployment (the only clusterbench pod with an API token) and the Service the load runners
- * connect back to.
+ * the Deployment (the only clusterbench pod with an API token), the Service the load runners
+ * connect back to, and a NetworkPolicy that admits only the load runners of its namespace to its
+ * port (defence in depth: the controller authenticates each runner itself; kubelet probes come
+ * from the node, which NetworkPolicies always admit).
  */
 export class BenchController extends Construct {
   public readonly serviceAccount: kplus.ServiceAccount;
   public readonly role: kplus.Role;
   public readonly workload: RestrictedDeployment;
   public readonly service: kplus.Service;
+  public readonly networkPolicy: kplus.NetworkPolicy;
 
   constructor(scope: Construct, id: string, props: BenchControllerProps) {
     super(scope, id);
     const name = props.name ?? CONTROLLER.name;
     for (const rule of props.rules) {
       if ([...rule.verbs, ...rule.resources, ...rule.apiGroups].includes('*')) throw new Error(`BenchController: rule ${JSON.stringify(rule)} has a wildcard`);
-      if (rule.resources.includes('secrets')) throw new Error('BenchController: the controller must not read secrets');
+      // It may create a runner token Secret, never read one.
+      if (rule.resources.includes('secrets') && rule.verbs.some((v) => v !== 'create')) throw new Error(`BenchController: rule ${JSON.stringify(rule)}: the controller must not read secrets`);
     }
     // Tokens are mounted per pod (the controller's only), not for everything using this account.
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name }, automountToken: false });
@@ -66,6 +72,13 @@ export class BenchController extends Construct {
       // Node's compile cache and npm's home; everything else is read-only.
       writablePaths: ['/tmp'],
     });
+    // Never two controllers, not even for a rolling update's surge (the Lease guards the rest).
+    ApiObject.of(this.workload.deployment).addJsonPatch(JsonPatch.add('/spec/strategy', { type: 'Recreate' }));
     this.service = this.workload.addService('Service', { name, ports: [CONTROLLER_HTTP] });
+    this.networkPolicy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name },
+      selector: this.workload.pods,
+    });
+    this.networkPolicy.addIngressRule(kplus.Pods.select(this, 'Runners', { labels: { ...props.runnerLabels } }), [kplus.NetworkPolicyPort.tcp(CONTROLLER_HTTP.number)]);
   }
 }

@@ -35,6 +35,9 @@ export function reportNotes(records: readonly RunRecord[], skipped: readonly str
   const notes = records
     .filter((r) => r.state === 'failed')
     .map((r) => `${r.run.topology} trial ${r.run.trial} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
+  for (const r of records.filter((x) => x.state === 'succeeded' && x.retries)) {
+    notes.push(`${r.run.topology} trial ${r.run.trial} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
+  }
   for (const r of records.filter((x) => x.trimmed)) {
     notes.push(`${r.run.topology} trial ${r.run.trial}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`);
   }

@@ -5,7 +5,7 @@ import { TOPOLOGIES } from '../topologies.js';
 import { parseDurationMs, parseEnum, parseInteger } from '../../loadtest/parse.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { NAMESPACE as DEFAULT_NAMESPACE, controllerUrl as controllerServiceUrl } from '../api/objects.js';
-import { RUNNERS_PATH } from './protocol.js';
+import { RUNNERS_PATH, RUNNER_TOKEN_ENV } from './protocol.js';
 
 interface ControllerFlags {
   namespace?: string;
@@ -47,14 +47,28 @@ export function registerControllerCommands(program: Command): void {
       const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? controllerServiceUrl(namespace, port, RUNNERS_PATH);
       // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
       const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('../kube/kube.js')]);
-      const controller = new BenchmarkController({ kc: loadKubeConfig(), namespace, image, port, controllerUrl });
+      let lost = false;
+      const controller = new BenchmarkController({
+        kc: loadKubeConfig(),
+        namespace,
+        image,
+        port,
+        controllerUrl,
+        ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
+        // Another replica leads now: exit, and the Deployment's restart makes this one a candidate again.
+        onLeadershipLost: () => {
+          lost = true;
+          process.exitCode = 1;
+          process.emit('SIGTERM');
+        },
+      });
       await controller.start();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
-      await controller.stop();
+      if (!lost) await controller.stop();
     });
 
   program
@@ -78,6 +92,8 @@ export function registerControllerCommands(program: Command): void {
       const runners = parseInteger('--runners', flags.runners, 1, 1000);
       const index = parseInteger('--index', flags.index ?? process.env.JOB_COMPLETION_INDEX ?? '', 0, runners - 1);
       const mode = parseEnum('--mode', flags.mode, LOAD_MODES);
+      const token = process.env[RUNNER_TOKEN_ENV];
+      if (!token) throw new UsageError(`env ${RUNNER_TOKEN_ENV}: required: the Job's token, from the Secret the controller made for it`);
       const [{ runRunner }, { runLoad }] = await Promise.all([import('./runner.js'), import('../../loadtest/index.js')]);
       const interrupt = new AbortController();
       process.once('SIGTERM', () => interrupt.abort());
@@ -85,6 +101,7 @@ export function registerControllerCommands(program: Command): void {
         controllerUrl: flags.controller,
         job: flags.job,
         index,
+        token,
         runners,
         load: {
           url: flags.url,

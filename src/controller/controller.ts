@@ -4,7 +4,9 @@
  * Everything it needs to resume lives in the cluster: Job names are deterministic, runners'
  * results are read back from their pods, finished runs are kept in one ConfigMap each (run-store.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import {
   BatchV1Api,
   CoreV1Api,
@@ -39,20 +41,26 @@ import { describeError, isApiCode } from '../kube/kube.js';
 import { SupervisedInformer } from './informers.js';
 import {
   ANNOTATION_COMPLETION_INDEX,
+  CONTROLLER,
   HELLO_POD_SELECTOR,
   LABEL_BENCHMARK,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
   MANAGED_SELECTOR,
   TOPOLOGY_SERVICES,
   reportConfigMapName,
 } from '../api/objects.js';
-import { runKey, type RunId } from './names.js';
+import { jobName, runConfigMapName, runKey, type BenchmarkRef, type RunId } from './names.js';
+import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
 import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
 import { clusterEnvironment } from './environment.js';
 import { observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
-import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runConfigMapName, runLabels, runSelector } from './run-store.js';
+import { queueHolder } from './queue.js';
+import { LeaderElection } from './leader.js';
+import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -66,6 +74,12 @@ export interface ControllerOptions {
   /** Seconds between reconcile passes while nothing happens (progress, failover timing). @default 2000 */
   readonly resyncMs?: number;
   readonly log?: (line: string) => void;
+  /** This replica in the leader election, e.g. its pod name. @default host name, pid and a random part */
+  readonly identity?: string;
+  /** @default LEASE_DURATION_SECONDS */
+  readonly leaseDurationSeconds?: number;
+  /** Called when leadership is lost (the controller has stopped acting); the command exits. */
+  readonly onLeadershipLost?: (why: string) => void;
 }
 
 
@@ -83,13 +97,20 @@ export class BenchmarkController {
   private readonly runnerPods: SupervisedInformer<V1Pod>;
   private readonly helloPods: SupervisedInformer<V1Pod>;
   private server?: Server;
+  private readonly election: LeaderElection;
+  private leading = false;
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   private again = false;
-  private environmentCache?: Promise<ReportEnvironment>;
+  /**
+   * Each Benchmark's report environment, read when it starts (a redeploy with other CPU limits
+   * between two Benchmarks shows in the second's report), by UID; dropped when it is finished.
+   * A restarted controller reads it again.
+   */
+  private readonly environments = new Map<string, Promise<ReportEnvironment>>();
   private readonly progressPatchedAt = new Map<string, number>();
   private wakeTimer?: NodeJS.Timeout;
-  /** Parsed run ConfigMaps by Benchmark, then ConfigMap name; dropped once the Benchmark is finished. */
+  /** Parsed run ConfigMaps by Benchmark UID, then ConfigMap name; dropped once the Benchmark is finished. */
   private readonly parsedRuns = new Map<string, Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>>();
 
   constructor(private readonly options: ControllerOptions) {
@@ -114,21 +135,38 @@ export class BenchmarkController {
     }, this.log);
     this.runnerPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }), MANAGED_SELECTOR, kick, this.log);
     this.helloPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: HELLO_POD_SELECTOR }), HELLO_POD_SELECTOR, kick, this.log);
+    this.election = new LeaderElection({
+      kc,
+      namespace,
+      name: CONTROLLER.name,
+      identity: options.identity ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+      leaseDurationSeconds: options.leaseDurationSeconds,
+      log: this.log,
+    });
     this.coordinator = new Coordinator({
       expectedRunners: (job) => this.jobs.list().find((j) => j.metadata?.name === job)?.spec?.completions,
+      authorize: (claim) => (!this.leading ? { refused: 'this controller is not the leader' } : authorizeRunner(claim, this.jobs.list().find((j) => j.metadata?.name === claim.job), this.podsOf(claim.job))),
       onChange: kick,
       log: this.log,
     });
+  }
+
+  /** The runner pods of a Job. */
+  private podsOf(job: string): V1Pod[] {
+    return this.runnerPods.list().filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
   }
 
   private informers() {
     return [this.benchmarks, this.jobs, this.runnerPods, this.helloPods];
   }
 
-  /** Starts the runners' socket, the informers and the reconcile loop; resolves once listening. */
+  /**
+   * Starts the health and runners' socket, resolving once listening; the informers and the
+   * reconcile loop start once this replica leads (a follower is not ready and lets no runner in).
+   */
   async start(): Promise<{ port: number }> {
     this.server = createServer((req, res) => {
-      const ok = req.url === '/healthz' || (req.url === '/readyz' && this.informers().every((i) => i.synced));
+      const ok = req.url === '/healthz' || (req.url === '/readyz' && this.leading && this.informers().every((i) => i.synced));
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
     });
     this.coordinator.attach(this.server);
@@ -136,19 +174,31 @@ export class BenchmarkController {
       this.server?.once('error', reject);
       this.server?.listen(this.options.port, resolve);
     });
-    for (const informer of this.informers()) informer.start();
-    const resyncMs = this.options.resyncMs ?? 2_000;
-    this.timer = setInterval(() => {
-      for (const informer of this.informers()) void informer.watchdog();
-      this.kick();
-    }, resyncMs);
+    this.election
+      .lead((why) => {
+        this.log(`leader election: lost: ${why}; stopping`);
+        void this.stop(false).then(() => this.options.onLeadershipLost?.(why));
+      })
+      .then(() => {
+        this.leading = true;
+        for (const informer of this.informers()) informer.start();
+        const resyncMs = this.options.resyncMs ?? 2_000;
+        this.timer = setInterval(() => {
+          for (const informer of this.informers()) void informer.watchdog();
+          this.kick();
+        }, resyncMs);
+      })
+      .catch(() => undefined); // stopped before it led
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
     this.log(`controller: namespace ${this.options.namespace}, runners' socket on :${port}, image ${this.options.image}`);
     return { port };
   }
 
-  async stop(): Promise<void> {
+  /** Stops acting; with `release` (a clean shutdown) hands the Lease to a successor at once. */
+  async stop(release = true): Promise<void> {
+    this.leading = false;
+    await this.election.stop(release);
     clearInterval(this.timer);
     clearTimeout(this.wakeTimer);
     await Promise.all(this.informers().map((i) => i.stop()));
@@ -176,8 +226,10 @@ export class BenchmarkController {
 
   private async reconcileAll(): Promise<void> {
     if (!this.informers().every((i) => i.synced)) return;
-    const names = new Set(this.benchmarks.list().map((b) => b.metadata?.name));
-    for (const name of this.parsedRuns.keys()) if (!names.has(name)) this.parsedRuns.delete(name);
+    const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid));
+    for (const uid of this.parsedRuns.keys()) if (!uids.has(uid)) this.parsedRuns.delete(uid);
+    for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     for (const benchmark of this.benchmarks.list()) {
       try {
         await this.reconcile(benchmark);
@@ -190,11 +242,11 @@ export class BenchmarkController {
   private async reconcile(benchmark: Benchmark): Promise<void> {
     const { name, generation, deletionTimestamp } = benchmark.metadata;
     const status = benchmark.status ?? {};
-    const invalid = status.conditions?.some((c) => c.type === 'InvalidSpec' && c.status === 'True');
-    // Finished Benchmarks stay as they are, except a rejected spec that has been edited since.
-    const edited = invalid && status.observedGeneration !== generation;
-    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase) && !edited)) {
-      this.parsedRuns.delete(name);
+    const ref: BenchmarkRef = { name, uid: benchmark.metadata.uid ?? '' };
+    // Finished Benchmarks stay as they are (the spec cannot change: the CRD rejects edits).
+    if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
+      this.parsedRuns.delete(ref.uid);
+      this.environments.delete(ref.uid);
       return;
     }
 
@@ -212,13 +264,29 @@ export class BenchmarkController {
       return;
     }
     const { plan } = resolved;
-    const ownedJobs = this.jobs.list().filter((j) => j.metadata?.labels?.[LABEL_BENCHMARK] === name);
-    const podsOf = (job: string) => this.runnerPods.list().filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
+    const waitingFor = this.queuedBehind(benchmark);
+    if (waitingFor) {
+      const next: BenchmarkStatus = {
+        phase: 'Pending',
+        observedGeneration: generation,
+        conditions: mergeConditions(status.conditions ?? [], [{ type: 'Queued', status: 'True', reason: 'AnotherBenchmarkRunning', message: `queued behind ${waitingFor}` }], generation, new Date()),
+      };
+      if (statusChange(status, next) !== 'none') await this.patchStatus(name, next);
+      return;
+    }
+    // Owned by UID: a Job of an earlier Benchmark of the same name is not this one's.
+    if (!this.environments.has(ref.uid)) {
+      const reading = this.readEnvironment();
+      reading.catch(() => this.environments.delete(ref.uid)); // read again on the next pass
+      this.environments.set(ref.uid, reading);
+    }
+    const ownedJobs = this.jobs.list().filter((j) => controllerUid(j) === ref.uid);
+    const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
       const observed = observeJob(j, podsOf(j.metadata?.name ?? ''));
       return observed ? [observed] : [];
     });
-    const stored = await this.readRuns(name);
+    const stored = await this.readRuns(ref);
     const results = new Map<string, Map<number, LoadResult>>();
     const socketResults = this.coordinator.results();
     for (const job of jobs) {
@@ -249,9 +317,14 @@ export class BenchmarkController {
       reportWritten: status.reportConfigMap !== undefined,
       now: Date.now(),
     });
-    const decision: Decision = invalid
-      ? { ...undecided, conditions: [...undecided.conditions, { type: 'InvalidSpec', status: 'False', reason: 'Valid', message: 'the spec is valid' }] }
-      : undecided;
+    const wasQueued = status.conditions?.some((c) => c.type === 'Queued' && c.status === 'True');
+    const decision: Decision = {
+      ...undecided,
+      conditions: [
+        ...undecided.conditions,
+        ...(wasQueued ? [{ type: 'Queued', status: 'False', reason: 'Started', message: 'no other Benchmark running in the namespace' } as const] : []),
+      ],
+    };
     if (decision.wakeAt !== undefined) {
       // The periodic pass could be up to resyncMs late; a failover kill should not be.
       clearTimeout(this.wakeTimer);
@@ -268,6 +341,26 @@ export class BenchmarkController {
     if (change === 'none' || (change === 'progress' && Date.now() - lastAt < PROGRESS_EVERY_MS)) return;
     await this.patchStatus(name, next);
     this.progressPatchedAt.set(name, Date.now());
+  }
+
+  /**
+   * What a Benchmark waits for, if anything (queue.ts): another Benchmark holding the namespace,
+   * or the Jobs of one that no longer does (deleted) while they still run.
+   */
+  private queuedBehind(benchmark: Benchmark): string | undefined {
+    const entries = this.benchmarks.list().map((b) => ({
+      name: b.metadata.name,
+      uid: b.metadata.uid ?? '',
+      createdAtMs: new Date(b.metadata.creationTimestamp ?? 0).getTime(),
+      phase: b.status?.phase,
+      deleting: b.metadata.deletionTimestamp !== undefined,
+    }));
+    const holder = queueHolder(entries);
+    if (holder && holder.uid !== benchmark.metadata.uid) return holder.name;
+    const busy = this.jobs.list().find((j) => {
+      return controllerUid(j) !== benchmark.metadata.uid && observeJob(j, [])?.state === 'active';
+    });
+    return busy && `Job ${busy.metadata?.name} of benchmark ${busy.metadata?.labels?.[LABEL_BENCHMARK] ?? '?'} (still running)`;
   }
 
   private nextStatus(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, extra: BenchmarkStatus): BenchmarkStatus {
@@ -298,6 +391,13 @@ export class BenchmarkController {
     const namespace = this.options.namespace;
     switch (action.kind) {
       case 'createJob': {
+        // The token first: the Job's pods wait for their Secret, never run without it.
+        const job = jobName({ name, uid: benchmark.metadata.uid ?? '' }, action.run, action.attempt);
+        const { token, sha256 } = newRunnerToken();
+        const secret = await this.core.createNamespacedSecret({
+          namespace,
+          body: runnerTokenSecret({ job, namespace, token, labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: name }, owner: [this.ownerOf(benchmark)] }),
+        });
         const body = runnerJob({
           benchmark: { name, uid: benchmark.metadata.uid ?? '' },
           namespace,
@@ -306,12 +406,17 @@ export class BenchmarkController {
           plan,
           run: action.run,
           attempt: action.attempt,
+          token: { secret: secret.metadata?.name ?? '', sha256 },
         });
         try {
           await this.batch.createNamespacedJob({ namespace, body });
           this.log(`benchmark ${name}: created Job ${body.metadata?.name}`);
         } catch (err) {
-          if (!isApiCode(err, 409)) throw err; // already there: an earlier pass created it
+          if (!isApiCode(err, 409)) throw err;
+          // Already there: an earlier pass created it (the informer has not shown it yet), unless
+          // another Benchmark owns it, which the UID in the name makes all but impossible.
+          const owner = controllerUid(this.jobs.list().find((j) => j.metadata?.name === job));
+          if (owner !== undefined && owner !== benchmark.metadata.uid) throw new Error(`Job ${job} exists and belongs to another Benchmark (uid ${owner})`, { cause: err });
         }
         return {};
       }
@@ -322,19 +427,23 @@ export class BenchmarkController {
         return {};
       }
       case 'killPod': {
-        const kill: FailoverKill = { pod: action.pod, atEpochMs: Date.now() };
-        // Recorded first: a restart in between must not delete a second pod.
-        await this.patchRun(benchmark, action.run, killData(action.run, kill));
+        // Recorded only once the delete succeeded: the report must not show a kill that did not
+        // happen. A failed delete is not recorded, so the next pass tries again (the run's
+        // decision stays "kill due"). A restart between the delete and the record would delete a
+        // second pod: a window of one API call, against a kill reported but never done.
+        const at = Date.now();
         try {
           await this.core.deleteNamespacedPod({ name: action.pod, namespace, gracePeriodSeconds: 0 });
         } catch (err) {
-          if (!isApiCode(err, 404)) throw err;
+          this.log(`benchmark ${name}: failover: deleting pod ${action.pod} failed (${describeError(err)}); trying again`);
+          return {};
         }
+        await this.patchRun(benchmark, action.run, killData(action.run, { pod: action.pod, atEpochMs: at }));
         this.log(`benchmark ${name}: failover: deleted pod ${action.pod} during ${runKey(action.run)}`);
         return {};
       }
       case 'writeReport': {
-        const report = clusterReport(plan, action.records, await this.environment(plan), decision.skippedTopologies);
+        const report = clusterReport(plan, action.records, await this.environmentOf(benchmark, plan), decision.skippedTopologies);
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
         const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, ownerReferences: [this.ownerOf(benchmark)] }, data };
@@ -342,6 +451,10 @@ export class BenchmarkController {
           await this.core.createNamespacedConfigMap({ namespace, body });
         } catch (err) {
           if (!isApiCode(err, 409)) throw err;
+          // An earlier Benchmark of this name left it (the garbage collector removes it soon): not ours to overwrite.
+          const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMapName}` })).items[0];
+          const owner = controllerUid(existing);
+          if (owner !== undefined && owner !== benchmark.metadata.uid) throw new Error(`ConfigMap ${configMapName} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`, { cause: err });
           await this.core.patchNamespacedConfigMap({ name: configMapName, namespace, body: { data } }, mergePatch);
         }
         this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
@@ -365,24 +478,25 @@ export class BenchmarkController {
   /** Adds keys to a run's ConfigMap (a merge patch), creating it on first use. */
   private async patchRun(benchmark: Benchmark, run: RunId, data: Record<string, string>): Promise<void> {
     const namespace = this.options.namespace;
-    const name = runConfigMapName(benchmark.metadata.name, run);
+    const ref = { name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '' };
+    const name = runConfigMapName(ref, run);
     try {
       await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
     } catch (err) {
       if (!isApiCode(err, 404)) throw err;
       await this.core.createNamespacedConfigMap({
         namespace,
-        body: { metadata: { name, namespace, labels: runLabels(benchmark.metadata.name), ownerReferences: [this.ownerOf(benchmark)] }, data },
+        body: { metadata: { name, namespace, labels: runLabels(ref), ownerReferences: [this.ownerOf(benchmark)] }, data },
       });
     }
   }
 
-  private async readRuns(benchmark: string): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
+  private async readRuns(benchmark: BenchmarkRef): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
     const list = await this.core.listNamespacedConfigMap({ namespace: this.options.namespace, labelSelector: runSelector(benchmark) });
     // Decoding every result on every pass costs the CPU-limited controller whole seconds under load:
     // parse each ConfigMap once per resourceVersion.
-    const parsed = this.parsedRuns.get(benchmark) ?? new Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>();
-    this.parsedRuns.set(benchmark, parsed);
+    const parsed = this.parsedRuns.get(benchmark.uid) ?? new Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>();
+    this.parsedRuns.set(benchmark.uid, parsed);
     return parseRunConfigMaps(list.items, (cm) => {
       const name = cm.metadata?.name ?? '';
       const cached = parsed.get(name);
@@ -412,17 +526,24 @@ export class BenchmarkController {
     return deployed;
   }
 
-  private environment(plan: BenchmarkPlan): Promise<ReportEnvironment> {
-    this.environmentCache ??= (async () => {
-      let kubernetes = 'unknown';
-      try {
-        kubernetes = (await this.options.kc.makeApiClient(VersionApi).getCode()).gitVersion;
-      } catch {
-        // some clusters hide /version; the report says unknown
-      }
-      return { kubernetes };
-    })().then(({ kubernetes }) => clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list()));
-    return this.environmentCache.then((env) => ({ ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` }));
+  /** The cluster's environment now: Kubernetes version and the hello pods' CPU limit. */
+  private async readEnvironment(): Promise<ReportEnvironment> {
+    let kubernetes = 'unknown';
+    try {
+      kubernetes = (await this.options.kc.makeApiClient(VersionApi).getCode()).gitVersion;
+    } catch {
+      // some clusters hide /version; the report says unknown
+    }
+    return clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list());
+  }
+
+  private async environmentOf(benchmark: Benchmark, plan: BenchmarkPlan): Promise<ReportEnvironment> {
+    const env = await (this.environments.get(benchmark.metadata.uid ?? '') ?? this.readEnvironment());
+    return { ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` };
   }
 }
 
+/** The UID of an object's controlling owner (its Benchmark), if it has one. */
+function controllerUid(object: KubernetesObject | undefined): string | undefined {
+  return object?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+}

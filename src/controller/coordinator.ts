@@ -6,7 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LoadProgress, LoadResult } from '../../loadtest/types.js';
 import { decodeResult } from './result-codec.js';
-import { RUNNERS_PATH, frameText, parseRunnerMessage, type ControllerMessage } from './protocol.js';
+import { INDEX_HEADER, JOB_HEADER, MAX_MESSAGE_BYTES, RUNNERS_PATH, frameText, parseRunnerMessage, type ControllerMessage } from './protocol.js';
 
 /**
  * Time between sending the start and the start itself: enough for every runner to get it and
@@ -53,29 +53,71 @@ interface Session {
   readonly results: Map<number, LoadResult>;
 }
 
+/** What a runner claims when it connects: its Job, its index, its Job's token, its address. */
+export interface RunnerClaim {
+  readonly job: string;
+  readonly index: number;
+  readonly token: string;
+  readonly peer: string;
+}
+
+/** The run an authenticated runner belongs to: its results must be of this topology and trial. */
+export interface RunnerGrant {
+  readonly topology: string;
+  readonly trial: number;
+}
+
 export interface CoordinatorOptions {
   /** How many runners a Job has (its completions), or undefined while the Job is unknown. */
   readonly expectedRunners: (job: string) => number | undefined;
+  /** Whether a claim is a real runner of a real Job: the grant, or why not. */
+  readonly authorize: (claim: RunnerClaim) => RunnerGrant | { readonly refused: string };
   /** Called when something a reconcile may act on arrived (a start, a result). */
   readonly onChange?: () => void;
   readonly log?: (line: string) => void;
   readonly leadMs?: number;
 }
 
+/** `::ffff:10.0.0.5` (an IPv4 peer of a dual-stack socket) as `10.0.0.5`. */
+export function plainAddress(address: string | undefined): string {
+  return (address ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+}
+
+/** Why a result is not the one its runner was started for, if it is not. */
+export function resultMismatch(result: LoadResult, grant: RunnerGrant, index: number): string | undefined {
+  if (result.topology !== grant.topology) return `topology ${JSON.stringify(result.topology)}, not ${grant.topology}`;
+  if (result.trial !== grant.trial) return `trial ${result.trial}, not ${grant.trial}`;
+  if (result.runner !== index) return `runner ${result.runner}, not ${index}`;
+  return undefined;
+}
+
 export class Coordinator {
   private readonly sessions = new Map<string, Session>();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
   constructor(private readonly options: CoordinatorOptions) {}
 
-  /** Serves the runners' WebSocket on `server`, path /runners. */
+  /** Serves the runners' WebSocket on `server`, path /runners, to authenticated runners only. */
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket, head) => {
       if (new URL(req.url ?? '/', 'http://x').pathname !== RUNNERS_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      const peer = plainAddress(req.socket.remoteAddress);
+      const claim: RunnerClaim = {
+        job: String(req.headers[JOB_HEADER] ?? ''),
+        index: Number(req.headers[INDEX_HEADER] ?? NaN),
+        token: /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '',
+        peer,
+      };
+      const grant = Number.isInteger(claim.index) && claim.job ? this.options.authorize(claim) : { refused: 'no Job or runner index in the request' };
+      if ('refused' in grant) {
+        this.options.log?.(`runner socket: refused ${peer} (job ${JSON.stringify(claim.job)}, runner ${claim.index}): ${grant.refused}`);
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, claim, grant));
     });
   }
 
@@ -88,38 +130,57 @@ export class Coordinator {
     return s;
   }
 
-  private accept(ws: WebSocket): void {
+  /** Takes messages of one authenticated runner: only its own Job and index, only results of its run. */
+  private accept(ws: WebSocket, claim: RunnerClaim, grant: RunnerGrant): void {
+    const who = `${claim.job}/${claim.index} (${claim.peer})`;
+    const refuse = (reason: string) => {
+      this.options.log?.(`runner socket: ${who}: ${reason}; closing`);
+      ws.close(1008, 'refused');
+    };
     ws.on('message', (data) => {
       let message;
       try {
         message = parseRunnerMessage(frameText(data));
       } catch (err) {
-        this.options.log?.(`runner socket: ${(err as Error).message}`);
-        ws.close(1003, 'bad message');
+        refuse((err as Error).message);
         return;
       }
-      const s = this.session(message.job);
+      if (message.job !== claim.job || message.index !== claim.index) {
+        refuse(`a message for ${message.job}/${message.index} on its socket`);
+        return;
+      }
+      const s = this.session(claim.job);
       switch (message.type) {
         case 'ready':
-          s.sockets.set(message.index, ws);
+          s.sockets.set(claim.index, ws);
           ws.once('close', () => {
-            if (s.sockets.get(message.index) === ws) s.sockets.delete(message.index);
+            if (s.sockets.get(claim.index) === ws) s.sockets.delete(claim.index);
           });
           if (s.startAt === undefined && message.startAt !== undefined) s.startAt = message.startAt;
-          this.maybeStart(message.job);
+          this.maybeStart(claim.job);
           break;
         case 'progress':
-          s.progress.set(message.index, message.progress);
+          s.progress.set(claim.index, message.progress);
           break;
-        case 'result':
+        case 'result': {
+          let result: LoadResult;
           try {
-            s.results.set(message.index, decodeResult(message.result));
-            send(ws, { type: 'ack' });
-            this.options.onChange?.();
+            result = decodeResult(message.result);
           } catch (err) {
-            this.options.log?.(`result of ${message.job}/${message.index}: ${(err as Error).message}`);
+            refuse(`result: ${(err as Error).message}`);
+            return;
           }
+          const mismatch = resultMismatch(result, grant, claim.index);
+          if (mismatch) {
+            refuse(`result of another run: ${mismatch}`);
+            return;
+          }
+          // The first result stands: a runner sends one, and a second would replace a recorded one.
+          if (!s.results.has(claim.index)) s.results.set(claim.index, result);
+          send(ws, { type: 'ack' });
+          this.options.onChange?.();
           break;
+        }
       }
     });
     ws.on('error', () => ws.close());
@@ -160,6 +221,11 @@ export class Coordinator {
   /** Drops a finished run's state (its results are recorded in the cluster by then). */
   forget(job: string): void {
     this.sessions.delete(job);
+  }
+
+  /** Drops the state of every run whose Job is gone (its Benchmark deleted, or the Job's TTL). */
+  keepOnly(jobs: ReadonlySet<string>): void {
+    for (const job of this.sessions.keys()) if (!jobs.has(job)) this.sessions.delete(job);
   }
 
   close(): void {

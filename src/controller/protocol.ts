@@ -1,11 +1,21 @@
 /**
  * What runners and the controller say over the WebSocket (`/runners` on the controller's port).
- * JSON text frames, one message each.
+ * JSON text frames, one message each. A runner opens the socket with its Job, its index and its
+ * Job's secret token in the upgrade request's headers; the controller refuses the upgrade unless
+ * the token matches the hash on that Job and the peer is that runner's pod, and then takes only
+ * messages naming that Job and index on the socket.
  */
 import type { RawData } from 'ws';
 import type { LoadProgress } from '../../loadtest/types.js';
 
 export const RUNNERS_PATH = '/runners';
+/** Upgrade request headers: `authorization: Bearer <token>`, the Job and the runner index. */
+export const JOB_HEADER = 'x-clusterbench-job';
+export const INDEX_HEADER = 'x-clusterbench-runner';
+/** The env var a runner pod gets its Job's token in (from the Secret the controller made for the Job). */
+export const RUNNER_TOKEN_ENV = 'CLUSTERBENCH_RUNNER_TOKEN';
+/** The largest message a runner may send (one frame). */
+export const MAX_MESSAGE_BYTES = 1 << 20;
 
 /** Runner → controller. */
 export type RunnerMessage =

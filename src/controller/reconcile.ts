@@ -36,6 +36,8 @@ export interface RunRecord {
   readonly failover?: FailoverEvent;
   /** Whether the results lost their per-second histograms to fit the record's ConfigMap. */
   readonly trimmed?: boolean;
+  /** Why each earlier attempt failed, when the run was rerun. */
+  readonly retries?: readonly string[];
 }
 
 /** A hello pod deleted by failover, as kept in the runs ConfigMap. */
@@ -103,6 +105,22 @@ type RunState =
   | { readonly kind: 'running'; readonly job: ObservedJob }
   | { readonly kind: 'pending'; readonly attempt: number };
 
+/**
+ * A finished attempt's results, or why it failed: the Job failed, a runner left no result, or a
+ * runner measured less than the planned time (stopped early: its numbers are not the plan's).
+ */
+function outcome(input: ReconcileInput, job: ObservedJob): { failure?: string; results?: LoadResult[] } {
+  if (job.state === 'failed') return { failure: job.reason ?? 'the Job failed' };
+  const byIndex = input.results.get(job.name) ?? new Map<number, LoadResult>();
+  const indexes = [...Array(input.plan.runners).keys()];
+  const missing = indexes.filter((i) => !byIndex.has(i));
+  if (missing.length > 0) return { failure: `no result from runner ${missing.join(', ')}` };
+  const results = indexes.map((i) => byIndex.get(i) as LoadResult);
+  const short = results.find((r) => r.durationMs < input.plan.durationMs);
+  if (short) return { failure: `runner ${short.runner} measured ${short.durationMs} ms of the planned ${input.plan.durationMs} ms` };
+  return { results };
+}
+
 /** Where one run stands, and the record to write if its latest Job just finished. */
 function runState(input: ReconcileInput, run: RunId): { state: RunState; newRecord?: RunRecord; retry?: string } {
   const recorded = input.records.get(runKey(run));
@@ -112,20 +130,17 @@ function runState(input: ReconcileInput, run: RunId): { state: RunState; newReco
   if (!latest) return { state: { kind: 'pending', attempt: 1 } };
   if (latest.state === 'active') return { state: { kind: 'running', job: latest } };
 
-  let failure = latest.state === 'failed' ? (latest.reason ?? 'the Job failed') : undefined;
-  let results: LoadResult[] | undefined;
-  if (!failure) {
-    const byIndex = input.results.get(latest.name) ?? new Map<number, LoadResult>();
-    const missing = [...Array(input.plan.runners).keys()].filter((i) => !byIndex.has(i));
-    if (missing.length > 0) failure = `no result from runner ${missing.join(', ')}`;
-    else results = [...Array(input.plan.runners).keys()].map((i) => byIndex.get(i) as LoadResult);
-  }
+  const { failure, results } = outcome(input, latest);
   if (failure && latest.attempt < MAX_ATTEMPTS) {
     return { state: { kind: 'pending', attempt: latest.attempt + 1 }, retry: `${latest.name}: ${failure}` };
   }
+  const retries = attempts
+    .filter((j) => j.attempt < latest.attempt)
+    .sort((a, b) => a.attempt - b.attempt)
+    .map((j) => `attempt ${j.attempt}: ${outcome(input, j).failure ?? 'failed'}`);
   const record: RunRecord = failure
-    ? { run, state: 'failed', job: latest.name, attempts: latest.attempt, reason: failure }
-    : { run, state: 'succeeded', job: latest.name, attempts: latest.attempt, results, ...failoverOf(input, run, results ?? []) };
+    ? { run, state: 'failed', job: latest.name, attempts: latest.attempt, reason: failure, ...(retries.length > 0 ? { retries } : {}) }
+    : { run, state: 'succeeded', job: latest.name, attempts: latest.attempt, results, ...(retries.length > 0 ? { retries } : {}), ...failoverOf(input, run, results ?? []) };
   return { state: { kind: 'final', record }, newRecord: record };
 }
 

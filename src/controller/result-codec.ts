@@ -15,6 +15,8 @@ const FULL_TAG = 'cbr1:';
 const TRIMMED_TAG = 'cbr1t:';
 /** Kubernetes keeps at most 4096 bytes of a container's termination message. */
 export const TERMINATION_MESSAGE_LIMIT = 4096;
+/** The most a result may decompress to: a gzip bomb under the socket's frame limit stops here. */
+export const MAX_RESULT_BYTES = 32 << 20;
 /** Prefix of the log line that carries the result. */
 export const RESULT_LOG_PREFIX = 'clusterbench-result ';
 
@@ -49,7 +51,14 @@ export function decodeResult(encoded: string): LoadResult {
   const text = encoded.trim();
   const tag = [TRIMMED_TAG, FULL_TAG].find((t) => text.startsWith(t));
   if (!tag) throw new Error('not an encoded load result');
-  const result = JSON.parse(gunzipSync(Buffer.from(text.slice(tag.length), 'base64')).toString('utf8')) as LoadResult;
+  let json: Buffer;
+  try {
+    json = gunzipSync(Buffer.from(text.slice(tag.length), 'base64'), { maxOutputLength: MAX_RESULT_BYTES });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`result larger than ${MAX_RESULT_BYTES} bytes decompressed`, { cause: err });
+    throw err;
+  }
+  const result = JSON.parse(json.toString('utf8')) as LoadResult;
   if (result?.schema !== LOAD_RESULT_SCHEMA) throw new Error(`not a ${LOAD_RESULT_SCHEMA}`);
   return result;
 }

@@ -1,13 +1,13 @@
 /**
- * Where finished runs are kept: one ConfigMap per run (`<benchmark>-<topology>-t<trial>`, owned
- * by the Benchmark), so a restarted controller knows what is done even after the Jobs' TTL has
+ * Where finished runs are kept: one ConfigMap per run (names.ts `runConfigMapName`, owned by the
+ * Benchmark and labelled with its UID), so a restarted controller knows what is done even after the Jobs' TTL has
  * removed them. One per run because results are large (a 10 s result is about 27 KB, mostly
  * per-second histograms) and a ConfigMap holds at most 1 MiB.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { LoadResult } from '../../loadtest/types.js';
-import { LABEL_BENCHMARK } from '../api/objects.js';
-import { runKey, type RunId } from './names.js';
+import { LABEL_BENCHMARK, LABEL_BENCHMARK_UID } from '../api/objects.js';
+import { runKey, type BenchmarkRef, type RunId } from './names.js';
 import type { FailoverKill, RunRecord } from './reconcile.js';
 import { decodeResult, encodeResult, trimResult } from './result-codec.js';
 
@@ -21,16 +21,13 @@ const RECORD_KEY = 'record';
 const KILL_KEY = 'failover-kill';
 const runnerKey = (index: number) => `runner-${index}`;
 
-export function runConfigMapName(benchmark: string, run: RunId): string {
-  return `${benchmark}-${run.topology}-t${run.trial}`;
+/** The run records of one Benchmark: by UID, so a re-created Benchmark of the same name sees none of the old one's. */
+export function runSelector(benchmark: BenchmarkRef): string {
+  return `${LABEL_BENCHMARK_UID}=${benchmark.uid},${LABEL_COMPONENT}=${RUN_RECORD_COMPONENT}`;
 }
 
-export function runSelector(benchmark: string): string {
-  return `${LABEL_BENCHMARK}=${benchmark},${LABEL_COMPONENT}=${RUN_RECORD_COMPONENT}`;
-}
-
-export function runLabels(benchmark: string): Record<string, string> {
-  return { [LABEL_BENCHMARK]: benchmark, [LABEL_COMPONENT]: RUN_RECORD_COMPONENT };
+export function runLabels(benchmark: BenchmarkRef): Record<string, string> {
+  return { [LABEL_BENCHMARK]: benchmark.name, [LABEL_BENCHMARK_UID]: benchmark.uid, [LABEL_COMPONENT]: RUN_RECORD_COMPONENT };
 }
 
 /** A record as ConfigMap data: the record, then each runner's encoded result (trimmed if the whole would not fit). */

@@ -6,8 +6,10 @@ import type { V1Job } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_KIND } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
 import {
+  ANNOTATION_RUNNER_TOKEN_SHA256,
   LABEL_ATTEMPT,
   LABEL_BENCHMARK,
+  LABEL_BENCHMARK_UID,
   LABEL_MANAGED_BY,
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
@@ -19,6 +21,10 @@ import {
   topologyUrl,
 } from '../api/objects.js';
 import { jobName, type RunId } from './names.js';
+import { RUNNER_TOKEN_ENV } from './protocol.js';
+
+/** The key of the token in a runner token Secret. */
+export const RUNNER_TOKEN_KEY = 'token';
 /** Finished Jobs (and their pods, which hold the results) stay this long; results are recorded long before. */
 export const JOB_TTL_SECONDS = 3600;
 /** How long a runner waits for the start time, from its own start (image pull, scheduling). */
@@ -39,6 +45,8 @@ export interface RunnerJobProps {
   readonly plan: BenchmarkPlan;
   readonly run: RunId;
   readonly attempt: number;
+  /** The Secret (key `token`) holding this Job's runner token, and the token's SHA-256 (hex). */
+  readonly token: { readonly secret: string; readonly sha256: string };
 }
 
 export function runnerArgs(props: Pick<RunnerJobProps, 'controllerUrl' | 'plan' | 'run' | 'namespace'> & { job: string }): string[] {
@@ -61,11 +69,12 @@ export function runnerArgs(props: Pick<RunnerJobProps, 'controllerUrl' | 'plan' 
 
 export function runnerJob(props: RunnerJobProps): V1Job {
   const { benchmark, plan, run, attempt } = props;
-  const name = jobName(benchmark.name, run, attempt);
+  const name = jobName(benchmark, run, attempt);
   const labels = {
     ...LOAD_RUNNER_LABELS,
     [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_BENCHMARK]: benchmark.name,
+    [LABEL_BENCHMARK_UID]: benchmark.uid,
     [LABEL_TOPOLOGY]: run.topology,
     [LABEL_TRIAL]: String(run.trial),
     [LABEL_ATTEMPT]: String(attempt),
@@ -78,6 +87,8 @@ export function runnerJob(props: RunnerJobProps): V1Job {
       name,
       namespace: props.namespace,
       labels,
+      // What the controller checks a runner's token against, here so a restarted controller has it too.
+      annotations: { [ANNOTATION_RUNNER_TOKEN_SHA256]: props.token.sha256 },
       ownerReferences: [{ apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, name: benchmark.name, uid: benchmark.uid, controller: true }],
     },
     spec: {
@@ -102,6 +113,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
               image: props.image,
               imagePullPolicy: 'IfNotPresent',
               command: ['node', 'build/src/cli.js', 'runner', ...runnerArgs({ ...props, job: name })],
+              env: [{ name: RUNNER_TOKEN_ENV, valueFrom: { secretKeyRef: { name: props.token.secret, key: RUNNER_TOKEN_KEY } } }],
               resources: { requests: { ...RUNNER_RESOURCES.requests }, limits: { ...RUNNER_RESOURCES.limits } },
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'FallbackToLogsOnError',

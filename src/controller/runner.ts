@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import type { LoadOptions, LoadResult } from '../../loadtest/types.js';
-import { frameText, type ControllerMessage, type RunnerMessage } from './protocol.js';
+import { INDEX_HEADER, JOB_HEADER, frameText, type ControllerMessage, type RunnerMessage } from './protocol.js';
 import { RESULT_LOG_PREFIX, encodeResult, terminationMessageFor } from './result-codec.js';
 import { START_DEADLINE_MS } from './runner-job.js';
 
@@ -15,6 +15,8 @@ export interface RunnerOptions {
   readonly controllerUrl: string;
   readonly job: string;
   readonly index: number;
+  /** The Job's secret token (env CLUSTERBENCH_RUNNER_TOKEN): the controller refuses a runner without it. */
+  readonly token: string;
   readonly runners: number;
   /** Load over all runners; this runner takes its share. */
   readonly load: Omit<LoadOptions, 'startAt' | 'onProgress' | 'signal' | 'runner'>;
@@ -47,13 +49,19 @@ class ControllerLink {
   private readonly startWaiters: ((startAt: number) => void)[] = [];
   private ackWaiter?: () => void;
 
-  constructor(private readonly url: string, private readonly job: string, private readonly index: number, private readonly log: (line: string) => void) {
+  constructor(
+    private readonly url: string,
+    private readonly job: string,
+    private readonly index: number,
+    private readonly token: string,
+    private readonly log: (line: string) => void,
+  ) {
     this.connect();
   }
 
   private connect(): void {
     if (this.closed) return;
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(this.url, { headers: { authorization: `Bearer ${this.token}`, [JOB_HEADER]: this.job, [INDEX_HEADER]: String(this.index) } });
     this.ws = ws;
     ws.on('open', () => this.send({ type: 'ready', job: this.job, index: this.index, ...(this.startAt === undefined ? {} : { startAt: this.startAt }) }));
     ws.on('message', (data) => {
@@ -65,7 +73,8 @@ class ControllerLink {
         this.ackWaiter?.();
       }
     });
-    ws.on('error', () => undefined); // 'close' follows and reconnects
+    // 'close' follows and reconnects; a refusal (the controller does not know this Job yet) is said once a try.
+    ws.on('error', (err) => this.log(`controller ${this.url}: ${err.message}`));
     ws.on('close', () => {
       if (!this.closed) setTimeout(() => this.connect(), RECONNECT_MS).unref();
     });
@@ -111,7 +120,7 @@ class ControllerLink {
 export async function runRunner(options: RunnerOptions): Promise<number> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { job, index, runners, load } = options;
-  const link = new ControllerLink(options.controllerUrl, job, index, log);
+  const link = new ControllerLink(options.controllerUrl, job, index, options.token, log);
   try {
     const startAt = await link.waitForStart(options.startDeadlineMs ?? START_DEADLINE_MS);
     log(`${job}/${index}: start at ${new Date(startAt).toISOString()} (in ${startAt - Date.now()} ms)`);
@@ -130,6 +139,9 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
         link.send({ type: 'progress', job, index, progress });
       },
     });
+    // A runner stopped early (its pod deleted, the node drained) has no full result: it fails, and
+    // the controller reruns the run, instead of counting a short run as a whole one.
+    if (options.signal?.aborted) throw new Error(`stopped early (SIGTERM) after ${result.durationMs} ms of the ${load.durationMs} ms measured; no result`);
     const encoded = encodeResult(result);
     // Both copies go out before the socket: they survive this pod's exit and a controller restart.
     const message = terminationMessageFor(result);

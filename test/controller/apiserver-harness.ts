@@ -24,6 +24,7 @@ import { runLoad } from '../../loadtest/index.js';
 import { BenchmarkCrd } from '../../src/constructs/benchmark-crd.js';
 import { ANNOTATION_COMPLETION_INDEX, MANAGED_SELECTOR } from '../../src/api/objects.js';
 import { runRunner } from '../../src/controller/runner.js';
+import { RUNNER_TOKEN_ENV } from '../../src/controller/protocol.js';
 import type { Topology } from '../../src/topologies.js';
 
 /**
@@ -109,6 +110,14 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
   });
 }
 
+/** What a kubelet gives the runner container as env CLUSTERBENCH_RUNNER_TOKEN: the key of the Secret its env names. */
+export async function runnerToken(core: CoreV1Api, namespace: string, pod: V1Pod): Promise<string> {
+  const ref = pod.spec?.containers?.[0]?.env?.find((e) => e.name === RUNNER_TOKEN_ENV)?.valueFrom?.secretKeyRef;
+  if (!ref?.name) return '';
+  const secret = await core.readNamespacedSecret({ name: ref.name, namespace });
+  return Buffer.from(secret.data?.[ref.key] ?? '', 'base64').toString('utf8');
+}
+
 /** Parses `--flag value` pairs of a runner pod's command. */
 function flagsOf(command: readonly string[]): Map<string, string> {
   const flags = new Map<string, string>();
@@ -123,6 +132,8 @@ export interface FakeKubeletOptions {
   readonly targets: Readonly<Partial<Record<Topology, string>>>;
   /** Pods whose runner should fail (exit 1) instead of running. */
   readonly fails?: (pod: V1Pod) => boolean;
+  /** Pods whose runner gets SIGTERM (as when its pod is deleted) this many ms after it starts. */
+  readonly stopAfterMs?: (pod: V1Pod) => number | undefined;
 }
 
 /** Runs runner pods in this process and reports their status as a kubelet would. */
@@ -166,7 +177,8 @@ export class FakeKubelet {
     const flags = flagsOf(command);
     const index = Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]);
     const startedAt = new Date();
-    await this.setStatus(name, { phase: 'Running', startTime: startedAt, containerStatuses: [this.container({ running: { startedAt } })] });
+    // Every fake pod is on loopback: the controller checks a runner's address against its pod's.
+    await this.setStatus(name, { phase: 'Running', startTime: startedAt, podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }], containerStatuses: [this.container({ running: { startedAt } })] });
     if (this.options.fails?.(pod)) {
       await this.setStatus(name, { phase: 'Failed', containerStatuses: [this.container({ terminated: { exitCode: 1, reason: 'Error', message: 'fake kubelet: this runner fails on purpose', startedAt, finishedAt: new Date() } })] });
       return;
@@ -174,10 +186,16 @@ export class FakeKubelet {
     const topology = flags.get('--topology') as Topology;
     const terminationLogPath = join(this.dir, name);
     const ms = (flag: string) => Number((flags.get(flag) ?? '0ms').replace(/ms$/, ''));
+    // What `clusterbench runner` does on SIGTERM: abort the load.
+    const sigterm = new AbortController();
+    const stopAfter = this.options.stopAfterMs?.(pod);
+    const stopTimer = stopAfter === undefined ? undefined : setTimeout(() => sigterm.abort(), stopAfter);
+    const logged: string[] = [];
     const code = await runRunner({
       controllerUrl: flags.get('--controller') ?? '',
       job: flags.get('--job') ?? '',
       index,
+      token: await runnerToken(this.core, this.options.namespace, pod),
       runners: Number(flags.get('--runners')),
       load: {
         url: this.options.targets[topology] ?? 'http://127.0.0.1:9/',
@@ -192,14 +210,17 @@ export class FakeKubelet {
       startDeadlineMs: 60_000,
       terminationLogPath,
       runLoad,
-      log: () => undefined,
+      signal: sigterm.signal,
+      log: (line) => logged.push(line),
       print: () => undefined,
     });
+    clearTimeout(stopTimer);
     let message = '';
     try {
       message = readFileSync(terminationLogPath, 'utf8');
     } catch {
-      // the result did not fit the termination message
+      // the result did not fit the termination message; a failed runner's log tail stands in (FallbackToLogsOnError)
+      if (code !== 0) message = logged.slice(-3).join('\n');
     }
     await this.setStatus(name, {
       phase: code === 0 ? 'Succeeded' : 'Failed',

@@ -6,12 +6,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
+import { AdmissionregistrationV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { BENCHMARK_API_VERSION, BENCHMARK_GROUP, BENCHMARK_KIND, BENCHMARK_PLURAL, BENCHMARK_VERSION, controllerRbacRules, SPEC_IMMUTABLE_MESSAGE, type Benchmark, type BenchmarkSpec } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
-import { RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { encodeResult } from '../../src/controller/result-codec.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 import { buildReport, renderMarkdown, type Report } from '../../src/report/index.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +23,11 @@ import { join } from 'node:path';
 import { fetchReport, runBench } from '../../src/bench/bench.js';
 import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
-import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
+import { FakeKubelet, findApiServer, installCrd, runnerToken, until } from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';
 import { result } from './fixtures.js';
+
+const execFileAsync = promisify(execFile);
 
 const found = await findApiServer();
 const skip = 'skip' in found ? found.skip : undefined;
@@ -67,7 +73,14 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   });
 
   /** A kubeconfig of a ServiceAccount bound to a Role of exactly `controllerRbacRules`, as the manifests grant. */
-  async function controllerAccount(): Promise<KubeConfig> {
+  let account: Promise<KubeConfig> | undefined;
+  /** Made once: every test that wants it shares the account. */
+  function controllerAccount(): Promise<KubeConfig> {
+    account ??= makeControllerAccount();
+    return account;
+  }
+
+  async function makeControllerAccount(): Promise<KubeConfig> {
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'controller' } } });
     await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'controller' }, rules: controllerRbacRules.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) } });
@@ -90,7 +103,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   /** Everything the controllers logged, to look for refusals. */
   const controllerLog: string[] = [];
 
-  async function startController(port = 0, account = kc): Promise<{ controller: BenchmarkController; port: number }> {
+  async function startController(port = 0, account = kc, election: { identity?: string; leaseDurationSeconds?: number } = {}): Promise<{ controller: BenchmarkController; port: number }> {
     // Runners dial the controller on loopback here; in the cluster, its Service.
     let actualPort = port;
     const controller = new BenchmarkController({
@@ -102,6 +115,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         return `ws://127.0.0.1:${actualPort}${RUNNERS_PATH}`;
       },
       resyncMs: 500,
+      ...election,
       log: (line) => controllerLog.push(line),
     });
     actualPort = (await controller.start()).port;
@@ -124,9 +138,25 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }, timeoutMs);
   }
 
+  /** A Benchmark's Jobs' names without the UID part (`full-single-t1-a1`; names.ts has the whole form). */
   async function jobNames(benchmark: string): Promise<string[]> {
     const jobs = await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=${benchmark}` });
-    return jobs.items.map((j) => j.metadata?.name ?? '').sort();
+    return jobs.items.map((j) => shortName(j.metadata?.name ?? '')).sort();
+  }
+
+  const shortName = (name: string) => name.replace(/-[0-9a-f]{10}-/, '-');
+
+  /** A Job by its name without the UID part. */
+  async function readJob(short: string): Promise<V1Job> {
+    const jobs = await batch.listNamespacedJob({ namespace });
+    const job = jobs.items.find((j) => shortName(j.metadata?.name ?? '') === short);
+    if (!job) throw new Error(`no Job ${short}`);
+    return job;
+  }
+
+  async function runRecords(benchmark: string) {
+    const uid = (await getBenchmark(benchmark)).metadata.uid ?? '';
+    return parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector({ name: benchmark, uid }) })).items);
   }
 
   async function reportOf(benchmark: string): Promise<{ markdown: string; report: Report }> {
@@ -160,6 +190,22 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   });
 
+  it('rejects an edit of a running Benchmark\'s spec (the CRD\'s self == oldSelf), status and metadata stay writable', async () => {
+    await createBenchmark('frozen', { topologies: ['single'], scenario: 'quick' });
+    const patch = (body: object) =>
+      custom.patchNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'frozen', body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+        .then(() => undefined, (e: unknown) => e as { code: number; body: string });
+    for (const spec of [{ runners: 3 }, { load: { connections: 8 } }, { topologies: ['single', 'nginx'] }]) {
+      const err = await patch({ spec });
+      expect(err?.code, JSON.stringify(spec)).toBe(422);
+      expect((JSON.parse(err?.body ?? '{}') as { message?: string }).message).toBe(`Benchmark.clusterbench.dev "frozen" is invalid: spec: Invalid value: "object": ${SPEC_IMMUTABLE_MESSAGE}`);
+    }
+    expect(await patch({ metadata: { labels: { team: 'a' } } })).toBeUndefined();
+    const stored = await getBenchmark('frozen');
+    await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'frozen' });
+    expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'quick', runners: 1 });
+  });
+
   it('rejects bad Benchmarks by the CRD schema: out-of-range runners, unknown topology, unknown scenario', async () => {
     const cases: [unknown, string][] = [
       [{ topologies: ['single'], runners: 50 }, 'spec.runners'],
@@ -186,7 +232,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     );
   });
 
-  it('sets an InvalidSpec condition naming the field when a spec passes the schema but not the cross-field rules', async () => {
+  it('sets an InvalidSpec condition naming the field when a spec passes the schema but not the cross-field rules; the spec cannot be edited', async () => {
     const { controller } = await startController();
     try {
       await createBenchmark('open-no-rate', { topologies: ['single'], load: { mode: 'open' } });
@@ -195,20 +241,15 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const invalid = b.status?.conditions?.find((c) => c.type === 'InvalidSpec');
       expect(invalid?.message).toBe('spec.load.rate: is required when spec.load.mode is open');
       expect(await jobNames('open-no-rate')).toEqual([]);
-      // Fixed, it is taken up again.
-      await custom.patchNamespacedCustomObject(
+      // The spec cannot be fixed in place: the API server rejects any edit, with the reason.
+      const edit = await custom.patchNamespacedCustomObject(
         { group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'open-no-rate', body: { spec: { load: { mode: 'open', rate: 100 } } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      const fixed = await until('the fixed spec to be taken up', async () => {
-        const x = await getBenchmark('open-no-rate');
-        return x.status?.phase === 'Running' ? x : undefined;
-      }, 30_000);
-      expect(fixed.status?.conditions?.find((c) => c.type === 'InvalidSpec')).toMatchObject({ status: 'False', reason: 'Valid' });
-      expect(await jobNames('open-no-rate')).toEqual(['open-no-rate-single-t1-a1']);
-      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'open-no-rate', propagationPolicy: 'Foreground' });
-      // Its Job goes with it (owner reference), before another test's fake kubelet could run its pod.
-      await until('the Job to be garbage-collected', async () => ((await jobNames('open-no-rate')).length === 0 ? true : undefined), 60_000);
+      ).then(() => undefined, (e: unknown) => e as { code: number; body: string });
+      expect(edit?.code).toBe(422);
+      expect(edit?.body).toContain(SPEC_IMMUTABLE_MESSAGE);
+      expect((await getBenchmark('open-no-rate')).spec.load).toEqual({ mode: 'open' });
+      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'open-no-rate' });
     } finally {
       await controller.stop();
     }
@@ -237,7 +278,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // Every runner's start skew is kept, and the summary gives the largest. Here all runners,
       // the controller and the target share one Node process on a loaded machine, so the bound
       // is loose: within half the 3 s lead of the agreed time.
-      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('full') })).items);
+      const runs = await runRecords('full');
       for (const r of b.status?.results ?? []) {
         const skews = [...runs.records.values()].filter((x) => x.run.topology === r.topology).flatMap((x) => (x.results ?? []).map((y) => Math.abs(y.startSkewMs)));
         expect(skews).toHaveLength(4);
@@ -254,12 +295,129 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // The report ConfigMap and the Jobs are owned by the Benchmark (garbage-collected with it).
       const cm = await core.readNamespacedConfigMap({ name: 'full-report', namespace });
       expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', name: 'full', uid: b.metadata.uid });
-      const job = await batch.readNamespacedJob({ name: 'full-single-t1-a1', namespace });
+      const job = await readJob('full-single-t1-a1');
       expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
       expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', uid: b.metadata.uid });
     } finally {
       await controller.stop();
       await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a process that is not a runner cannot deliver a result: refused with a logged reason, the report holds only the runners\' results', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller, port } = await startController();
+    try {
+      await createBenchmark('guarded', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
+      const job = await until('the run\'s Job', async () => (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=guarded` })).items[0]?.metadata?.name, 60_000, 100);
+      const pod = await until('its pod', async () => (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` })).items[0], 60_000, 100);
+      // The strongest intruder: it knows the Job name and even the Job's token, but it is not the
+      // runner pod (another address on this machine). Without the token it fares no better.
+      const token = await runnerToken(core, namespace, pod);
+      const forged = encodeResult({ ...result('single', 1, 0, [50]), requests: 108_500_000, throughputRps: 10_850_000 });
+      const intruder = (headers: Record<string, string>) => `
+        import WebSocket from 'ws';
+        const ws = new WebSocket('ws://127.0.0.1:${port}${RUNNERS_PATH}', { headers: ${JSON.stringify(headers)}, localAddress: '127.0.0.2' });
+        ws.on('open', () => { ws.send(JSON.stringify({ type: 'result', job: ${JSON.stringify(job)}, index: 0, result: ${JSON.stringify(forged)} })); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
+        ws.on('unexpected-response', (_req, res) => { console.log(res.statusCode); process.exit(0); });
+        ws.on('error', (err) => { console.log(err.message); process.exit(0); });`;
+      // Another process (not execFileSync: the controller answering it runs in this one).
+      const run = async (code: string) => (await execFileAsync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 })).stdout.trim();
+      expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(await run(intruder({ [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: 'guarded-nginx-t1-a1', [INDEX_HEADER]: '0' }))).toBe('403');
+      const b = await finished('guarded');
+      expect(b.status?.phase).toBe('Succeeded');
+      const refusals = controllerLog.filter((l) => l.includes('refused 127.0.0.2'));
+      expect(refusals).toEqual([
+        expect.stringContaining('address 127.0.0.2 is not the pod of runner 0'),
+        expect.stringContaining('no token'),
+        expect.stringContaining('no such Job'),
+      ]);
+      const { report } = await reportOf('guarded');
+      expect(report.topologies.map((t) => t.name)).toEqual(['single']);
+      expect(report.topologies[0].throughputRps.median).toBeLessThan(1_000_000);
+      expect(report.topologies[0].requests).not.toBe(108_500_000);
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: two Benchmarks at once: the second waits Queued behind the first (bench says so) and starts when the first is deleted', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    const out = mkdtempSync(join(tmpdir(), 'cb-queue-'));
+    try {
+      await createBenchmark('first', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '30s' }, runners: 1, trials: 1 });
+      await until('the first to run', async () => ((await getBenchmark('first')).status?.phase === 'Running' ? true : undefined), 60_000, 100);
+      const request = benchRequest({ name: 'second', namespace, scenario: 'quick', topologies: 'single', trials: '1', duration: '1s', warmup: '300ms', connections: '4', out });
+      const progress: string[] = [];
+      const bench = runBench(kc, request, checkRequest(request), out, { out: () => undefined, err: (t) => progress.push(t), tty: false, pollMs: 200 });
+      const queued = await until('the second to be queued', async () => {
+        const b = await getBenchmark('second').catch(() => undefined); // bench creates it meanwhile
+        return b?.status?.conditions?.some((c) => c.type === 'Queued' && c.status === 'True') ? b : undefined;
+      }, 30_000, 100);
+      expect(queued.status?.phase).toBe('Pending');
+      expect(queued.status?.conditions?.find((c) => c.type === 'Queued')).toMatchObject({ status: 'True', message: 'queued behind first' });
+      // While queued, nothing of it runs.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await jobNames('second')).toEqual([]);
+      expect((await getBenchmark('first')).status?.phase).toBe('Running');
+      await until('bench to say so', () => Promise.resolve(progress.join('').includes('queued behind first') ? true : undefined), 10_000, 100);
+      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'first' });
+      expect(await bench).toBe(0);
+      const b = await getBenchmark('second');
+      expect(b.status?.phase).toBe('Succeeded');
+      expect(b.status?.conditions?.find((c) => c.type === 'Queued')).toMatchObject({ status: 'False', reason: 'Started' });
+      expect(progress.join('')).toMatch(/Pending \[-+\] 0\/0 runs · queued behind first\n/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      await controller.stop();
+      await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: identity by UID: x (ingress-nginx) and x-ingress (nginx) both finish with their own Jobs; x deleted mid-run and created again starts from nothing', async () => {
+    // ingress-nginx counts as deployed here: an Ingress in the namespace.
+    await kc.makeApiClient(NetworkingV1Api).createNamespacedIngress({ namespace, body: { metadata: { name: 'hello' }, spec: { defaultBackend: { service: { name: 'hello', port: { number: 8080 } } } } } });
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { 'ingress-nginx': targetUrl, nginx: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      const quick = { scenario: 'quick', load: { ...quickLoad, duration: '2s' }, runners: 1, trials: 1 };
+      await createBenchmark('x', { topologies: ['ingress-nginx'], ...quick, load: { ...quick.load, duration: '20s' } });
+      await createBenchmark('x-ingress', { topologies: ['nginx'], ...quick });
+      // x runs; deleted while its runner loads, and created again at once under the same name.
+      const old = await until('x to be under way', async () => {
+        const b = await getBenchmark('x');
+        return (b.status?.progress?.rps ?? 0) > 0 ? b : undefined;
+      }, 60_000, 100);
+      const oldJob = (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=x` })).items[0].metadata?.name;
+      await custom.deleteNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name: 'x' });
+      await until('x to be gone', async () => (await getBenchmark('x').then(() => undefined, () => true)), 30_000, 100);
+      await createBenchmark('x', { topologies: ['ingress-nginx'], ...quick });
+      const [again, other] = [await finished('x'), await finished('x-ingress')];
+      expect(again.metadata.uid).not.toBe(old.metadata.uid);
+      expect([again.status?.phase, other.status?.phase]).toEqual(['Succeeded', 'Succeeded']);
+      expect(await jobNames('x-ingress')).toEqual(['x-ingress-nginx-t1-a1']);
+      const jobs = (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=x` })).items;
+      expect(jobs.map((j) => j.metadata?.name)).not.toContain(oldJob);
+      expect(jobs.every((j) => j.metadata?.ownerReferences?.[0].uid === again.metadata.uid)).toBe(true);
+      // The new x waited for its own runner (a fresh barrier), measured its own 2 s, and its report has one run.
+      const runs = await runRecords('x');
+      const [record] = [...runs.records.values()];
+      expect(runs.records.size).toBe(1);
+      expect(record.attempts).toBe(1);
+      expect(Date.parse(record.results?.[0].startedAt ?? '')).toBeGreaterThan(new Date(again.metadata.creationTimestamp ?? 0).getTime());
+      expect(record.results?.[0].durationMs).toBe(2_000);
+      expect((await reportOf('x')).report.topologies.map((t) => [t.name, t.trials])).toEqual([['ingress-nginx', 1]]);
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+      await kc.makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ namespace, name: 'hello' }).catch(() => undefined);
     }
   }, RUNS_TIMEOUT_MS);
 
@@ -284,7 +442,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // ... and keep it down until that run's Job has finished: its results are then only in its pods.
       const job = `restart-${running.topology}-t${running.trial}-a1`;
       await until(`${job} to complete`, async () => {
-        const j = await batch.readNamespacedJob({ name: job, namespace });
+        const j = await readJob(job);
         return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
       });
       second = await startController(first.port);
@@ -292,7 +450,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       expect(b.status?.phase).toBe('Succeeded');
       // Nothing was rerun: one attempt per run.
       expect(await jobNames('restart')).toEqual(['restart-nginx-t1-a1', 'restart-nginx-t2-a1', 'restart-single-t1-a1', 'restart-single-t2-a1']);
-      const runs = parseRunConfigMaps((await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector('restart') })).items);
+      const runs = await runRecords('restart');
       expect([...runs.records.keys()].sort()).toEqual(['nginx.t1', 'nginx.t2', 'single.t1', 'single.t2']);
       const { report } = await reportOf('restart');
       for (const t of report.topologies) {
@@ -307,6 +465,42 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       await kubelet.stop();
       slow.closeAllConnections();
       await new Promise((r) => slow.close(r));
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: two controllers, one Lease: only the leader acts; when it dies the other takes over within the lease time and the run completes', async () => {
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
+    kubelet.start();
+    const leaseDurationSeconds = 4;
+    // Both with only the Role the manifests give (which must cover the Lease).
+    const account = await controllerAccount();
+    const a = await startController(0, account, { identity: 'replica-a', leaseDurationSeconds });
+    await until('replica-a to lead', () => Promise.resolve(controllerLog.some((l) => l.includes('replica-a leads')) ? true : undefined), 30_000, 100);
+    const b = await startController(0, account, { identity: 'replica-b', leaseDurationSeconds });
+    const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+    try {
+      await until('the leader to be ready', async () => ((await ready(a.port)) === 200 ? true : undefined), 30_000, 100);
+      expect(await ready(b.port)).toBe(503);
+      await createBenchmark('ha', { topologies: ['single', 'nginx'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
+      await until('the first run under way', async () => (((await getBenchmark('ha')).status?.progress?.rps ?? 0) > 0 ? true : undefined), 60_000, 100);
+      expect(controllerLog.some((l) => l.includes('replica-b leads'))).toBe(false);
+      // The leader dies without handing the Lease back (as a killed pod would).
+      const diedAt = Date.now();
+      await a.controller.stop(false);
+      await until('replica-b to lead', () => Promise.resolve(controllerLog.some((l) => l.includes('replica-b leads')) ? true : undefined), 30_000, 100);
+      const tookOverMs = Date.now() - diedAt;
+      expect(tookOverMs).toBeLessThan(leaseDurationSeconds * 1000 + 3_000);
+      // b's runners dial b: the fake kubelet's pods were told a's address, so the next run is b's alone.
+      const done = await finished('ha');
+      expect(done.status?.phase, JSON.stringify(done.status?.conditions)).toBe('Succeeded');
+      expect(done.status?.progress).toMatchObject({ completedRuns: 2, totalRuns: 2 });
+      const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'clusterbench-controller', namespace });
+      expect(lease.spec?.holderIdentity).toBe('replica-b');
+      expect(controllerLog.filter((l) => l.includes('HTTP 403'))).toEqual([]);
+    } finally {
+      await a.controller.stop(false);
+      await b.controller.stop();
+      await kubelet.stop();
     }
   }, RUNS_TIMEOUT_MS);
 
@@ -326,6 +520,29 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const { report } = await reportOf('flaky');
       expect(report.topologies.map((t) => t.name)).toEqual(['single']);
       expect(report.environment.notes?.join('\n')).toContain('nginx trial 1 failed after 2 attempt(s)');
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a runner stopped with SIGTERM mid-run fails its attempt; the run is rerun and the report says so', async () => {
+    // The first attempt's runner gets SIGTERM about 1.5 s into its 3 s measured part (3 s start lead, 0.3 s warmup).
+    const stopAfterMs = (pod: V1Pod) => (pod.metadata?.labels?.['clusterbench.dev/attempt'] === '1' ? 4_800 : undefined);
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl }, stopAfterMs });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      await createBenchmark('stopped', { topologies: ['single'], scenario: 'quick', load: { ...quickLoad, duration: '3s' }, runners: 1, trials: 1 });
+      const b = await finished('stopped');
+      expect(b.status?.phase).toBe('Succeeded');
+      expect(await jobNames('stopped')).toEqual(['stopped-single-t1-a1', 'stopped-single-t1-a2']);
+      expect(b.status?.conditions?.find((c) => c.type === 'RunRetried')?.message).toMatch(/stopped-[0-9a-f]{10}-single-t1-a1: .*stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured/);
+      const { report } = await reportOf('stopped');
+      expect(report.topologies[0].trials).toBe(1);
+      expect(report.environment.notes?.join('\n')).toMatch(/single trial 1 was rerun \(attempt 1: .*stopped early \(SIGTERM\).*\); only attempt 2 is counted/);
+      const runs = await runRecords('stopped');
+      expect([...runs.records.values()][0].results?.[0].durationMs).toBe(3_000);
     } finally {
       await controller.stop();
       await kubelet.stop();
@@ -354,6 +571,79 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       rmSync(out, { recursive: true, force: true });
       await controller.stop();
       await kubelet.stop();
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: a failover kill whose delete fails is not recorded; it is retried and recorded when the delete succeeds', async () => {
+    const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
+    for (const name of ['hello-a', 'hello-b']) {
+      await core.createNamespacedPod({ namespace, body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } } }).catch(() => undefined);
+      await core.patchNamespacedPodStatus({ name, namespace, body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    }
+    // The API server refuses to delete hello pods in this namespace until the policy goes.
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    const policy = `${namespace}-no-hello-delete`;
+    await admission.createValidatingAdmissionPolicy({ body: { metadata: { name: policy }, spec: { failurePolicy: 'Fail', matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['DELETE'], resources: ['pods'] }] }, validations: [{ expression: "!oldObject.metadata.name.startsWith('hello-')", message: 'test: hello pods may not be deleted now' }] } } });
+    await admission.createValidatingAdmissionPolicyBinding({ body: { metadata: { name: policy }, spec: { policyName: policy, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } } } } });
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    let allowedAt: number;
+    try {
+      await createBenchmark('kill-retry', { topologies: ['nginx'], scenario: 'quick', load: { ...quickLoad, duration: '8s' }, runners: 1, trials: 1, failover: { killAfter: '1s' } });
+      await until('a refused delete', () => Promise.resolve(controllerLog.some((l) => l.includes('failover: deleting pod hello-a failed') && l.includes('may not be deleted now')) ? true : undefined), 60_000, 100);
+      const b = await getBenchmark('kill-retry');
+      expect((await runRecords('kill-retry')).kills.size).toBe(0); // not recorded
+      await new Promise((r) => setTimeout(r, 1_500));
+      await admission.deleteValidatingAdmissionPolicyBinding({ name: policy });
+      await admission.deleteValidatingAdmissionPolicy({ name: policy });
+      allowedAt = Date.now();
+      const kills = await until('the kill to be recorded', async () => {
+        const k = (await runRecords('kill-retry')).kills;
+        return k.size > 0 ? k : undefined;
+      }, 30_000, 100);
+      const [kill] = [...kills.values()];
+      expect(kill.pod).toBe('hello-a');
+      expect(kill.atEpochMs).toBeGreaterThanOrEqual(allowedAt - 1_000);
+      expect((await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.map((p) => p.metadata?.name)).not.toContain('hello-a');
+      const done = await finished('kill-retry');
+      expect(done.status?.phase).toBe('Succeeded');
+      expect(b.metadata.uid).toBe(done.metadata.uid);
+      const failover = (await reportOf('kill-retry')).report.topologies[0].failover;
+      expect(failover?.backend).toBe('hello-a');
+      expect(failover?.killedAtMs).toBeGreaterThan(2_000); // not at 1 s, when the first delete was refused
+    } finally {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name: policy }).catch(() => undefined);
+      await admission.deleteValidatingAdmissionPolicy({ name: policy }).catch(() => undefined);
+      await controller.stop();
+      await kubelet.stop();
+      for (const name of ['hello-a', 'hello-b']) await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  }, RUNS_TIMEOUT_MS);
+
+  it.skipIf(fakeKubeletSkip !== undefined)('fake kubelet: each Benchmark\'s report has the environment of when it started: a redeploy with another CPU limit shows in the next one', async () => {
+    const helloWith = (name: string, cpu: string) => core.createNamespacedPod({ namespace, body: { metadata: { name, labels: { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' } }, spec: { containers: [{ name: 'hello', image: 'hello:test', resources: { limits: { cpu } } }] } } });
+    await helloWith('hello-env1', '500m');
+    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    kubelet.start();
+    const { controller } = await startController();
+    try {
+      const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 1, trials: 1 };
+      await createBenchmark('env-before', spec);
+      await finished('env-before');
+      // "Redeploy" the hello servers with 200m, then run again with the same controller process.
+      await core.deleteNamespacedPod({ name: 'hello-env1', namespace, gracePeriodSeconds: 0 });
+      await helloWith('hello-env2', '200m');
+      await until('the controller to see the new pod', async () => ((await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.length === 1 ? true : undefined), 10_000, 100);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await createBenchmark('env-after', spec);
+      await finished('env-after');
+      expect((await reportOf('env-before')).report.environment.cpuLimits.perServer).toBe(0.5);
+      expect((await reportOf('env-after')).report.environment.cpuLimits.perServer).toBe(0.2);
+    } finally {
+      await controller.stop();
+      await kubelet.stop();
+      await core.deleteNamespacedPod({ name: 'hello-env2', namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
     }
   }, RUNS_TIMEOUT_MS);
 

@@ -90,6 +90,9 @@ describe('clusterbench bench options', () => {
     expect(progressLine({ phase: 'Running', progress: { completedRuns: 2, totalRuns: 4, topology: 'nginx', trial: 1, runners: 2, runnersReady: 2, warmup: false, elapsedMs: 3_000, rps: 12_345, errors: 0 } }, 10)).toBe(
       'Running [#####-----] 2/4 runs · nginx trial 1 · 3 s · 12,345 req/s · 0 errors',
     );
+    const queued = { type: 'Queued', status: 'True' as const, reason: 'AnotherBenchmarkRunning', message: 'queued behind first', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    expect(progressLine({ phase: 'Pending', conditions: [queued] }, 10)).toBe('Pending [----------] 0/0 runs · queued behind first');
+    expect(progressLine({ phase: 'Running', conditions: [{ ...queued, status: 'False' }] }, 10)).toBe('Running [----------] 0/0 runs');
   });
 });
 

@@ -4,7 +4,7 @@ import { decide, type ObservedJob, type ReconcileInput, type RunRecord } from '.
 import { clusterReport } from '../../src/controller/cluster-report.js';
 import { describeFailover, RUN_ORDER_DESCRIPTION, runOrder } from '../../src/plan/run-plan.js';
 import type { Topology } from '../../src/topologies.js';
-import { environment, plan, result, runnerResults, succeededRecord } from './fixtures.js';
+import { DEMO, environment, plan, result, runnerResults, succeededRecord } from './fixtures.js';
 
 function input(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
   return {
@@ -25,7 +25,7 @@ function input(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
 }
 
 function job(run: RunId, attempt: number, state: ObservedJob['state'], reason?: string): ObservedJob {
-  return { name: jobName('demo', run, attempt), run, attempt, state, ...(reason ? { reason } : {}) };
+  return { name: jobName(DEMO, run, attempt), run, attempt, state, ...(reason ? { reason } : {}) };
 }
 
 describe('decide: which Job next', () => {
@@ -39,12 +39,12 @@ describe('decide: which Job next', () => {
   it('waits while a Job is active (one run at a time)', () => {
     const d = decide(input({ jobs: [job({ topology: 'single', trial: 1 }, 1, 'active')] }));
     expect(d.actions).toEqual([]);
-    expect(d.current?.job).toBe('demo-single-t1-a1');
+    expect(d.current?.job).toBe(jobName(DEMO, { topology: 'single', trial: 1 }, 1));
   });
 
   it('records a finished run from its runners\' results and starts the next run in the same pass', () => {
     const run: RunId = { topology: 'single', trial: 1 };
-    const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName('demo', run, 1), runnerResults(run)]]) }));
+    const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), runnerResults(run)]]) }));
     expect(d.actions.map((a) => a.kind)).toEqual(['recordRun', 'createJob']);
     const record = d.actions[0].kind === 'recordRun' ? d.actions[0].record : undefined;
     expect(record?.state).toBe('succeeded');
@@ -76,13 +76,29 @@ describe('decide: failures and retries', () => {
   it('retries a failed run once with a second Job', () => {
     const d = decide(input({ jobs: [job(run, 1, 'failed', 'BackoffLimitExceeded: runner exited 1')] }));
     expect(d.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
-    expect(d.conditions).toContainEqual(expect.objectContaining({ type: 'RunRetried', message: expect.stringContaining('demo-single-t1-a1') }));
+    expect(d.conditions).toContainEqual(expect.objectContaining({ type: 'RunRetried', message: expect.stringContaining(jobName(DEMO, run, 1)) }));
   });
 
   it('treats a finished Job with a runner\'s result missing as a failed attempt', () => {
     const partial = new Map([[0, result('single', 1, 0, [100])]]);
-    const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName('demo', run, 1), partial]]) }));
+    const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), partial]]) }));
     expect(d.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
+  });
+
+  it('fails an attempt whose runner measured less than the plan (stopped early) and reruns it; the record and report say so', () => {
+    const short = new Map([[0, { ...result('single', 1, 0, [100]), durationMs: 3_200 }], [1, result('single', 1, 1, [100])]]);
+    const first = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), short]]) }));
+    expect(first.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
+    expect(first.conditions).toContainEqual(expect.objectContaining({ type: 'RunRetried', message: `${jobName(DEMO, run, 1)}: runner 0 measured 3200 ms of the planned 5000 ms` }));
+    const second = decide(input({
+      jobs: [job(run, 1, 'succeeded'), job(run, 2, 'succeeded')],
+      results: new Map([[jobName(DEMO, run, 1), short], [jobName(DEMO, run, 2), runnerResults(run)]]),
+    }));
+    const recorded = second.actions.find((a) => a.kind === 'recordRun');
+    expect(recorded).toMatchObject({ record: { state: 'succeeded', attempts: 2, retries: ['attempt 1: runner 0 measured 3200 ms of the planned 5000 ms'] } });
+    const record = (recorded as { record: RunRecord }).record;
+    const report = clusterReport(plan({ topologies: ['single'], trials: 1 }), [record], environment, []);
+    expect(report.environment.notes).toContain('single trial 1 was rerun (attempt 1: runner 0 measured 3200 ms of the planned 5000 ms); only attempt 2 is counted');
   });
 
   it('marks the run failed after the second attempt and goes on with the next run', () => {
@@ -99,7 +115,7 @@ describe('decide: failures and retries', () => {
     const bad: RunId = { topology: 'nginx', trial: 1 };
     const records = new Map<string, RunRecord>([
       [runKey(ok), succeededRecord(ok, [...runnerResults(ok).values()])],
-      [runKey(bad), { run: bad, state: 'failed', job: jobName('demo', bad, 2), attempts: 2, reason: 'DeadlineExceeded' }],
+      [runKey(bad), { run: bad, state: 'failed', job: jobName(DEMO, bad, 2), attempts: 2, reason: 'DeadlineExceeded' }],
     ]);
     const d = decide(input({ plan: p, records }));
     expect(d.phase).toBe('Failed');
@@ -139,8 +155,8 @@ describe('decide: resume after a controller restart', () => {
     const [first, second] = runOrder(p.topologies, p.trials);
     const jobs = [job(first, 1, 'succeeded'), job(second, 1, 'succeeded')];
     const results = new Map([
-      [jobName('demo', first, 1), runnerResults(first)],
-      [jobName('demo', second, 1), runnerResults(second)],
+      [jobName(DEMO, first, 1), runnerResults(first)],
+      [jobName(DEMO, second, 1), runnerResults(second)],
     ]);
     const d = decide(input({ plan: p, jobs, results, records: new Map([[runKey(first), succeededRecord(first, [...runnerResults(first).values()])]]) }));
     const recorded = d.actions.filter((a) => a.kind === 'recordRun');
@@ -167,25 +183,25 @@ describe('decide: failover', () => {
   const startAt = 1_000_000;
 
   it('deletes one ready hello pod once killAfter into the measured part has passed, not before', () => {
-    const early = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName('demo', run, 1), startAt]]), now: startAt + 2_999 }));
+    const early = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 2_999 }));
     expect(early.actions).toEqual([]);
     expect(early.wakeAt).toBe(startAt + 3_000);
-    const due = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName('demo', run, 1), startAt]]), now: startAt + 3_000 }));
+    const due = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 3_000 }));
     expect(due.actions).toEqual([{ kind: 'killPod', run, pod: 'hello-a' }]);
-    const done = decide(input({ plan: p, jobs: running, helloPods, kills: new Map([[runKey(run), { pod: 'hello-a', atEpochMs: startAt + 3_000 }]]), startTimes: new Map([[jobName('demo', run, 1), startAt]]), now: startAt + 4_000 }));
+    const done = decide(input({ plan: p, jobs: running, helloPods, kills: new Map([[runKey(run), { pod: 'hello-a', atEpochMs: startAt + 3_000 }]]), startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 4_000 }));
     expect(done.actions).toEqual([]);
   });
 
   it('kills only in the last trial, as make local --failover does', () => {
     const two = { ...p, trials: 2 };
-    const at = (trial: number) => decide(input({ plan: two, jobs: [job({ topology: 'nginx', trial }, 1, 'active')], helloPods, startTimes: new Map([[jobName('demo', { topology: 'nginx', trial }, 1), startAt]]), now: startAt + 60_000 }));
+    const at = (trial: number) => decide(input({ plan: two, jobs: [job({ topology: 'nginx', trial }, 1, 'active')], helloPods, startTimes: new Map([[jobName(DEMO, { topology: 'nginx', trial }, 1), startAt]]), now: startAt + 60_000 }));
     expect(at(1).actions).toEqual([]);
     expect(at(2).actions).toEqual([{ kind: 'killPod', run: { topology: 'nginx', trial: 2 }, pod: 'hello-a' }]);
   });
 
   it('never kills during the single topology', () => {
     const single: RunId = { topology: 'single', trial: 1 };
-    const d = decide(input({ plan: { ...p, topologies: ['single', 'nginx'] }, jobs: [job(single, 1, 'active')], helloPods, startTimes: new Map([[jobName('demo', single, 1), startAt]]), now: startAt + 60_000 }));
+    const d = decide(input({ plan: { ...p, topologies: ['single', 'nginx'] }, jobs: [job(single, 1, 'active')], helloPods, startTimes: new Map([[jobName(DEMO, single, 1), startAt]]), now: startAt + 60_000 }));
     expect(d.actions).toEqual([]);
   });
 
@@ -194,7 +210,7 @@ describe('decide: failover', () => {
     const measuredStart = Date.parse(results.get(0)?.startedAt ?? '');
     const kill = { pod: 'hello-a', atEpochMs: measuredStart + 2_000 };
     const pods = [...helloPods.filter((h) => h.name !== 'hello-a'), { name: 'hello-c', createdAtMs: measuredStart + 2_100, readyAtMs: measuredStart + 3_500 }];
-    const d = decide(input({ plan: p, jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName('demo', run, 1), results]]), kills: new Map([[runKey(run), kill]]), helloPods: pods }));
+    const d = decide(input({ plan: p, jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), results]]), kills: new Map([[runKey(run), kill]]), helloPods: pods }));
     expect(d.actions[0]).toMatchObject({ kind: 'recordRun', record: { failover: { topology: 'nginx', trial: 1, backend: 'hello-a', killedAtMs: 2_000, restartedAtMs: 3_500 } } });
   });
 

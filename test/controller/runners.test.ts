@@ -5,8 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../loadtest/index.js';
+import { gzipSync } from 'node:zlib';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import WebSocket from 'ws';
+import { frameText } from '../../src/controller/protocol.js';
 import { Coordinator } from '../../src/controller/coordinator.js';
-import { RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { authorizeRunner, newRunnerToken } from '../../src/controller/runner-auth.js';
 import { RESULT_LOG_PREFIX, decodeResult, encodeResult, isTrimmed, resultFromLog, terminationMessageFor, trimResult } from '../../src/controller/result-codec.js';
 import { runRunner, shareOf } from '../../src/controller/runner.js';
 import { result } from './fixtures.js';
@@ -18,6 +23,24 @@ function listen(server: Server): Promise<number> {
 function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A Job of `runners` runner pods, all on loopback (127.0.0.1), and its token, as the controller's informers would show them. */
+function loopbackJob(name: string, topology: string, trial: number, runners: number) {
+  const { token, sha256 } = newRunnerToken();
+  const job: V1Job = { metadata: { name, annotations: { 'clusterbench.dev/runner-token-sha256': sha256 }, labels: { 'clusterbench.dev/topology': topology, 'clusterbench.dev/trial': String(trial) } }, spec: { completions: runners, template: {} } };
+  const pods: V1Pod[] = [...Array(runners).keys()].map((i) => ({ metadata: { annotations: { 'batch.kubernetes.io/job-completion-index': String(i) } }, status: { podIP: '127.0.0.1' } }));
+  return { token, authorize: (claim: Parameters<typeof authorizeRunner>[0]) => authorizeRunner(claim, claim.job === name ? job : undefined, pods) };
+}
+
+/** Opens a runner socket as a client would: resolves with the socket once open, or the refused HTTP status. */
+function connect(url: string, headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<WebSocket | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers, localAddress });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(0));
+  });
 }
 
 describe('runners and the coordinator, over real sockets with the real load generator', () => {
@@ -39,7 +62,8 @@ describe('runners and the coordinator, over real sockets with the real load gene
 
   it('starts both runners at one time sent only when both are connected, and collects both results', async () => {
     let expected: number | undefined; // the Job is unknown at first, as before the informer sees it
-    const coordinator = new Coordinator({ expectedRunners: () => expected, leadMs: 500 });
+    const { token, authorize } = loopbackJob('demo-single-t1-a1', 'single', 1, 2);
+    const coordinator = new Coordinator({ expectedRunners: () => expected, authorize, leadMs: 500 });
     const controller = createServer();
     coordinator.attach(controller);
     const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
@@ -49,6 +73,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
         controllerUrl,
         job: 'demo-single-t1-a1',
         index,
+        token,
         runners: 2,
         load: { url: targetUrl, connections: 3, durationMs: 1_000, warmupMs: 200, topology: 'single', trial: 1, workers: 1 },
         startDeadlineMs: 20_000,
@@ -92,7 +117,8 @@ describe('runners and the coordinator, over real sockets with the real load gene
   });
 
   it('gives up with exit 1 when no start time comes before the deadline', async () => {
-    const coordinator = new Coordinator({ expectedRunners: () => 2 });
+    const { token, authorize } = loopbackJob('demo-nginx-t1-a1', 'nginx', 1, 2);
+    const coordinator = new Coordinator({ expectedRunners: () => 2, authorize });
     const controller = createServer();
     coordinator.attach(controller);
     const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
@@ -102,6 +128,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
         controllerUrl,
         job: 'demo-nginx-t1-a1',
         index: 0,
+        token,
         runners: 2,
         load: { url: targetUrl, connections: 2, durationMs: 500, warmupMs: 0 },
         startDeadlineMs: 800,
@@ -112,6 +139,99 @@ describe('runners and the coordinator, over real sockets with the real load gene
       });
       expect(code).toBe(1);
       expect(lines.join('\n')).toContain('no start time from the controller');
+    } finally {
+      coordinator.close();
+      await close(controller);
+    }
+  });
+
+  it('a runner stopped early (SIGTERM) exits 1 without a result instead of passing a short run off as a whole one', async () => {
+    const { token, authorize } = loopbackJob('demo-single-t3-a1', 'single', 3, 1);
+    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, leadMs: 200 });
+    const controller = createServer();
+    coordinator.attach(controller);
+    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const lines: string[] = [];
+    const printed: string[] = [];
+    const sigterm = new AbortController();
+    setTimeout(() => sigterm.abort(), 1_200);
+    try {
+      const code = await runRunner({
+        controllerUrl,
+        job: 'demo-single-t3-a1',
+        index: 0,
+        token,
+        runners: 1,
+        load: { url: targetUrl, connections: 2, durationMs: 3_000, warmupMs: 0, topology: 'single', trial: 3, workers: 1 },
+        terminationLogPath: join(dir, 'stopped'),
+        runLoad,
+        signal: sigterm.signal,
+        log: (l) => lines.push(l),
+        print: (l) => printed.push(l),
+      });
+      expect(code).toBe(1);
+      expect(lines.at(-1)).toMatch(/stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured; no result/);
+      expect(printed).toEqual([]);
+      expect(coordinator.results().get('demo-single-t3-a1')?.size ?? 0).toBe(0);
+    } finally {
+      coordinator.close();
+      await close(controller);
+    }
+  });
+
+  it('refuses sockets without the Job\'s token or from another address, and results that are not the runner\'s, logging why', async () => {
+    const job = 'demo-nginx-t2-a1';
+    const { token, authorize } = loopbackJob(job, 'nginx', 2, 1);
+    const lines: string[] = [];
+    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, log: (l) => lines.push(l), leadMs: 60_000 });
+    const controller = createServer();
+    coordinator.attach(controller);
+    const url = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const as = (t: string, index = 0) => ({ authorization: `Bearer ${t}`, [JOB_HEADER]: job, [INDEX_HEADER]: String(index) });
+    const sendAndWait = async (ws: WebSocket, message: object) => {
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      const acked = new Promise<string>((resolve) => ws.once('message', (d) => resolve(frameText(d))));
+      ws.send(JSON.stringify(message));
+      return Promise.race([closed.then((code) => `closed ${code}`), acked]);
+    };
+    try {
+      expect(await connect(url, { [JOB_HEADER]: job, [INDEX_HEADER]: '0' })).toBe(403);
+      expect(await connect(url, as(newRunnerToken().token))).toBe(403);
+      expect(await connect(url, { ...as(token), [JOB_HEADER]: 'demo-single-t2-a1' })).toBe(403);
+      // The right token, from an address that is not the runner pod's: a leaked token is not enough.
+      expect(await connect(url, as(token), '127.0.0.2')).toBe(403);
+      expect(lines).toEqual([
+        expect.stringContaining('no token'),
+        expect.stringContaining("not the Job's token"),
+        expect.stringContaining('no such Job'),
+        expect.stringMatching(/refused 127\.0\.0\.2 .*address 127\.0\.0\.2 is not the pod of runner 0/),
+      ]);
+      expect(coordinator.results().size).toBe(0); // unknown jobs and refused runners made no session
+
+      // Let in, the runner may speak only for itself, and only a result of its own run counts.
+      const encode = (topology: string, trial: number, runner: number) => encodeResult(result(topology as never, trial, runner, [100, 200]));
+      let ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: encode('single', 2, 0) })).toBe('closed 1008');
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, { type: 'result', job: 'demo-nginx-t1-a1', index: 0, result: encode('nginx', 1, 0) })).toBe('closed 1008');
+      // A gzip bomb: 64 MiB of zeros in 64 KB, under the frame limit.
+      ws = (await connect(url, as(token))) as WebSocket;
+      const bomb = `cbr1:${gzipSync(Buffer.alloc(64 << 20), { level: 9 }).toString('base64')}`;
+      expect(bomb.length).toBeLessThan(1 << 20);
+      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: bomb })).toBe('closed 1008');
+      expect(coordinator.results().get(job)?.size ?? 0).toBe(0);
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: encode('nginx', 2, 0) })).toBe('{"type":"ack"}');
+      // A second result does not replace the first.
+      const second = result('nginx', 2, 0, [999_999]);
+      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: encodeResult(second) })).toBe('{"type":"ack"}');
+      expect(coordinator.results().get(job)?.get(0)?.latencyUs.max).toBeLessThan(1_000);
+      ws.close();
+      expect(lines.slice(4)).toEqual([
+        expect.stringContaining('result of another run: topology "single", not nginx'),
+        expect.stringContaining('a message for demo-nginx-t1-a1/0 on its socket'),
+        expect.stringContaining('decompressed'),
+      ]);
     } finally {
       coordinator.close();
       await close(controller);

@@ -220,6 +220,23 @@ describe('charts: network policy', () => {
   });
 });
 
+describe('charts: the controller NetworkPolicy', () => {
+  const { objects } = synth();
+  const policy = find(objects, 'NetworkPolicy', 'clusterbench-controller');
+  const podsOf = (name: string) => find(objects, 'Deployment', name).spec.template.metadata.labels;
+  const admits = (labels: Record<string, string>) =>
+    policy.spec.ingress.filter((rule: any) => rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels))).flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+
+  it('guards the controller and admits only the load runners of its namespace, on its port', () => {
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(selects(policy.spec.podSelector.matchLabels, podsOf('clusterbench-controller'))).toBe(true);
+    expect(selects(policy.spec.podSelector.matchLabels, podsOf('hello'))).toBe(false);
+    expect(admits({ 'app.kubernetes.io/name': 'clusterbench-runner' })).toEqual([8080]);
+    for (const other of ['hello', 'nginx', 'rpc-gateway']) expect(admits(podsOf(other)), other).toEqual([]);
+    expect(policy.spec.ingress.every((rule: any) => rule.from.every((peer: any) => peer.namespaceSelector === undefined))).toBe(true);
+  });
+});
+
 describe('charts: topologies', () => {
   it('hello: the ports, the instance id and the knobs of images/hello', () => {
     const { objects } = synth(['hello.work=200us', 'hello.delay=1ms', 'hello.payload=512', 'hello.replicas=5', 'hello.cpu=250m']);
@@ -320,13 +337,15 @@ describe('charts: ingress-nginx', () => {
     expect(list[0].data['upstream-keepalive-connections']).toBe('100');
   });
 
-  it('left out with ingressNginx.enabled=false; the Ingress stays', () => {
+  it('left out with ingressNginx.enabled=false, and so is the Ingress (it would make the topology look deployed)', () => {
     for (const sets of [['cluster=minikube', 'ingressNginx.enabled=false'], ['cluster=generic', 'ingressNginx.enabled=false']]) {
       const { charts, objects } = synth(sets);
       expect(charts.has('ingress-nginx'), sets.join(' ')).toBe(false);
+      expect(charts.has('ingress'), sets.join(' ')).toBe(false);
       expect(objects.some((o) => o.metadata.namespace === 'ingress-nginx')).toBe(false);
-      expect(find(objects, 'Ingress', 'hello').spec.ingressClassName).toBe('nginx');
+      expect(objects.some((o) => o.kind === 'Ingress')).toBe(false);
     }
+    expect(find(synth(['cluster=minikube']).objects, 'Ingress', 'hello').spec.ingressClassName).toBe('nginx');
   });
 });
 
@@ -370,6 +389,10 @@ describe('charts: the benchmark controller', () => {
     const binding = find(objects, 'RoleBinding', 'clusterbench-controller');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'clusterbench-controller' });
     expect(binding.subjects).toMatchObject([{ kind: 'ServiceAccount', name: 'clusterbench-controller', namespace: 'clusterbench' }]);
+  });
+
+  it('is replaced, never rolled: strategy Recreate (with the Lease, never two controllers)', () => {
+    expect(find(objects, 'Deployment', 'clusterbench-controller').spec.strategy).toEqual({ type: 'Recreate' });
   });
 
   it('runs `node build/src/cli.js controller` with its namespace and the runner image; a Service on 8080', () => {

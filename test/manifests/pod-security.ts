@@ -58,13 +58,14 @@ export interface Rule {
   readonly resourceNames?: readonly string[];
 }
 
-/** What a least-privilege review rejects in a Role: wildcards anywhere, any access to secrets. */
+/** What a least-privilege review rejects in a Role: wildcards anywhere, any access to secrets but create. */
 export function roleViolations(rules: readonly Rule[]): string[] {
   const problems: string[] = [];
   for (const r of rules) {
     const all = [...(r.apiGroups ?? []), ...(r.resources ?? []), ...(r.verbs ?? [])];
     if (all.some((x) => x.includes('*'))) problems.push(`wildcard in ${JSON.stringify(r)}`);
-    if ((r.resources ?? []).some((x) => x === 'secrets' || x.startsWith('secrets/'))) problems.push(`secrets in ${JSON.stringify(r)}`);
+    const secrets = (r.resources ?? []).some((x) => x === 'secrets' || x.startsWith('secrets/'));
+    if (secrets && (r.verbs ?? []).some((v) => v !== 'create')) problems.push(`secrets read or changed in ${JSON.stringify(r)}`);
   }
   return problems;
 }

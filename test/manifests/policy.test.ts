@@ -27,6 +27,7 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
       plan: resolved.plan,
       run: { topology: 'nginx', trial: 1 },
       attempt: 1,
+      token: { secret: 'b-nginx-t1-a1-x7k2p', sha256: '0'.repeat(64) },
     });
     expect(restrictedViolations(job.spec!.template.spec)).toEqual([]);
     const policy = find(synth().objects, 'NetworkPolicy', 'hello');
@@ -69,7 +70,7 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
 });
 
 describe('policy: least-privilege RBAC', () => {
-  it('no Role in clusterbench has a wildcard or touches secrets', () => {
+  it('no Role in clusterbench has a wildcard or reads secrets (creating one is allowed)', () => {
     const roles = synth().objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'clusterbench');
     expect(roles.map((r) => r.metadata.name)).toEqual(['clusterbench-controller']);
     for (const r of roles) expect(roleViolations(r.rules), r.metadata.name).toEqual([]);
@@ -91,6 +92,8 @@ describe('policy: least-privilege RBAC', () => {
     expect(roleViolations([{ apiGroups: [''], resources: ['pods'], verbs: ['*'] }])).toHaveLength(1);
     expect(roleViolations([{ apiGroups: ['*'], resources: ['pods'], verbs: ['get'] }])).toHaveLength(1);
     expect(roleViolations([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])).toHaveLength(1);
+    expect(roleViolations([{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list'] }])).toHaveLength(1);
+    expect(roleViolations([{ apiGroups: [''], resources: ['secrets'], verbs: ['create'] }])).toEqual([]);
     expect(roleViolations([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }])).toEqual([]);
   });
 });
