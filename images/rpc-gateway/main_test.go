@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -351,4 +352,120 @@ func TestBackendsFromDNS(t *testing.T) {
 	if a := testproc.Hello(base); !a.OK() || a.ServedBy != "hello-1" {
 		t.Errorf("GET / = %+v", a)
 	}
+}
+
+// TestEveryAnsweredCallIsDeliveredUnderCPUStarvation is the watchdog for the stall of a real
+// cluster run (README, make e2e): requests in flight that the hello servers counted but that no
+// client ever got an answer to. Gateway and hellos run on one thread each (GOMAXPROCS=1, as under
+// a CPU limit) while this process keeps two goroutines spinning; 64 keep-alive clients run a
+// closed loop for 3 s. Every request must end (200, or a 5xx the gateway counts) within the call
+// timeout plus slack, never hang; and the ledger must close: each call a server counted was either
+// answered 200 to a client or given up by the gateway (a timeout or a failed connection it counts).
+func TestEveryAnsweredCallIsDeliveredUnderCPUStarvation(t *testing.T) {
+	oneThread := []string{"GOMAXPROCS=1"}
+	var hellos []string
+	var addrs []string
+	for i := range 3 {
+		p := testproc.Start(t, helloBin, oneThread, "--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0", "--id", fmt.Sprintf("hello-%d", i+1))
+		hellos = append(hellos, "http://"+p.Addrs["http"])
+		addrs = append(addrs, p.Addrs["rpc"])
+	}
+	const callTimeout = 3 * time.Second
+	gw := testproc.Start(t, gatewayBin, oneThread, "--http", "127.0.0.1:0", "--backends", strings.Join(addrs, ","), "--call-timeout", callTimeout.String())
+	base := "http://" + gw.Addrs["http"]
+	testproc.WaitFor(t, func() bool { return testproc.Metric(t, base, "rpc_gateway_backends_connected") == 3 })
+	served := func() (n float64) {
+		for _, h := range hellos {
+			n += testproc.Metric(t, h, "hello_rpc_calls_total")
+		}
+		return n
+	}
+	before := served()
+
+	stop := make(chan struct{})
+	var spinners sync.WaitGroup
+	for range 2 {
+		spinners.Add(1)
+		go func() {
+			defer spinners.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	var ok, failed, hung atomic.Int64
+	var firstHang atomic.Value
+	deadline := time.Now().Add(3 * time.Second)
+	var clients sync.WaitGroup
+	for range 64 {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			c, err := net.Dial("tcp", gw.Addrs["http"])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for time.Now().Before(deadline) {
+				sent := time.Now()
+				c.SetDeadline(sent.Add(callTimeout + 2*time.Second))
+				resp, err := sendGet(c, br)
+				switch {
+				case err != nil:
+					hung.Add(1)
+					firstHang.CompareAndSwap(nil, fmt.Sprintf("no answer %v after the send: %v", time.Since(sent).Round(time.Millisecond), err))
+					return
+				case resp.StatusCode == 200:
+					ok.Add(1)
+				default:
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	clients.Wait()
+	close(stop)
+	spinners.Wait()
+
+	calls := served() - before
+	var lost float64 // calls the gateway itself gave up: timed out, or its connection failed
+	for _, a := range addrs {
+		for _, result := range []string{"timeout", "error"} {
+			lost += testproc.Metric(t, base, fmt.Sprintf(`rpc_gateway_backend_calls_total{backend=%q,result=%q}`, a, result))
+		}
+	}
+	t.Logf("%d answered 200, %d 5xx, %d hung; servers counted %.0f calls; the gateway gave up %.0f", ok.Load(), failed.Load(), hung.Load(), calls, lost)
+	if hung.Load() > 0 {
+		t.Errorf("%d requests never answered; first: %v", hung.Load(), firstHang.Load())
+	}
+	if ok.Load() < 100 {
+		t.Errorf("only %d requests answered 200: the load did not run", ok.Load())
+	}
+	if undelivered := calls - float64(ok.Load()); undelivered < 0 || undelivered > lost {
+		t.Errorf("servers counted %.0f calls, clients got %d answers: %.0f answered calls undelivered, the gateway accounts for %.0f", calls, ok.Load(), undelivered, lost)
+	}
+	if failed.Load() > 0 {
+		t.Errorf("%d requests answered 5xx with three healthy backends", failed.Load())
+	}
+}
+
+// sendGet sends GET / on a keep-alive connection and reads the whole response.
+func sendGet(c net.Conn, br *bufio.Reader) (*http.Response, error) {
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: gateway\r\n\r\n"); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, err
 }
