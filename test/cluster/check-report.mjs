@@ -158,7 +158,7 @@ if (countFiles.length === 2) {
   for (const pod of Object.keys(before)) if (!(pod in after)) problems.push(`counts: pod ${pod} is gone since the first scrape: its requests cannot be counted`);
   const attributed = { http: {}, rpc: {} }; // what the report says each pod answered
   for (const t of topologies) {
-    const answered = t.requests - (t.errors?.total ?? 0);
+    const answered = t.requests; // successful responses only (load-result@2): errors are not in it
     const counter = counterOf(t.name);
     let served = 0;
     for (const [pod, share] of Object.entries(t.backends ?? {})) {
