@@ -173,6 +173,10 @@ export class Engine {
   /** Open loop: wakes tick() at the next intended send time (pacer.ts). */
   private pacer: Pacer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepEveryMs = 0;
+  private lastSweepAt = 0;
+  /** The longest time the event loop did not run a due sweep: the generator's own stall. */
+  private stallMs = 0;
   private endTimer: NodeJS.Timeout | null = null;
   private finish: () => void = () => {};
 
@@ -281,7 +285,9 @@ export class Engine {
     this.secondEndsAt = this.lastSecondIndex === 0 ? Infinity : this.warmupEndsAt + 1000;
     // Timeouts are found within max(10 ms, 1% of the timeout): a sweep twice as often, as the timer
     // itself fires late on a busy machine.
-    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, o.timeoutMs / 100) / 2);
+    this.sweepEveryMs = Math.max(10, o.timeoutMs / 100) / 2;
+    this.lastSweepAt = now;
+    this.sweepTimer = setInterval(() => this.sweep(), this.sweepEveryMs);
     this.endTimer = setTimeout(() => this.onEnd(), this.endsAt - now);
     if (this.open) {
       this.firstMeasuredIndex = this.firstIndexAt(o.warmupMs);
@@ -496,6 +502,10 @@ export class Engine {
   /** Times out stuck requests, closes finished seconds, publishes progress. */
   private sweep(): void {
     const now = performance.now();
+    // A late sweep means this process did not run (starved CPU, a GC pause, SIGSTOP): answers that
+    // arrived meanwhile are read only now, so timeouts found now may be the generator's own.
+    this.stallMs = Math.max(this.stallMs, now - this.lastSweepAt - this.sweepEveryMs);
+    this.lastSweepAt = now;
     const timeoutMs = this.options.timeoutMs;
     for (const conn of this.connections) {
       if (conn.state === IN_FLIGHT && now - conn.intendedAt >= timeoutMs) {
@@ -629,6 +639,7 @@ export class Engine {
       timeline: this.timeline,
       histogram: encodeHistogram(this.total),
       ...(this.sendLag === null ? {} : { sendLagUs: summarizeHistogram(this.sendLag), sendLagHistogram: encodeHistogram(this.sendLag) }),
+      clientStallMs: Math.round(this.stallMs),
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { LatencySummary, LoadProgress, LoadResult } from './types.js';
-import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, failedShare, isFailed, isSaturated, lagWarning, totalErrors } from './verdict.js';
+import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, failedShare, isFailed, isSaturated, lagWarning, stallWarning, totalErrors } from './verdict.js';
 
 /** Microseconds as a short human figure: 850us, 12.3ms, 1.20s. */
 export function formatMicros(us: number): string {
@@ -51,6 +51,8 @@ export function formatSummary(result: LoadResult, maxErrors = DEFAULT_MAX_ERRORS
   if (isFailed(result, maxErrors)) lines.push(`  ${describeFailure(failedShare(result), maxErrors)}`);
   const lag = result.sendLagUs === undefined ? null : lagWarning(result.sendLagUs.p50, result.latencyUs.p50);
   if (lag !== null) lines.push(`  warning: ${lag}`);
+  const stall = stallWarning(result.clientStallMs, result.errors.timeout);
+  if (stall !== null) lines.push(`  warning: ${stall}`);
   return lines.join('\n');
 }
 

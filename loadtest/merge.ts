@@ -91,6 +91,7 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
   const service = mergeHistograms(results.map((r) => r.serviceHistogram));
   const sendLag = mergeHistograms(results.map((r) => r.sendLagHistogram));
   const rates = results.map((r) => r.rate).filter((r): r is number => r !== null);
+  const stalls = results.map((r) => r.clientStallMs).filter((n): n is number => n !== undefined);
   const runIds = results.map((r) => r.runId).filter((id): id is string => id !== undefined);
   const sum = (key: 'due' | 'sent' | 'notSent' | 'requests') => results.reduce((n, r) => n + r[key], 0);
   const sumRps = (key: 'throughputRps' | 'errorRps') => Math.round(results.reduce((n, r) => n + r[key], 0) * 10) / 10;
@@ -121,5 +122,6 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
     histogram: latency.encoded,
     ...(runIds.length === 0 ? {} : { runId: runIds.join(',') }),
     ...(sendLag === null ? {} : { sendLagUs: sendLag.summary, sendLagHistogram: sendLag.encoded }),
+    ...(stalls.length === 0 ? {} : { clientStallMs: Math.max(...stalls) }),
   };
 }

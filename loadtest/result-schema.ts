@@ -84,6 +84,7 @@ const OPTIONAL: Readonly<Record<string, Check>> = {
   serviceHistogram: histogram,
   sendLagUs: objectOf(LATENCY_KEYS, amount),
   sendLagHistogram: histogram,
+  clientStallMs: amount,
   runId: text,
 };
 

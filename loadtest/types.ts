@@ -90,6 +90,9 @@ export interface LoadResult {
   readonly sendLagUs?: LatencySummary;
   /** Open loop only: HdrHistogram of sendLagUs, same encoding. */
   readonly sendLagHistogram?: string;
+  /** The load generator's own longest stall, ms: how long its event loop did not run (starved CPU,
+   * GC, a stopped process). Answers arriving meanwhile are read late and may count as timeouts. */
+  readonly clientStallMs?: number;
 }
 
 /** Live progress of a running load, reported about once a second. */

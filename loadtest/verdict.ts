@@ -53,6 +53,15 @@ function formatShare(share: number): string {
  */
 export const LAG_WARNING_SHARE = 0.1;
 
+/** A stall of the generator itself this long is worth a warning (ms). */
+export const STALL_WARNING_MS = 100;
+
+/** A warning when the load generator itself stood still long enough to misjudge answers, else null. */
+export function stallWarning(clientStallMs: number | undefined, timeouts: number): string | null {
+  if (clientStallMs === undefined || clientStallMs < STALL_WARNING_MS) return null;
+  return `the load generator itself stalled for ${clientStallMs} ms (its event loop did not run)${timeouts > 0 ? `; some of the ${timeouts} timeouts may be its own, not the server's` : ''}`;
+}
+
 export function lagWarning(sendLagP50Us: number, latencyP50Us: number): string | null {
   if (latencyP50Us === 0 || sendLagP50Us <= LAG_WARNING_SHARE * latencyP50Us) return null;
   return `the load generator sent late: send lag p50 ${sendLagP50Us} us is more than ${LAG_WARNING_SHARE * 100}% of the latency p50 (${latencyP50Us} us), which includes it`;

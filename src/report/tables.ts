@@ -2,7 +2,7 @@
  * The report's tables, built once and rendered both as Markdown and as HTML so the two files
  * always say the same thing.
  */
-import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, lagWarning } from '../../loadtest/verdict.js';
+import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, lagWarning, stallWarning } from '../../loadtest/verdict.js';
 import { SEED_CLAIM, count, describeCpuLimits, interval, ms, percent, ratio, rps, seconds } from './format.js';
 import type { Report, TopologyReport } from './types.js';
 
@@ -47,7 +47,8 @@ function status(t: TopologyReport, report: Report): string {
 export function resultsTable(report: Report): ReportTable {
   const warnings = report.topologies.flatMap((t) => {
     const lag = t.sendLagUs === undefined ? null : lagWarning(t.sendLagUs.p50, t.latencyUs.p50);
-    return lag === null ? [] : [`Warning, ${t.name}: ${lag}.`];
+    const stall = stallWarning(t.clientStallMs, t.errors.timeout);
+    return [lag, stall].filter((w) => w !== null).map((w) => `Warning, ${t.name}: ${w}.`);
   });
   return {
     id: 'summary',

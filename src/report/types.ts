@@ -149,6 +149,8 @@ export interface TopologyReport {
   readonly latencyUs: LatencySummary;
   /** Open loop: the load generator's own send lag, merged over all trials and runners. */
   readonly sendLagUs?: LatencySummary;
+  /** The load generator's own longest stall over the trials, ms (see the load result). */
+  readonly clientStallMs?: number;
   /** Percentile spectrum of the merged histogram, for the log-scale chart. */
   readonly latencySpectrumUs: readonly SpectrumPoint[];
   readonly errors: ErrorCounts & { readonly total: number };
