@@ -6,6 +6,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LoadProgress, LoadResult } from '../../loadtest/types.js';
 import { decodeResult } from './result-codec.js';
+import { ResultAssembly } from './result-chunks.js';
 import { INDEX_HEADER, JOB_HEADER, MAX_MESSAGE_BYTES, RUNNERS_PATH, frameText, parseRunnerMessage, type ControllerMessage } from './protocol.js';
 
 /**
@@ -51,6 +52,8 @@ interface Session {
   startAt?: number;
   readonly progress: Map<number, LoadProgress>;
   readonly results: Map<number, LoadResult>;
+  /** Each runner's result chunks so far (one assembly per runner, bounded). */
+  readonly assemblies: Map<number, ResultAssembly>;
 }
 
 /** What a runner claims when it connects: its Job, its index, its Job's token, its address. */
@@ -124,7 +127,7 @@ export class Coordinator {
   private session(job: string): Session {
     let s = this.sessions.get(job);
     if (!s) {
-      s = { sockets: new Map(), progress: new Map(), results: new Map() };
+      s = { sockets: new Map(), progress: new Map(), results: new Map(), assemblies: new Map() };
       this.sessions.set(job, s);
     }
     return s;
@@ -163,9 +166,13 @@ export class Coordinator {
           s.progress.set(claim.index, message.progress);
           break;
         case 'result': {
+          let assembly = s.assemblies.get(claim.index);
+          if (!assembly) s.assemblies.set(claim.index, (assembly = new ResultAssembly()));
           let result: LoadResult;
           try {
-            result = decodeResult(message.result);
+            const encoded = assembly.add(message);
+            if (encoded === undefined) return;
+            result = decodeResult(encoded);
           } catch (err) {
             refuse(`result: ${(err as Error).message}`);
             return;

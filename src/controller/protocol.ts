@@ -7,6 +7,7 @@
  */
 import type { RawData } from 'ws';
 import type { LoadProgress } from '../../loadtest/types.js';
+import type { ResultChunk } from './result-chunks.js';
 
 export const RUNNERS_PATH = '/runners';
 /** Upgrade request headers: `authorization: Bearer <token>`, the Job and the runner index. */
@@ -22,14 +23,14 @@ export type RunnerMessage =
   /** Connected and waiting; `startAt` when it already got a start time (a reconnect). */
   | { readonly type: 'ready'; readonly job: string; readonly index: number; readonly startAt?: number }
   | { readonly type: 'progress'; readonly job: string; readonly index: number; readonly progress: LoadProgress }
-  /** The result in its compact encoding (result-codec.ts). */
-  | { readonly type: 'result'; readonly job: string; readonly index: number; readonly result: string };
+  /** One chunk of the result in its compact encoding (result-codec.ts, result-chunks.ts). */
+  | ({ readonly type: 'result'; readonly job: string; readonly index: number } & ResultChunk);
 
 /** Controller → runner. */
 export type ControllerMessage =
   /** Begin the warmup at this epoch ms. */
   | { readonly type: 'start'; readonly startAt: number }
-  /** The result is held; the runner may exit. */
+  /** The result is held (after its last chunk); the runner may exit. */
   | { readonly type: 'ack' };
 
 /** A frame's text: ws hands a Buffer, fragments as Buffer[], or an ArrayBuffer (binaryType). */

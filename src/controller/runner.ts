@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import type { LoadOptions, LoadResult } from '../../loadtest/types.js';
 import { INDEX_HEADER, JOB_HEADER, frameText, type ControllerMessage, type RunnerMessage } from './protocol.js';
 import { RESULT_LOG_PREFIX, encodeResult, terminationMessageFor } from './result-codec.js';
+import { chunkResult } from './result-chunks.js';
 import { START_DEADLINE_MS } from './runner-job.js';
 
 export interface RunnerOptions {
@@ -97,8 +98,8 @@ class ControllerLink {
     });
   }
 
-  /** Sends the result and waits briefly for the ack; the result is in the pod already, so a miss is fine. */
-  async deliver(message: RunnerMessage): Promise<boolean> {
+  /** Sends the result's chunks and waits briefly for the ack; the result is in the pod already, so a miss is fine. */
+  async deliver(messages: readonly RunnerMessage[]): Promise<boolean> {
     const acked = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), ACK_WAIT_MS);
       this.ackWaiter = () => {
@@ -106,7 +107,7 @@ class ControllerLink {
         resolve(true);
       };
     });
-    if (!this.send(message)) this.log('controller not connected; the result stays in the pod');
+    if (!messages.every((message) => this.send(message))) this.log('controller not connected; the result stays in the pod');
     return acked;
   }
 
@@ -147,7 +148,7 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
     const message = terminationMessageFor(result);
     if (message !== undefined) await writeFile(options.terminationLogPath ?? '/dev/termination-log', message);
     (options.print ?? ((line: string) => process.stdout.write(line)))(`${RESULT_LOG_PREFIX}${encoded}\n`);
-    await link.deliver({ type: 'result', job, index, result: encoded });
+    if (!(await link.deliver(chunkResult(encoded).map((chunk) => ({ type: 'result', job, index, ...chunk }))))) log(`${job}/${index}: no ack from the controller; the result stays in the pod`);
     log(`${job}/${index}: ${result.requests} requests, ${result.throughputRps.toFixed(0)} req/s, start skew ${result.startSkewMs.toFixed(2)} ms`);
     return 0;
   } catch (err) {

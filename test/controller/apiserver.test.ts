@@ -13,6 +13,7 @@ import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { encodeResult } from '../../src/controller/result-codec.js';
+import { chunkResult } from '../../src/controller/result-chunks.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -319,7 +320,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       const intruder = (headers: Record<string, string>) => `
         import WebSocket from 'ws';
         const ws = new WebSocket('ws://127.0.0.1:${port}${RUNNERS_PATH}', { headers: ${JSON.stringify(headers)}, localAddress: '127.0.0.2' });
-        ws.on('open', () => { ws.send(JSON.stringify({ type: 'result', job: ${JSON.stringify(job)}, index: 0, result: ${JSON.stringify(forged)} })); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
+        ws.on('open', () => { ws.send(${JSON.stringify(JSON.stringify({ type: 'result', job, index: 0, ...chunkResult(forged)[0] }))}); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
         ws.on('unexpected-response', (_req, res) => { console.log(res.statusCode); process.exit(0); });
         ws.on('error', (err) => { console.log(err.message); process.exit(0); });`;
       // Another process (not execFileSync: the controller answering it runs in this one).

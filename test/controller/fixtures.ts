@@ -70,3 +70,16 @@ export function succeededRecord(run: RunId, results: LoadResult[]): RunRecord {
 export function runnerResults(run: RunId, latency = 100): Map<number, LoadResult> {
   return new Map([0, 1].map((i) => [i, result(run.topology, run.trial, i, [latency, latency * 2, latency * 3])]));
 }
+
+/**
+ * A long run's result, as big as a real one: `seconds` timeline points, each with a histogram of
+ * 3000 spread-out latencies. 120 distinct histograms take turns (cheaper to build; 120 of them
+ * span more than gzip's 32 KB window, so the repeats do not compress away).
+ */
+export function longResult(topology: Topology, trial: number, runner: number, seconds: number): LoadResult {
+  const spread = (seed: number) => Array.from({ length: 3000 }, (_, i) => 50 + ((i * 7919 + seed * 104729) % 200_000));
+  const base = result(topology, trial, runner, spread(0));
+  const histograms = Array.from({ length: Math.min(seconds, 120) }, (_, i) => result(topology, trial, runner, spread(i + 1)).histogram);
+  const timeline = Array.from({ length: seconds }, (_, i) => ({ t: i + 1, rps: 3000, p99Us: 198_000, errors: 0, histogram: histograms[i % histograms.length] }));
+  return { ...base, durationMs: seconds * 1000, timeline };
+}

@@ -13,8 +13,9 @@ import { Coordinator } from '../../src/controller/coordinator.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { authorizeRunner, newRunnerToken } from '../../src/controller/runner-auth.js';
 import { RESULT_LOG_PREFIX, decodeResult, encodeResult, isTrimmed, resultFromLog, terminationMessageFor, trimResult } from '../../src/controller/result-codec.js';
+import { chunkResult } from '../../src/controller/result-chunks.js';
 import { runRunner, shareOf } from '../../src/controller/runner.js';
-import { result } from './fixtures.js';
+import { longResult, result } from './fixtures.js';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -210,28 +211,72 @@ describe('runners and the coordinator, over real sockets with the real load gene
 
       // Let in, the runner may speak only for itself, and only a result of its own run counts.
       const encode = (topology: string, trial: number, runner: number) => encodeResult(result(topology as never, trial, runner, [100, 200]));
+      /** A result small enough for one chunk, as a runner sends it. */
+      const resultMessage = (forJob: string, encoded: string) => ({ type: 'result', job: forJob, index: 0, ...chunkResult(encoded)[0] });
       let ws = (await connect(url, as(token))) as WebSocket;
-      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: encode('single', 2, 0) })).toBe('closed 1008');
+      expect(await sendAndWait(ws, resultMessage(job, encode('single', 2, 0)))).toBe('closed 1008');
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await sendAndWait(ws, { type: 'result', job: 'demo-nginx-t1-a1', index: 0, result: encode('nginx', 1, 0) })).toBe('closed 1008');
+      expect(await sendAndWait(ws, resultMessage('demo-nginx-t1-a1', encode('nginx', 1, 0)))).toBe('closed 1008');
       // A gzip bomb: 64 MiB of zeros in 64 KB, under the frame limit.
       ws = (await connect(url, as(token))) as WebSocket;
       const bomb = `cbr1:${gzipSync(Buffer.alloc(64 << 20), { level: 9 }).toString('base64')}`;
       expect(bomb.length).toBeLessThan(1 << 20);
-      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: bomb })).toBe('closed 1008');
+      expect(await sendAndWait(ws, resultMessage(job, bomb))).toBe('closed 1008');
+      // A chunk whose data is not what its digest says.
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, { ...resultMessage(job, encode('nginx', 2, 0)), data: encode('nginx', 2, 0).replace('cbr1:', 'cbr1:A') })).toBe('closed 1008');
       expect(coordinator.results().get(job)?.size ?? 0).toBe(0);
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: encode('nginx', 2, 0) })).toBe('{"type":"ack"}');
+      expect(await sendAndWait(ws, resultMessage(job, encode('nginx', 2, 0)))).toBe('{"type":"ack"}');
       // A second result does not replace the first.
       const second = result('nginx', 2, 0, [999_999]);
-      expect(await sendAndWait(ws, { type: 'result', job, index: 0, result: encodeResult(second) })).toBe('{"type":"ack"}');
+      expect(await sendAndWait(ws, resultMessage(job, encodeResult(second)))).toBe('{"type":"ack"}');
       expect(coordinator.results().get(job)?.get(0)?.latencyUs.max).toBeLessThan(1_000);
       ws.close();
       expect(lines.slice(4)).toEqual([
         expect.stringContaining('result of another run: topology "single", not nginx'),
         expect.stringContaining('a message for demo-nginx-t1-a1/0 on its socket'),
         expect.stringContaining('decompressed'),
+        expect.stringContaining('result sha256 does not match its chunks'),
       ]);
+    } finally {
+      coordinator.close();
+      await close(controller);
+    }
+  });
+
+  it('a 30-minute result (over the 1 MiB frame limit) reaches the controller whole, in chunks, and is acked', async () => {
+    const job = 'demo-rpc-gateway-t2-a1';
+    const { token, authorize } = loopbackJob(job, 'rpc-gateway', 2, 1);
+    const lines: string[] = [];
+    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, log: (l) => lines.push(l), leadMs: 100 });
+    const controller = createServer();
+    coordinator.attach(controller);
+    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const thirtyMinutes = longResult('rpc-gateway', 2, 0, 1800);
+    expect(encodeResult(thirtyMinutes).length).toBeGreaterThan(1 << 20);
+    const runnerLog: string[] = [];
+    const printed: string[] = [];
+    try {
+      const code = await runRunner({
+        controllerUrl,
+        job,
+        index: 0,
+        token,
+        runners: 1,
+        load: { url: targetUrl, connections: 1, durationMs: 1_800_000, warmupMs: 0, topology: 'rpc-gateway', trial: 2 },
+        terminationLogPath: join(dir, 'thirty-minutes'),
+        // The load itself is not under test here: the run "ends" with the long result.
+        runLoad: () => Promise.resolve(thirtyMinutes),
+        log: (l) => runnerLog.push(l),
+        print: (l) => printed.push(l),
+      });
+      expect(code).toBe(0);
+      expect(coordinator.results().get(job)?.get(0)).toEqual(thirtyMinutes);
+      // Acked: the runner did not give up waiting, and the controller refused nothing.
+      expect(runnerLog.filter((l) => l.includes('no ack') || l.includes('not connected'))).toEqual([]);
+      expect(lines.filter((l) => l.includes('closing'))).toEqual([]);
+      expect(resultFromLog(printed.join(''))).toEqual(thirtyMinutes);
     } finally {
       coordinator.close();
       await close(controller);
