@@ -97,12 +97,6 @@ export interface TrialOutcome {
 }
 
 const BALANCED_IDS = ['hello-1', 'hello-2', 'hello-3'] as const;
-/**
- * Lead time so the load starts on a known clock (the failover and CPU timers are set against it):
- * long enough for the load generator's worker threads to start on a busy machine (up to 250 ms
- * measured here at load average 20).
- */
-const START_LEAD_MS = 1000;
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
   const root = packageRoot();
@@ -206,8 +200,10 @@ export async function startTestbed(
 }
 
 /**
- * The trial step: one topology in one trial, the load started `START_LEAD_MS` ahead on a known
- * clock so the CPU meter and (in a failover run) the kill are timed against the measured part.
+ * The trial step: one topology in one trial. The CPU meter and (in a failover run) the kill are
+ * timed from when the load generator really starts (its `onStart`, once its worker threads run),
+ * not from when the load was asked for: on a busy machine the threads take seconds to start, and
+ * a kill planned against the asked-for start would land early in the measured part or before it.
  * A failed failover aborts the whole run through `stop`.
  */
 export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options: Pick<LocalRunOptions, 'scenario' | 'failover' | 'log'>, workers: number, stop: AbortController): Promise<TrialOutcome> {
@@ -215,20 +211,22 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
   const { topology, trial } = run;
   const victim = options.failover && isFailoverRun(run, scenario.trials) ? failoverVictim(BALANCED_IDS.map((name) => ({ name, ready: true }))) : undefined;
   log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${victim ? `, killing ${victim} halfway` : ''}`);
-  const startAt = Date.now() + START_LEAD_MS;
-  const measuredStart = startAt + scenario.warmupMs;
-  const measuredEnd = measuredStart + scenario.durationMs;
   const meter = new CpuUseMeter(watchedProcesses(bed, topology), bed.limiter);
   let cpuUse: CpuUseSample | null = null;
-  const meterTimers = [
-    setTimeout(() => meter.begin(), measuredStart - Date.now()),
-    setTimeout(() => (cpuUse = meter.end(topology, trial)), measuredEnd - Date.now()),
-  ];
-  const disruption = victim
-    ? killAndRestart(bed, victim, failoverKillAt(startAt, scenario.warmupMs, localKillAfterMs(scenario.durationMs)), localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch(
-        (err: Error) => (stop.abort(new Error(`failover: ${err.message}`)), null),
-      )
-    : null;
+  const meterTimers: NodeJS.Timeout[] = [];
+  let disruption = null as Promise<KillTimes | null> | null; // set by onStart
+  const onStart = (startAt: number) => {
+    const measuredStart = startAt + scenario.warmupMs;
+    const measuredEnd = measuredStart + scenario.durationMs;
+    meterTimers.push(
+      setTimeout(() => meter.begin(), measuredStart - Date.now()),
+      setTimeout(() => (cpuUse = meter.end(topology, trial)), measuredEnd - Date.now()),
+    );
+    if (victim) {
+      const killAt = failoverKillAt(startAt, scenario.warmupMs, localKillAfterMs(scenario.durationMs));
+      disruption = killAndRestart(bed, victim, killAt, localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch((err: Error) => (stop.abort(new Error(`failover: ${err.message}`)), null));
+    }
+  };
   const result = await runLoad({
     url: present(bed.targets.get(topology), `the ${topology} target`).url,
     mode: scenario.mode,
@@ -239,7 +237,7 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
     topology,
     trial,
     runner: 0,
-    startAt,
+    onStart,
     signal: stop.signal,
   });
   const times = await disruption;
