@@ -306,6 +306,8 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
   });
   const times = await disruption;
   for (const timer of meterTimers) clearTimeout(timer);
+  // The load may return just before the end timer fires (on a busy event loop): end the sample now.
+  cpuUse ??= meter.end(topology, trial);
   throwIfStopped(stop.signal);
   log(`  ${Math.round(result.throughputRps)} req/s, ${result.requests === 0 ? 'no successful responses' : `mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms`}, ${totalErrors(result.errors)} errors`);
   return { result, cpuUse, failover: times && victim ? failoverEvent(run, victim, times, result) : null };
