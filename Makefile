@@ -8,6 +8,8 @@ SHELL := /usr/bin/env bash
 # Inputs a user may set: make local SCENARIO=quick, make bench TOPOLOGIES=single,nginx
 SCENARIO ?=
 TOPOLOGIES ?=
+# A replica sweep behind each balancer: make local REPLICAS=1,2,3,4
+REPLICAS ?=
 # More flags for clusterbench local: make local ARGS="--cpus-per-server 0.25 --work 200us --failover"
 ARGS ?=
 CLUSTER ?= kind
@@ -81,14 +83,14 @@ clean: ## Remove build outputs (build/, bin/, dist/).
 ##@ Benchmarks
 
 .PHONY: local
-local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard|seed, TOPOLOGIES=..., ARGS=...); report in reports/.
+local: deps build ## Run the comparison on this machine (SCENARIO=quick|standard|seed, TOPOLOGIES=..., REPLICAS=1,2,3 for a sweep, ARGS=...); report in reports/.
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "--- installing nginx (apt-get install nginx)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
 	  else echo "make local needs nginx: install it (sudo apt-get install nginx) and run make local again" >&2; exit 1; fi; }
 	@# The seed scenario holds 1000 connections: raise the open-file limit as far as allowed.
-	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; $(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(ARGS)
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; $(CLI) local $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
 .PHONY: bench-servers
 bench-servers: build-go build-ts ## Loopback: hello direct, nginx and the RPC gateway over three hellos, with wrk; medians and ratios (ROUNDS, DURATION, CONNECTIONS, PROFILE=file: the gateway's CPU profile).

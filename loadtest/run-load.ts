@@ -159,6 +159,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const reporter = options.onProgress === undefined ? null : startProgress(options, startAt, progress);
   try {
     for (const share of shares) share.start(startAt, synchronized);
+    options.onStart?.(Math.max(startAt, Date.now()));
     return { ...mergeResults(await Promise.all(shares.map((s) => s.result))), runId: randomUUID() };
   } finally {
     if (reporter !== null) clearInterval(reporter);

@@ -127,6 +127,13 @@ export interface LoadOptions {
   readonly runner?: number;
   /** Epoch ms at which the warmup should begin (synchronized start); @default now */
   readonly startAt?: number;
+  /**
+   * Called once, when the worker threads are ready and the start is fixed, with the epoch ms the
+   * warmup begins (startAt, or now if that has passed): timers for events inside the measured part
+   * are set from here, not from when the load was asked for (worker start-up takes seconds on a
+   * busy machine).
+   */
+  readonly onStart?: (startAt: number) => void;
   readonly onProgress?: (progress: LoadProgress) => void;
   /** Aborting stops the run early; the result covers what was measured. */
   readonly signal?: AbortSignal;

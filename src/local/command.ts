@@ -28,7 +28,7 @@ interface LocalFlags {
 /** The most hello servers a local sweep starts: beyond that, on a few cores, it measures the scheduler. */
 export const MAX_LOCAL_REPLICAS = 16;
 
-/** The run's options, plus the replica counts of a sweep (null: no sweep, the three servers as always). */
+/** The run's options; `replicas` always said (null: no sweep, the three servers as always). */
 export type LocalOptions = Omit<LocalRunOptions, 'signal'> & { readonly replicas: readonly number[] | null };
 
 /** `clusterbench local`: the seed's comparison on this machine (the embedded default, `make local`). */
@@ -49,9 +49,7 @@ export function registerLocalCommands(program: Command): void {
     .option('--replicas <list>', `hello servers behind each balancer, a sweep, e.g. 1,2,3,4,6 (whole numbers 1 to ${MAX_LOCAL_REPLICAS}, ascending; default: 3, no sweep)`)
     .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
     .action(async (flags: LocalFlags) => {
-      const { replicas, ...options } = parseLocalFlags(flags);
-      // Issue 16 part 2 runs the sweep; until then a sweep is refused rather than run as three servers.
-      if (replicas !== null) throw new UsageError('--replicas: the replica sweep is not run yet; leave --replicas out for the three servers');
+      const options = parseLocalFlags(flags);
       checkOutputFolder('--out', flags.out);
       ensureOpenFiles('--connections', options.scenario.connections);
       const interrupt = new AbortController();

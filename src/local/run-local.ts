@@ -1,19 +1,21 @@
 /**
  * The embedded default: the seed's comparison as processes on this machine's loopback. One hello
- * server (`single`), three more behind nginx and behind the Go net/rpc gateway, the same load
- * against each, trials interleaved in rotating order, then the report. Three steps, each usable on
- * its own: `startTestbed` (servers and balancers up), `runTrial` (one topology in one trial) and
- * `writeLocalReport`; `runLocal` strings them together and owns the clean-up.
+ * server (`single`), three more behind nginx and behind the Go net/rpc gateway (or, in a replica
+ * sweep, each count in turn), the same load against each, trials interleaved in rotating order,
+ * then the report. Four steps, each usable on its own: `startTestbed` (servers and balancers up),
+ * `balanceOver` (the balancers restarted over another count), `runTrial` (one topology in one
+ * trial) and `writeLocalReport`; `runLocal` strings them together and owns the clean-up.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runLoad } from '../../loadtest/index.js';
 import type { LoadResult } from '../../loadtest/types.js';
 import { packageRoot } from '../util/package-root.js';
 import {
   buildReport,
+  buildScaling,
   renderMarkdown,
   totalErrors,
   writeReportFiles,
@@ -22,8 +24,9 @@ import {
   type Report,
   type ReportFiles,
   type ReportScenario,
+  type ScalingRun,
 } from '../report/index.js';
-import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, RUN_ORDER_DESCRIPTION, runOrder, type RunId } from '../plan/run-plan.js';
+import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, RUN_ORDER_DESCRIPTION, sweepOrder, type RunId, type SweepRunId } from '../plan/run-plan.js';
 import type { Scenario } from '../scenarios.js';
 import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
@@ -43,6 +46,12 @@ export interface LocalRunOptions {
   readonly work?: string;
   /** Kill a hello server halfway through the last trial of nginx and rpc-gateway, restart it later (src/plan/run-plan.ts). */
   readonly failover: boolean;
+  /**
+   * A replica sweep: hello servers behind each balancer, one count after another in every trial
+   * (src/plan/run-plan.ts `sweepOrder`), and the report's scaling section. Null or absent: three,
+   * no sweep.
+   */
+  readonly replicas?: readonly number[] | null;
   /** A topology whose failed requests exceed this share failed (`--max-errors`). @default 0.01 */
   readonly maxErrors?: number;
   /** Reports go to `outDir/<time>/`. */
@@ -62,6 +71,9 @@ export interface LocalRunResult {
   readonly pids: readonly number[];
 }
 
+/** A local run: one topology in one trial behind a number of hello servers. */
+export type LocalRun = SweepRunId<LocalTopology>;
+
 /** The programs a run starts; nginx only when a topology needs it. */
 export interface LocalBinaries {
   readonly hello: string;
@@ -78,9 +90,15 @@ export interface Target {
 /** What `startTestbed` brought up, for the trials and the report. */
 export interface Testbed {
   readonly group: ProcessGroup;
+  readonly binaries: LocalBinaries;
   /** Hello servers by id; failover replaces the victim's entry with the restarted server. */
   readonly servers: Map<string, HelloServer>;
-  readonly targets: ReadonlyMap<LocalTopology, Target>;
+  /** Where each topology is measured; `balanceOver` replaces the balancers' entries. */
+  readonly targets: Map<LocalTopology, Target>;
+  /** The hello servers behind the balancers now, by id: `hello-1` to `hello-N`. */
+  balanced: readonly string[];
+  /** nginx's configuration and pid file, kept over its restarts; absent without nginx. */
+  readonly nginxRunDir?: string;
   readonly limiter: CpuLimiter | null;
   /** Why a CPU limit that was asked for is not applied. */
   readonly limitNote?: string;
@@ -96,13 +114,22 @@ export interface TrialOutcome {
   readonly failover: FailoverEvent | null;
 }
 
-const BALANCED_IDS = ['hello-1', 'hello-2', 'hello-3'] as const;
+/** Hello servers behind each balancer without a sweep, as in the seed. */
+export const DEFAULT_REPLICAS = 3;
+
+/** The ids of the first `replicas` balanced hello servers. */
+export function balancedIds(replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `hello-${i + 1}`);
+}
+
 /**
- * Lead time so the load starts on a known clock (the failover and CPU timers are set against it):
- * long enough for the load generator's worker threads to start on a busy machine (up to 250 ms
- * measured here at load average 20).
+ * The replica count whose runs fill the report's main tables in a sweep: three, as a run without
+ * a sweep (comparable with it), or the largest count when three is not swept.
  */
-const START_LEAD_MS = 1000;
+export function mainReplicas(replicas: readonly number[] | null | undefined): number {
+  if (!replicas || replicas.includes(DEFAULT_REPLICAS)) return DEFAULT_REPLICAS;
+  return Math.max(...replicas);
+}
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
   const root = packageRoot();
@@ -113,12 +140,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const loadStart = loadAverage();
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    const bed = await startTestbed(group, binaries, options, (cleanup) => cleanups.push(cleanup));
+    const sweep = options.replicas ?? null;
+    const runs = sweepOrder(options.topologies, options.scenario.trials, sweep ?? [DEFAULT_REPLICAS]);
+    const bed = await startTestbed(group, binaries, { ...options, replicas: runs.find((r) => r.topology !== 'single')?.replicas ?? DEFAULT_REPLICAS, servers: Math.max(...(sweep ?? [DEFAULT_REPLICAS])) }, (cleanup) => cleanups.push(cleanup));
     throwIfStopped(stop.signal);
     const workers = loadWorkers();
-    const outcomes: TrialOutcome[] = [];
-    for (const run of runOrder(options.topologies, options.scenario.trials)) outcomes.push(await runTrial(bed, run, options, workers, stop));
-    const results = outcomes.map((o) => o.result);
+    const outcomes: (TrialOutcome & { readonly run: LocalRun })[] = [];
+    for (const run of runs) {
+      if (run.topology !== 'single' && run.replicas !== bed.balanced.length) await balanceOver(bed, run.replicas, options.log);
+      throwIfStopped(stop.signal);
+      outcomes.push({ run, ...(await runTrial(bed, run, options, workers, stop)) });
+    }
+    const main = outcomes.filter((o) => o.run.topology === 'single' || o.run.replicas === mainReplicas(sweep));
     const report = buildReport({
       scenario: localScenario(options),
       environment: await describeEnvironment({
@@ -131,11 +164,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         loadAverageAtStart: loadStart,
         notes: localNotes(options, bed.initialRounds),
       }),
-      results,
-      failover: outcomes.flatMap((o) => (o.failover ? [o.failover] : [])),
-      cpuUse: outcomes.flatMap((o) => (o.cpuUse ? [o.cpuUse] : [])),
+      results: main.map((o) => o.result),
+      failover: main.flatMap((o) => (o.failover ? [o.failover] : [])),
+      cpuUse: main.flatMap((o) => (o.cpuUse ? [o.cpuUse] : [])),
     });
-    return { ...(await writeLocalReport(options.outDir, report, results)), pids: group.pids };
+    // Without an applied limit a server can use every CPU.
+    const quota = bed.limiter ? options.cpusPerServer : null;
+    const scaling = sweep ? buildScaling({ runs: scalingRuns(outcomes, quota, workers), availableCpus: cpus().length }) : undefined;
+    return { ...(await writeLocalReport(options.outDir, scaling ? { ...report, scaling } : report, outcomes)), pids: group.pids };
   } catch (err) {
     // The first cause wins: Ctrl-C or a crashed server, not what failed because of it.
     throw stop.signal.aborted && stop.signal.reason instanceof Error ? stop.signal.reason : err;
@@ -146,18 +182,27 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   }
 }
 
+/** What the start step starts beyond the run's topologies and limits. */
+export interface TestbedSize {
+  /** Hello servers behind the balancers at first. @default 3 */
+  readonly replicas?: number;
+  /** Balanced hello servers started (`hello-1` ...), at least `replicas`: the most a sweep uses. @default replicas */
+  readonly servers?: number;
+}
+
 /**
- * The start step: the hello servers (CPU-limited if asked), nginx and the gateway over the three
- * balanced ones, each waited for until it serves. What must be undone after the processes stop
- * (the CPU limiter's cgroups, nginx's run directory) is handed to `onCleanup` as soon as it exists.
+ * The start step: the hello servers (CPU-limited if asked), nginx and the gateway over the first
+ * `replicas` balanced ones, each waited for until it serves. What must be undone after the
+ * processes stop (the CPU limiter's cgroups, nginx's run directory) is handed to `onCleanup` as
+ * soon as it exists.
  */
 export async function startTestbed(
   group: ProcessGroup,
   binaries: LocalBinaries,
-  options: Pick<LocalRunOptions, 'topologies' | 'cpusPerServer' | 'work' | 'log'>,
+  options: Pick<LocalRunOptions, 'topologies' | 'cpusPerServer' | 'work' | 'log'> & TestbedSize,
   onCleanup: (cleanup: () => Promise<void>) => void,
 ): Promise<Testbed> {
-  const { topologies, log } = options;
+  const { topologies, log, replicas = DEFAULT_REPLICAS, servers: balancedServers = replicas } = options;
   let limitNote: string | undefined;
   let limiter: CpuLimiter | null = null;
   if (options.cpusPerServer !== null) {
@@ -178,57 +223,74 @@ export async function startTestbed(
     servers.set(single.id, single);
     targets.set('single', { url: `http://${single.http}/`, pid: single.pid });
   }
-  if (topologies.some((t) => t !== 'single')) {
-    const three: HelloServer[] = [];
-    for (const id of BALANCED_IDS) three.push(await startLimitedHello(group, hello, limiter, id));
-    for (const server of three) servers.set(server.id, server);
-    if (topologies.includes('nginx')) {
-      const nginx = await startNginx(group, present(binaries.nginx, 'the nginx binary'), three);
-      onCleanup(() => rm(nginx.runDir, { recursive: true, force: true }));
-      await waitForBackends(nginx.url, BALANCED_IDS);
-      targets.set('nginx', nginx);
-    }
-    if (topologies.includes('rpc-gateway')) {
-      const gateway = await startGateway(group, binaries.rpcGateway, three);
-      await waitForBackends(gateway.url, BALANCED_IDS);
-      targets.set('rpc-gateway', gateway);
-    }
-  }
-  if (limiter) {
-    // The balancers and the load generator as pods without a limit: their own scheduling weight.
-    for (const [topology, { pid }] of targets) if (topology !== 'single') await limiter.weigh(topology, [pid, ...descendantsOf([pid])]);
-    await limiter.weigh('load-generator', [process.pid]);
+  const balanced = topologies.some((t) => t !== 'single');
+  if (balanced) for (const id of balancedIds(balancedServers)) servers.set(id, await startLimitedHello(group, hello, limiter, id));
+  let nginxRunDir: string | undefined;
+  if (topologies.includes('nginx')) {
+    const dir = await mkdtemp(join(tmpdir(), 'clusterbench-nginx-'));
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+    nginxRunDir = dir;
   }
   for (const s of servers.values()) log(`started ${s.id}: pid ${s.pid}, http ${s.http}, rpc ${s.rpc}, work-rounds ${s.workRounds}`);
-  for (const [topology, { url, pid }] of targets) log(`ready ${topology}: ${url} (pid ${pid})`);
   const initialRounds = new Map([...servers].map(([id, server]) => [id, server.workRounds]));
-  return { group, servers, targets, limiter, ...(limitNote ? { limitNote } : {}), initialRounds, hello };
+  const bed: Testbed = { group, binaries, servers, targets, balanced: [], ...(nginxRunDir ? { nginxRunDir } : {}), limiter, ...(limitNote ? { limitNote } : {}), initialRounds, hello };
+  if (limiter) await limiter.weigh('load-generator', [process.pid]);
+  if (balanced) await balanceOver(bed, replicas, log, topologies);
+  if (targets.has('single')) log(`ready single: ${targets.get('single')?.url} (pid ${targets.get('single')?.pid})`);
+  return bed;
 }
 
 /**
- * The trial step: one topology in one trial, the load started `START_LEAD_MS` ahead on a known
- * clock so the CPU meter and (in a failover run) the kill are timed against the measured part.
+ * The balancing step: (re)starts nginx and the gateway over the first `replicas` hello servers
+ * (a new upstream set and new --backends; a restart leaves no stale backend behind) and waits
+ * until each balancer has answered from every one of them. The balancers run as pods without a
+ * limit would: their own scheduling weight.
+ */
+export async function balanceOver(bed: Testbed, replicas: number, log: (line: string) => void, topologies: readonly LocalTopology[] = [...bed.targets.keys()]): Promise<void> {
+  const ids = balancedIds(replicas);
+  const upstreams = ids.map((id) => present(bed.servers.get(id), `hello server ${id}`));
+  for (const topology of topologies.filter((t) => t !== 'single')) {
+    if (bed.targets.has(topology)) await bed.group.kill(topology, 'SIGTERM');
+    const target =
+      topology === 'nginx'
+        ? await startNginx(bed.group, present(bed.binaries.nginx, 'the nginx binary'), upstreams, present(bed.nginxRunDir, "nginx's run directory"))
+        : await startGateway(bed.group, bed.binaries.rpcGateway, upstreams);
+    await waitForBackends(target.url, ids);
+    await bed.limiter?.weigh(topology, [target.pid, ...descendantsOf([target.pid])]);
+    bed.targets.set(topology, target);
+    log(`ready ${topology}: ${target.url} (pid ${target.pid}) over ${replicas} hello server${replicas === 1 ? '' : 's'}`);
+  }
+  bed.balanced = ids;
+}
+
+/**
+ * The trial step: one topology in one trial. The CPU meter and (in a failover run) the kill are
+ * timed from when the load generator really starts (its `onStart`, once its worker threads run),
+ * not from when the load was asked for: on a busy machine the threads take seconds to start, and
+ * a kill planned against the asked-for start would land early in the measured part or before it.
  * A failed failover aborts the whole run through `stop`.
  */
 export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options: Pick<LocalRunOptions, 'scenario' | 'failover' | 'log'>, workers: number, stop: AbortController): Promise<TrialOutcome> {
   const { scenario, log } = options;
   const { topology, trial } = run;
-  const victim = options.failover && isFailoverRun(run, scenario.trials) ? failoverVictim(BALANCED_IDS.map((name) => ({ name, ready: true }))) : undefined;
+  const victim = options.failover && isFailoverRun(run, scenario.trials) ? failoverVictim(bed.balanced.map((name) => ({ name, ready: true }))) : undefined;
   log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${victim ? `, killing ${victim} halfway` : ''}`);
-  const startAt = Date.now() + START_LEAD_MS;
-  const measuredStart = startAt + scenario.warmupMs;
-  const measuredEnd = measuredStart + scenario.durationMs;
   const meter = new CpuUseMeter(watchedProcesses(bed, topology), bed.limiter);
   let cpuUse: CpuUseSample | null = null;
-  const meterTimers = [
-    setTimeout(() => meter.begin(), measuredStart - Date.now()),
-    setTimeout(() => (cpuUse = meter.end(topology, trial)), measuredEnd - Date.now()),
-  ];
-  const disruption = victim
-    ? killAndRestart(bed, victim, failoverKillAt(startAt, scenario.warmupMs, localKillAfterMs(scenario.durationMs)), localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch(
-        (err: Error) => (stop.abort(new Error(`failover: ${err.message}`)), null),
-      )
-    : null;
+  const meterTimers: NodeJS.Timeout[] = [];
+  let disruption = null as Promise<KillTimes | null> | null; // set by onStart
+  const onStart = (startAt: number) => {
+    const measuredStart = startAt + scenario.warmupMs;
+    const measuredEnd = measuredStart + scenario.durationMs;
+    meterTimers.push(
+      setTimeout(() => meter.begin(), measuredStart - Date.now()),
+      setTimeout(() => (cpuUse = meter.end(topology, trial)), measuredEnd - Date.now()),
+    );
+    if (victim) {
+      const killAt = failoverKillAt(startAt, scenario.warmupMs, localKillAfterMs(scenario.durationMs));
+      disruption = killAndRestart(bed, victim, killAt, localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch((err: Error) => (stop.abort(new Error(`failover: ${err.message}`)), null));
+    }
+  };
   const result = await runLoad({
     url: present(bed.targets.get(topology), `the ${topology} target`).url,
     mode: scenario.mode,
@@ -239,11 +301,13 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
     topology,
     trial,
     runner: 0,
-    startAt,
+    onStart,
     signal: stop.signal,
   });
   const times = await disruption;
   for (const timer of meterTimers) clearTimeout(timer);
+  // The load may return just before the end timer fires (on a busy event loop): end the sample now.
+  cpuUse ??= meter.end(topology, trial);
   throwIfStopped(stop.signal);
   log(`  ${Math.round(result.throughputRps)} req/s, ${result.requests === 0 ? 'no successful responses' : `mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms`}, ${totalErrors(result.errors)} errors`);
   return { result, cpuUse, failover: times && victim ? failoverEvent(run, victim, times, result) : null };
@@ -263,8 +327,8 @@ export function failoverEvent(run: RunId, backend: string, times: KillTimes, res
 }
 
 /** The processes that serve `topology`: its hello servers and its balancer, by name. */
-export function watchedProcesses(bed: Pick<Testbed, 'servers' | 'targets'>, topology: LocalTopology): Map<string, number> {
-  const ids = topology === 'single' ? ['single'] : [...BALANCED_IDS];
+export function watchedProcesses(bed: Pick<Testbed, 'servers' | 'targets' | 'balanced'>, topology: LocalTopology): Map<string, number> {
+  const ids = topology === 'single' ? ['single'] : bed.balanced;
   const watched = new Map(ids.map((id) => [id, present(bed.servers.get(id), `hello server ${id}`).pid]));
   if (topology !== 'single') watched.set(topology, present(bed.targets.get(topology), `the ${topology} target`).pid);
   return watched;
@@ -288,10 +352,13 @@ export function localScenario(options: Pick<LocalRunOptions, 'scenario' | 'work'
   };
 }
 
-/** The report's notes: how --work was calibrated, and the failover rule when it ran. */
-export function localNotes(options: Pick<LocalRunOptions, 'scenario' | 'work' | 'failover'>, initialRounds: ReadonlyMap<string, number | null>): string[] {
-  const { scenario } = options;
+/** The report's notes: how --work was calibrated, the failover rule when it ran, which count of a sweep the main tables show. */
+export function localNotes(options: Pick<LocalRunOptions, 'scenario' | 'work' | 'failover' | 'replicas'>, initialRounds: ReadonlyMap<string, number | null>): string[] {
+  const { scenario, replicas } = options;
   return [
+    ...(replicas
+      ? [`replica sweep: ${replicas.join(', ')} hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at ${mainReplicas(replicas)}`]
+      : []),
     ...(options.work
       ? [`--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`]
       : []),
@@ -299,12 +366,46 @@ export function localNotes(options: Pick<LocalRunOptions, 'scenario' | 'work' | 
   ];
 }
 
-/** The report step: report.{json,md,html} and each raw result into `outDir/<report time>/`. */
-export async function writeLocalReport(outDir: string, report: Report, results: readonly LoadResult[]): Promise<Omit<LocalRunResult, 'pids'>> {
+/**
+ * The scaling section's input from a sweep's outcomes: per balanced topology and replica count its
+ * results, CPU samples and the CPUs its processes could ask for (`requestedCpus`).
+ */
+export function scalingRuns(outcomes: readonly (Pick<TrialOutcome, 'result' | 'cpuUse'> & { readonly run: LocalRun })[], cpusPerServer: number | null, loadWorkers: number, machineCpus = cpus().length): ScalingRun[] {
+  const swept = outcomes.filter((o) => o.run.topology !== 'single');
+  const keys = [...new Set(swept.map((o) => `${o.run.topology}\n${o.run.replicas}`))];
+  return keys.map((key) => {
+    const here = swept.filter((o) => `${o.run.topology}\n${o.run.replicas}` === key);
+    const { topology, replicas } = here[0].run;
+    return {
+      topology,
+      replicas,
+      results: here.map((o) => o.result),
+      cpuUse: here.flatMap((o) => (o.cpuUse ? [o.cpuUse] : [])),
+      requestedCpus: requestedCpus(replicas, cpusPerServer, loadWorkers, machineCpus),
+    };
+  });
+}
+
+/**
+ * CPUs a balanced run's processes can use at once: each hello server its quota (or, without one,
+ * every CPU: Go's GOMAXPROCS), the balancer every CPU (nginx's workers `auto`, the gateway's
+ * GOMAXPROCS) and the load generator its threads.
+ */
+export function requestedCpus(replicas: number, cpusPerServer: number | null, loadWorkers: number, machineCpus: number): number {
+  return replicas * (cpusPerServer ?? machineCpus) + machineCpus + loadWorkers;
+}
+
+/**
+ * The report step: report.{json,md,html} and each raw result into `outDir/<report time>/results/`,
+ * named `<topology>-trial<n>.json`, in a sweep `<topology>-<replicas>-replicas-trial<n>.json` for
+ * the balanced topologies.
+ */
+export async function writeLocalReport(outDir: string, report: Report, outcomes: readonly { readonly run: LocalRun; readonly result: LoadResult }[]): Promise<Omit<LocalRunResult, 'pids'>> {
   const dir = join(outDir, report.createdAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z'));
   const files = await writeReportFiles(dir, report);
   await mkdir(join(dir, 'results'), { recursive: true });
-  await Promise.all(results.map((r) => writeFile(join(dir, 'results', `${r.topology}-trial${r.trial}.json`), `${JSON.stringify(r)}\n`)));
+  const name = ({ topology, trial, replicas }: LocalRun) => (report.scaling && topology !== 'single' ? `${topology}-${replicas}-replicas-trial${trial}` : `${topology}-trial${trial}`);
+  await Promise.all(outcomes.map(({ run, result }) => writeFile(join(dir, 'results', `${name(run)}.json`), `${JSON.stringify(result)}\n`)));
   return { report, markdown: renderMarkdown(report), dir, files };
 }
 

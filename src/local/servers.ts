@@ -1,7 +1,6 @@
 /** Starting the programs under test on loopback and waiting until they really serve. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderNginxConfig } from '../nginx/nginx-config.js';
 import type { ProcessGroup } from './process-group.js';
@@ -50,16 +49,15 @@ export async function startHello(
   return { id, pid: started.pid, http, rpc, workRounds: rounds === undefined ? null : Number(rounds) };
 }
 
-/** Debian's nginx over `upstreams`, configured by the shared template, in the foreground. */
-export async function startNginx(group: ProcessGroup, binary: string, upstreams: readonly HelloServer[]): Promise<{ url: string; pid: number; runDir: string }> {
-  const runDir = await mkdtemp(join(tmpdir(), 'clusterbench-nginx-'));
+/** Debian's nginx over `upstreams`, configured by the shared template, in the foreground; `runDir` (its config, pid file and temp paths) must exist. */
+export async function startNginx(group: ProcessGroup, binary: string, upstreams: readonly HelloServer[], runDir: string): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const config = join(runDir, 'nginx.conf');
   await writeFile(config, renderNginxConfig({ listen: `${LOOPBACK}:${port}`, upstreams: upstreams.map((u) => u.http), runDir }));
   // -e: its own error log from the first moment (the compiled-in path may not be writable).
   const { pid } = await group.start({ name: 'nginx', command: binary, args: ['-e', 'stderr', '-p', runDir, '-c', config] });
   await waitForHttp(`http://${LOOPBACK}:${port}/nginx-healthz`);
-  return { url: `http://${LOOPBACK}:${port}/`, pid, runDir };
+  return { url: `http://${LOOPBACK}:${port}/`, pid };
 }
 
 /** The Go net/rpc gateway over the hello servers' RPC ports. */

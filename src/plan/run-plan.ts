@@ -22,8 +22,7 @@ export const RUN_ORDER_DESCRIPTION = 'trials interleaved, topologies in rotating
 export function runOrder<T extends Topology>(topologies: readonly T[], trials: number): RunId<T>[] {
   const runs: RunId<T>[] = [];
   for (let trial = 1; trial <= trials; trial++) {
-    const shift = (trial - 1) % topologies.length;
-    for (const topology of [...topologies.slice(shift), ...topologies.slice(0, shift)]) runs.push({ topology, trial });
+    for (const topology of rotate(topologies, trial - 1)) runs.push({ topology, trial });
   }
   return runs;
 }
@@ -73,4 +72,34 @@ export function describeFailover(killAfterMs: number, downMs: number | null): st
   const how = downMs === null ? 'hello pod by name deleted (grace period 0)' : 'hello server by name killed (SIGKILL)';
   const back = downMs === null ? 'its Deployment started a replacement at once' : `started again about ${downMs / 1000} s later`;
   return `failover: the first ready ${how} ${killAfterMs / 1000} s into the measured part of the last trial of each balanced topology; ${back}`;
+}
+
+/** A run of a replica sweep: one topology in one trial behind `replicas` hello servers (`single`: 1). */
+export interface SweepRunId<T extends Topology = Topology> extends RunId<T> {
+  readonly replicas: number;
+}
+
+/**
+ * Every run of a replica sweep in execution order: trial after trial; within a trial each replica
+ * count in turn, rotated by one place per trial like the topologies, so drift spreads over the
+ * counts too; within a count the topologies as `runOrder` gives them, `single` (one server
+ * whatever the count) once per trial, at the trial's first count. The runs of one count are
+ * consecutive, so the balancers change their backends once per count and trial.
+ */
+export function sweepOrder<T extends Topology>(topologies: readonly T[], trials: number, replicas: readonly number[]): SweepRunId<T>[] {
+  const order = runOrder(topologies, trials);
+  const runs: SweepRunId<T>[] = [];
+  for (let trial = 1; trial <= trials; trial++) {
+    const inTrial = order.filter((r) => r.trial === trial);
+    rotate(replicas, trial - 1).forEach((count, i) => {
+      for (const { topology } of inTrial) if (topology !== 'single' || i === 0) runs.push({ topology, trial, replicas: topology === 'single' ? 1 : count });
+    });
+  }
+  return runs;
+}
+
+/** `list` shifted left by `by` places, wrapping round. */
+function rotate<T>(list: readonly T[], by: number): T[] {
+  const shift = by % list.length;
+  return [...list.slice(shift), ...list.slice(0, shift)];
 }

@@ -83,6 +83,16 @@ describe('runLoad against the real hello server', () => {
     expect(result.requests).toBeLessThan(served);
     expect(result.durationMs).toBe(500);
   });
+
+  it('tells onStart when the warmup really begins, once the workers are ready, even if startAt has passed', async () => {
+    const calledAt = Date.now();
+    const starts: number[] = [];
+    const result = await runLoad({ url: hello.url, connections: 4, durationMs: 300, warmupMs: 200, workers: 2, startAt: calledAt - 5000, onStart: (at) => starts.push(at) });
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toBeGreaterThanOrEqual(calledAt);
+    // The measured part began warmupMs after that start, not before it (1 ms: Date.now's rounding).
+    expect(Date.parse(result.startedAt) - result.warmupMs).toBeGreaterThanOrEqual(starts[0] - 1);
+  });
 });
 
 describe('runLoad, coordinated omission', () => {

@@ -10,7 +10,9 @@ import { describeFailover, RUN_ORDER_DESCRIPTION } from '../../src/plan/run-plan
 import { ProcessGroup } from '../../src/local/process-group.js';
 import { SCENARIOS } from '../../src/scenarios.js';
 import type { HelloServer } from '../../src/local/servers.js';
-import { failoverEvent, findBinaries, localNotes, localScenario, runTrial, startTestbed, watchedProcesses, writeLocalReport } from '../../src/local/run-local.js';
+import { failoverEvent, findBinaries, localNotes, localScenario, mainReplicas, requestedCpus, runTrial, scalingRuns, startTestbed, watchedProcesses, writeLocalReport } from '../../src/local/run-local.js';
+import type { LoadResult } from '../../loadtest/types.js';
+import type { LocalTopology } from '../../src/topologies.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -21,14 +23,30 @@ function hello(id: string, pid: number): HelloServer {
 describe('the pure parts of a local run', () => {
   const servers = new Map(['single', 'hello-1', 'hello-2', 'hello-3'].map((id, i) => [id, hello(id, 100 + i)]));
   const targets = new Map([['nginx', { url: 'http://127.0.0.1:3/', pid: 200 }]] as const);
+  const balanced = ['hello-1', 'hello-2', 'hello-3'];
 
   it('watches the servers of a topology and its balancer, by name', () => {
-    expect(watchedProcesses({ servers, targets }, 'single')).toEqual(new Map([['single', 100]]));
-    expect(watchedProcesses({ servers, targets }, 'nginx')).toEqual(new Map([['hello-1', 101], ['hello-2', 102], ['hello-3', 103], ['nginx', 200]]));
+    expect(watchedProcesses({ servers, targets, balanced }, 'single')).toEqual(new Map([['single', 100]]));
+    expect(watchedProcesses({ servers, targets, balanced }, 'nginx')).toEqual(new Map([['hello-1', 101], ['hello-2', 102], ['hello-3', 103], ['nginx', 200]]));
   });
 
   it('says which part is missing instead of measuring nothing', () => {
-    expect(() => watchedProcesses({ servers, targets }, 'rpc-gateway')).toThrow('the rpc-gateway target is missing');
+    expect(() => watchedProcesses({ servers, targets, balanced }, 'rpc-gateway')).toThrow('the rpc-gateway target is missing');
+    // In a sweep, only the servers behind the balancers now.
+    expect([...watchedProcesses({ servers, targets, balanced: ['hello-1'] }, 'nginx').keys()]).toEqual(['hello-1', 'nginx']);
+  });
+
+  it('shows three replicas in the main tables when swept, else the largest count', () => {
+    expect([mainReplicas(null), mainReplicas([1, 2, 3, 4]), mainReplicas([1, 2]), mainReplicas([4, 6])]).toEqual([3, 3, 2, 6]);
+  });
+
+  it('counts the CPUs a run asks for: quotas, or every CPU for a server without one, plus the balancer and the load threads', () => {
+    expect(requestedCpus(4, 0.25, 2, 2)).toBe(5);
+    expect(requestedCpus(2, null, 2, 2)).toBe(8);
+    const result = (topology: string, trial: number) => ({ topology, trial }) as unknown as LoadResult;
+    const outcome = (topology: LocalTopology, replicas: number, trial: number) => ({ run: { topology, replicas, trial }, result: result(topology, trial), cpuUse: null });
+    const runs = scalingRuns([outcome('single', 1, 1), outcome('nginx', 1, 1), outcome('nginx', 2, 1), outcome('nginx', 1, 2)], 0.5, 2, 2);
+    expect(runs.map((r) => [r.topology, r.replicas, r.results.length, r.requestedCpus])).toEqual([['nginx', 1, 2, 4.5], ['nginx', 2, 1, 5]]);
   });
 
   it('times a failover event from when the load generator began measuring', () => {
@@ -40,6 +58,7 @@ describe('the pure parts of a local run', () => {
   it('notes the --work calibration and the failover rule, and states the plan\'s order', () => {
     const scenario = { ...SCENARIOS.standard, durationMs: 10_000 };
     const notes = localNotes({ scenario, work: '200us', failover: true }, new Map([['hello-1', 40], ['hello-2', 41]]));
+    expect(localNotes({ scenario, failover: false, replicas: [1, 2] }, new Map())).toEqual(['replica sweep: 1, 2 hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at 2']);
     expect(notes).toEqual(['--work 200us calibrated by each hello server at start-up to hash rounds per request: hello-1 40, hello-2 41', describeFailover(5_000, 2_500)]);
     expect(localNotes({ scenario, failover: false }, new Map())).toEqual([]);
     expect(localScenario({ scenario })).toMatchObject({ order: RUN_ORDER_DESCRIPTION, runners: 1, rate: null, serverSettings: {} });
@@ -74,7 +93,7 @@ describe('start, one trial, report (a real hello server)', () => {
       expect(Object.keys(outcome.result.backends)).toEqual(['single']);
       expect(outcome.cpuUse?.cpus.single).toBeGreaterThan(0);
       const report = buildReport({ scenario: localScenario({ scenario }), environment: { where: 'test', cpus: { model: 'test', count: 1 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } }, results: [outcome.result] });
-      const written = await writeLocalReport(out, report, [outcome.result]);
+      const written = await writeLocalReport(out, report, [{ run: { topology: 'single', trial: 1, replicas: 1 }, result: outcome.result }]);
       expect((await readdir(written.dir)).sort()).toEqual(['report.html', 'report.json', 'report.md', 'results']);
       expect(JSON.parse(await readFile(join(written.dir, 'results', 'single-trial1.json'), 'utf8'))).toMatchObject({ topology: 'single', trial: 1, requests: outcome.result.requests });
     } finally {

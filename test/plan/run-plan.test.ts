@@ -1,6 +1,6 @@
 // The run plan make local and the controller share, tested like a specification.
 import { describe, expect, it } from 'vitest';
-import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, runOrder } from '../../src/plan/run-plan.js';
+import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, runOrder, sweepOrder } from '../../src/plan/run-plan.js';
 
 describe('runOrder', () => {
   it('interleaves topologies within a trial and rotates the order by one each trial', () => {
@@ -16,6 +16,22 @@ describe('runOrder', () => {
     const order = runOrder(['single', 'nginx'], 3).map((r) => `${r.trial}:${r.topology}`);
     expect(order).toEqual(['1:single', '1:nginx', '2:nginx', '2:single', '3:single', '3:nginx']);
     expect(runOrder(['single'], 0)).toEqual([]);
+  });
+});
+
+describe('sweepOrder', () => {
+  it('runs each replica count in turn, rotated per trial, the topologies interleaved within it, single once per trial', () => {
+    const order = sweepOrder(['single', 'nginx', 'rpc-gateway'], 2, [1, 2, 4]).map((r) => `${r.trial}:${r.topology}@${r.replicas}`);
+    expect(order).toEqual([
+      '1:single@1', '1:nginx@1', '1:rpc-gateway@1', '1:nginx@2', '1:rpc-gateway@2', '1:nginx@4', '1:rpc-gateway@4',
+      '2:nginx@2', '2:rpc-gateway@2', '2:single@1', '2:nginx@4', '2:rpc-gateway@4', '2:nginx@1', '2:rpc-gateway@1',
+    ]);
+  });
+
+  it('is runOrder when there is one count', () => {
+    const order = sweepOrder(['single', 'nginx', 'rpc-gateway'], 3, [3]);
+    expect(order.map(({ topology, trial }) => ({ topology, trial }))).toEqual(runOrder(['single', 'nginx', 'rpc-gateway'], 3));
+    expect(order.map((r) => r.replicas)).toEqual(order.map((r) => (r.topology === 'single' ? 1 : 3)));
   });
 });
 
