@@ -271,9 +271,11 @@ kubectl_ delete namespace "$FOREIGN_NS" --wait=false >/dev/null
 wait "$bench_pid"
 hello_counters "$WORK_DIR/foreign-after.json"
 check foreign single --trials 1 --runners 1 --counts "$WORK_DIR/foreign-before.json,$WORK_DIR/foreign-after.json"
-log "the controller's refusals:"
-kubectl_ -n "$NAMESPACE" logs deployment/clusterbench-controller | grep 'runner socket: refused' | grep -e "$job" -e made-up >&2 ||
-  die "the controller logged no refusal of the foreign pod"
+# The real runner may be refused too, before its pod has an IP: only these two reasons are the foreign pod's.
+refusals=$(kubectl_ -n "$NAMESPACE" logs deployment/clusterbench-controller | grep -F -e "(job \"$job\", runner 0): not the Job's token" -e "(job \"$BENCHMARK-made-up-a1\", runner 0): no such Job" || true)
+log "the controller's refusals of the foreign pod:"
+echo "$refusals" >&2
+[[ $(wc -l <<<"$refusals") == 2 ]] || die "the controller did not log both refusals, with their reasons"
 
 log "step 12/12: queue: two Benchmarks (single, 1 trial) created together: one waits Queued behind the other, both complete"
 bench queue-a TOPOLOGIES=single &
