@@ -20,6 +20,8 @@
 //                                 replacement answering through the balancer)
 //   --recovered LIST              these topologies' failover shows a time to recover
 //   --allow-errors LIST           errors in these topologies are printed, not failed
+//   --rerun LIST                  the report notes a rerun run of each of these topologies
+//                                 ("<topology> trial <n> was rerun (...)"; the controller's words)
 //   --min-ratio R                 every topology but single reached R times single's throughput
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,7 +31,7 @@ const SHARE_TOLERANCE = 0.05;
 
 function usage(message) {
   console.error(`check-report: ${message}`);
-  console.error('usage: node check-report.mjs REPORT.json TOPOLOGY,... [--trials N] [--runners N] [--counts BEFORE.json,AFTER.json] [--backends N] [--failover LIST] [--recovered LIST] [--allow-errors LIST] [--min-ratio R]');
+  console.error('usage: node check-report.mjs REPORT.json TOPOLOGY,... [--trials N] [--runners N] [--counts BEFORE.json,AFTER.json] [--backends N] [--failover LIST] [--recovered LIST] [--allow-errors LIST] [--rerun LIST] [--min-ratio R]');
   process.exit(2);
 }
 
@@ -45,6 +47,7 @@ try {
       failover: { type: 'string' },
       recovered: { type: 'string' },
       'allow-errors': { type: 'string' },
+      rerun: { type: 'string' },
       'min-ratio': { type: 'string' },
     },
   });
@@ -68,6 +71,7 @@ const backendCount = whole('backends');
 const failover = list(opts.failover);
 const recovered = list(opts.recovered);
 const allowErrors = new Set(list(opts['allow-errors']));
+const rerun = list(opts.rerun);
 const minRatio = opts['min-ratio'] === undefined ? undefined : Number(opts['min-ratio']);
 if (minRatio !== undefined && !(minRatio > 0)) usage(`--min-ratio: "${opts['min-ratio']}" is not a number > 0`);
 const countFiles = list(opts.counts);
@@ -136,6 +140,14 @@ for (const name of recovered) {
   const f = topologies.find((t) => t.name === name)?.failover;
   if (!f) problems.push(`${name}: no failover in the report`);
   else if (typeof f.recoveryMs !== 'number') problems.push(`${name}: killed ${f.backend}, did not recover within the trial (recoveryMs ${f.recoveryMs})`);
+}
+
+// A rerun run is counted once: --trials and --runners catch a run counted twice.
+const reportNotes = Array.isArray(report.environment?.notes) ? report.environment.notes : [];
+for (const name of rerun) {
+  const said = reportNotes.filter((n) => n.startsWith(`${name} trial `) && n.includes(' was rerun ('));
+  if (said.length === 0) problems.push(`${name}: the report notes no rerun (notes: ${JSON.stringify(reportNotes)})`);
+  else notes.push(...said);
 }
 
 if (minRatio !== undefined) {

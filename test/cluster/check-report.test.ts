@@ -38,7 +38,13 @@ const topology = (name: string, o: TopologyOptions = {}) => ({
   ...(o.failover ? { failover: o.failover } : {}),
 });
 const three = (o: Record<string, TopologyOptions> = {}) => ['single', 'nginx', 'rpc-gateway'].map((n) => topology(n, o[n]));
-const report = (topologies: unknown[], { schema = 'clusterbench/report@1', warmupMs = 0 } = {}) => ({ schema, scenario: { warmupMs }, topologies });
+const report = (topologies: unknown[], { schema = 'clusterbench/report@1', warmupMs = 0, notes = [] as string[] } = {}) => ({
+  schema,
+  scenario: { warmupMs },
+  environment: { notes },
+  topologies,
+});
+const RERUN_NOTE = 'single trial 1 was rerun (attempt 1: runner 0: stopped early (SIGTERM) after 2100 ms of the 8000 ms measured; no result); only attempt 2 is counted';
 
 function file(body: unknown) {
   const path = join(dir, `f${Math.random().toString(36).slice(2)}.json`);
@@ -89,6 +95,8 @@ describe('check-report.mjs', () => {
     ['a skewed backend', report(three({ 'rpc-gateway': { backends: { 'hello-a': 0.4, 'hello-b': 0.3, 'hello-c': 0.3 } } })), ['--backends', '3'], 'rpc-gateway: hello-a answered 40.00%'],
     ['a low ratio', report(three({ nginx: { ratio: 2.4 } })), ['--min-ratio', '2.5'], 'nginx: 2.40x single, expected >= 2.5x'],
     ['no failover', report(three()), ['--failover', 'nginx'], 'nginx: no failover in the report'],
+    ['no rerun noted', report(three(), { notes: ['2 runners per run started together within 1.0 ms of the agreed time'] }), ['--rerun', 'single'], 'single: the report notes no rerun'],
+    ["another topology's rerun", report(three(), { notes: [RERUN_NOTE] }), ['--rerun', 'nginx'], 'nginx: the report notes no rerun'],
     [
       'a replacement that never served (no fourth backend)',
       report(three({ nginx: { failover: { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 6000, recoveryMs: null, errors: 0 } } })),
@@ -136,6 +144,12 @@ describe('check-report.mjs', () => {
     const r = check(report(three({ nginx: { errorTotal: 2, failover, backends } })), '--failover', 'nginx', '--recovered', 'nginx', '--allow-errors', 'nginx', '--backends', '3');
     expect(r.stderr).toContain('nginx: killed hello-a at 3000 ms; replacement ready after 2000 ms; recovered after 4000 ms; 2 errors');
     expect(r.stderr).toContain('nginx: 2 errors');
+    expect(r.status).toBe(0);
+  });
+
+  it('prints the rerun the report notes', () => {
+    const r = check(report(three(), { notes: [RERUN_NOTE] }), '--rerun', 'single', '--trials', '2');
+    expect(r.stderr).toContain(`report check: ${RERUN_NOTE}`);
     expect(r.status).toBe(0);
   });
 

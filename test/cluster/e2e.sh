@@ -10,6 +10,11 @@
 #   cpu       redeployed with hello.cpu=200m hello.work=200us (new hello pods, the same nginx pod):
 #             nginx and rpc-gateway at 2.5x single or more, nginx reaching every new pod
 #   default   `make bench` with the default topologies on a cluster without ingress-nginx
+#   controller  the controller pod deleted mid-run: the Benchmark completes, each run counted once
+#   runner    a runner pod deleted mid-run: its attempt fails, attempt 2 runs, the report says so
+#   foreign   a pod of another namespace claims to be a runner (foreign-runner.mjs): 403, and the
+#             report of the Benchmark running meanwhile matches the hello servers' counters
+#   queue     two Benchmarks at once: one Pending with Queued True behind the other, both complete
 #
 # The ingress-nginx controller image cannot be built here, so ingress-nginx is left out of the
 # deployment and its objects (and the Ingress) are checked with a server-side dry run instead.
@@ -33,7 +38,7 @@ export E2E_STARTED=${E2E_STARTED:-$(date +%s)}
 [[ ! -f $RUN_DIR/up ]] || die "a cluster is already running ($(cat "$RUN_DIR/up")): stop it with test/cluster/cluster-down.sh, or use it directly"
 
 if [[ -z ${E2E_BOUNDED:-} ]]; then
-  log "step 1/8: build clusterbench (make build) and the cluster's programs (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  log "step 1/12: build clusterbench (make build) and the cluster's programs (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
   make --no-print-directory build
   "$CLUSTER_DIR/build.sh"
   # clusterbench's images, from images/*/Dockerfile with docker, as users build them.
@@ -71,20 +76,20 @@ finish() {
 trap 'finish $?' EXIT
 trap 'log "interrupted (E2E_TIMEOUT=${E2E_TIMEOUT}s?)"; exit 143' TERM INT
 
-log "step 2/8: cluster up"
+log "step 2/12: cluster up"
 eval "$("$CLUSTER_DIR/cluster-up.sh")"
 export KUBECONFIG
 # The kubectl built with the cluster, for deploy.sh and for the checks below.
 export PATH=$BIN_DIR:$PATH
 
-log "step 3/8: images"
+log "step 3/12: images"
 # The tag is a hash of the sources: fix it once, so images and manifests agree even if a file
 # changes meanwhile.
 read -r _ hello_ref < <(node build/src/cli.js synth --print-images --set cluster=generic | grep '^hello ')
 TAG=${hello_ref##*:}
 "$CLUSTER_DIR/images.sh" app "$TAG" "$NGINX_IMAGE"
 
-log "step 4/8: make deploy CLUSTER=generic (ingress-nginx left out), then dry-run ingress-nginx"
+log "step 4/12: make deploy CLUSTER=generic (ingress-nginx left out), then dry-run ingress-nginx"
 # deploy_generic [KEY=VALUE...]: make deploy with this cluster's settings, and more.
 deploy_generic() {
   SKIP_IMAGES=1 TIMEOUT=300s make --no-print-directory deploy CLUSTER=generic \
@@ -122,19 +127,19 @@ check() {
 # hello_counters FILE: each running hello pod's request counters, as hello-counters.mjs prints them.
 hello_counters() { kubectl_ "${HELLO_PODS[@]}" -o json | node "$CLUSTER_DIR/hello-counters.mjs" >"$1"; }
 
-log "step 5/8: counts: single, nginx, rpc-gateway; 2 runner pods, 2 trials, no warmup, against the servers' counters"
+log "step 5/12: counts: single, nginx, rpc-gateway; 2 runner pods, 2 trials, no warmup, against the servers' counters"
 hello_counters "$WORK_DIR/counts-before.json"
 BENCH_ARGS='--warmup 0s' bench counts TOPOLOGIES=single,nginx,rpc-gateway TRIALS=2 RUNNERS=2
 hello_counters "$WORK_DIR/counts-after.json"
 check counts single,nginx,rpc-gateway --trials 2 --runners 2 --backends 3 --counts "$WORK_DIR/counts-before.json,$WORK_DIR/counts-after.json"
 
-log "step 6/8: failover: nginx and rpc-gateway, one hello pod deleted 3 s into a 20 s run"
+log "step 6/12: failover: nginx and rpc-gateway, one hello pod deleted 3 s into a 20 s run"
 BENCH_ARGS='--duration 20s' bench failover TOPOLOGIES=nginx,rpc-gateway KILL_AFTER=3s
 # nginx 1.22 takes the new addresses by reload, whose old workers close keep-alive connections the
 # load generator may be sending on: a few resets through nginx, none through the gateway.
 check failover nginx,rpc-gateway --failover nginx,rpc-gateway --backends 3 --recovered rpc-gateway --allow-errors nginx
 
-log "step 7/8: cpu: redeploy with hello.cpu=200m hello.work=200us (new hello pods, the same nginx pod), then single, nginx, rpc-gateway"
+log "step 7/12: cpu: redeploy with hello.cpu=200m hello.work=200us (new hello pods, the same nginx pod), then single, nginx, rpc-gateway"
 old_hello=$(kubectl_ "${HELLO_PODS[@]}" -o name | sort)
 nginx_pod=$(kubectl_ -n "$NAMESPACE" get pods -l app.kubernetes.io/instance=nginx -o jsonpath='{.items[*].metadata.uid}')
 deploy_generic hello.cpu=200m hello.work=200us
@@ -152,9 +157,150 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 log "nginx's reresolver, since nginx started (each line a reload with the hello addresses it took):"
 kubectl_ -n "$NAMESPACE" logs deployment/nginx -c reresolver --timestamps >&2
 
-log "step 8/8: default: make bench with the default topologies (no ingress-nginx in this cluster): ingress-nginx skipped, saying why"
+log "step 8/12: default: make bench with the default topologies (no ingress-nginx in this cluster): ingress-nginx skipped, saying why"
 bench default TRIALS=1
 check default single,nginx,rpc-gateway
 skipped=$(kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-default" -o jsonpath='{.status.conditions[?(@.type=="TopologyNotDeployed")].message}')
 [[ $skipped == *ingress-nginx* ]] || die "ingress-nginx was not reported as not deployed (TopologyNotDeployed: '$skipped')"
 log "skipped as expected: $skipped"
+
+# The controller's hard cases (issue 11): short runs of the quick scenario on the deployment above.
+# uid_of WHAT: the UID of Benchmark $BENCHMARK-WHAT, once bench has created it.
+uid_of() {
+  local uid deadline=$((SECONDS + 60))
+  until uid=$(kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-$1" -o jsonpath='{.metadata.uid}' 2>/dev/null) && [[ -n $uid ]]; do
+    ((SECONDS < deadline)) || die "benchmark $BENCHMARK-$1 not created after 60 s"
+    sleep 1
+  done
+  echo "$uid"
+}
+# wait_measuring WHAT: until Benchmark $BENCHMARK-WHAT's current run is past its warmup and counting
+# requests (its progress, which the controller writes every 2 s); prints that progress.
+wait_measuring() {
+  local progress='' deadline=$((SECONDS + 180))
+  while ((SECONDS < deadline)); do
+    progress=$(kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-$1" -o jsonpath='{.status.progress.warmup} {.status.progress.requests} {.status.progress.completedRuns}/{.status.progress.totalRuns} runs done' 2>/dev/null || true)
+    if [[ $progress =~ ^false\ [1-9] ]]; then
+      echo "$progress"
+      return 0
+    fi
+    sleep 1
+  done
+  die "benchmark $BENCHMARK-$1: no run measuring after 180 s (warmup, requests: '$progress')"
+}
+# benchmark_jsonpath WHAT JSONPATH
+benchmark_jsonpath() { kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-$1" -o jsonpath="$2"; }
+
+log "step 9/12: controller: its pod deleted while single runs (single, nginx; 2 runner pods, 1 trial): each run counted once"
+CONTROLLER_PODS=(-n "$NAMESPACE" get pods -l app.kubernetes.io/name=clusterbench-controller -o jsonpath='{.items[*].metadata.name}')
+old_controller=$(kubectl_ "${CONTROLLER_PODS[@]}")
+BENCH_ARGS='--duration 8s' bench controller TOPOLOGIES=single,nginx RUNNERS=2 &
+bench_pid=$!
+uid=$(uid_of controller)
+progress=$(wait_measuring controller)
+kubectl_ -n "$NAMESPACE" delete pod "$old_controller" --wait=false >/dev/null
+log "deleted the controller pod $old_controller mid-run (warmup, requests, runs: $progress)"
+wait "$bench_pid"
+kubectl_ -n "$NAMESPACE" wait --for=delete "pod/$old_controller" --timeout=60s >/dev/null
+new_controller=$(kubectl_ "${CONTROLLER_PODS[@]}")
+[[ -n $new_controller && $new_controller != *"$old_controller"* ]] || die "the controller pod was not replaced: '$new_controller'"
+# A run counted twice would show as more runners per trial, or more trials, than asked.
+check controller single,nginx --trials 1 --runners 2
+records=$(kubectl_ -n "$NAMESPACE" get configmaps -l "clusterbench.dev/benchmark-uid=$uid,app.kubernetes.io/component=run-record" -o name | wc -l)
+((records == 2)) || die "$records run records for 2 runs"
+log "controller $old_controller replaced by $new_controller; 2 runs recorded once each (RunRetried: $(benchmark_jsonpath controller '{.status.conditions[?(@.type=="RunRetried")].status}' || true))"
+
+log "step 10/12: runner: a runner pod deleted while it measures (single, 1 trial): the attempt fails, attempt 2 runs, the report says so"
+BENCH_ARGS='--duration 10s' bench runner TOPOLOGIES=single &
+bench_pid=$!
+uid=$(uid_of runner)
+progress=$(wait_measuring runner)
+runner_pod=$(kubectl_ -n "$NAMESPACE" get pods -l "clusterbench.dev/benchmark-uid=$uid,clusterbench.dev/attempt=1" -o jsonpath='{.items[0].metadata.name}')
+kubectl_ -n "$NAMESPACE" delete pod "$runner_pod" --wait=false >/dev/null
+log "deleted the runner pod $runner_pod mid-run (warmup, requests, runs: $progress)"
+wait "$bench_pid"
+check runner single --trials 1 --runners 1 --rerun single
+[[ -n $(kubectl_ -n "$NAMESPACE" get jobs -l "clusterbench.dev/benchmark-uid=$uid,clusterbench.dev/attempt=2" -o name) ]] || die "no Job of attempt 2"
+retried=$(benchmark_jsonpath runner '{.status.conditions[?(@.type=="RunRetried")].status}')
+[[ $retried == True ]] || die "the Benchmark's RunRetried condition is '$retried', not True"
+
+log "step 11/12: foreign: a pod in another namespace claims to be a runner while single runs (no warmup, 20 s): refused (403), the report matches the servers' counters"
+FOREIGN_NS=e2e-foreign-$$
+read -r _ bench_image < <(node build/src/cli.js synth --print-images --set cluster=generic --set "images.tag=$TAG" | grep '^bench ')
+hello_counters "$WORK_DIR/foreign-before.json"
+BENCH_ARGS='--warmup 0s --duration 20s' bench foreign TOPOLOGIES=single &
+bench_pid=$!
+uid=$(uid_of foreign)
+wait_measuring foreign >/dev/null
+job=$(kubectl_ -n "$NAMESPACE" get jobs -l "clusterbench.dev/benchmark-uid=$uid" -o jsonpath='{.items[0].metadata.name}')
+kubectl_ create namespace "$FOREIGN_NS" >/dev/null
+kubectl_ label namespace "$FOREIGN_NS" pod-security.kubernetes.io/enforce=restricted >/dev/null
+# The running Job's own name and index with a made-up token, and a made-up Job; labelled as a runner.
+kubectl_ -n "$FOREIGN_NS" apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: foreign-runner
+  labels: { app.kubernetes.io/name: clusterbench-runner }
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: RuntimeDefault } }
+  containers:
+    - name: claim
+      image: $bench_image
+      imagePullPolicy: IfNotPresent
+      command: [node, --input-type=module, -e]
+      args:
+        - |
+$(sed 's/^/          /' "$CLUSTER_DIR/foreign-runner.mjs")
+      env:
+        - { name: CONTROLLER_URL, value: "ws://clusterbench-controller.$NAMESPACE:8080/runners" }
+        - { name: CLAIMS, value: '[{"job":"$job","runner":0},{"job":"$BENCHMARK-made-up-a1","runner":0}]' }
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] } }
+      resources: { limits: { cpu: 100m, memory: 128Mi } }
+EOF
+kubectl_ -n "$FOREIGN_NS" wait --for=jsonpath='{.status.phase}'=Succeeded pod/foreign-runner --timeout=90s >/dev/null
+answers=$(kubectl_ -n "$FOREIGN_NS" logs foreign-runner)
+log "the foreign pod's claims, as it logged them:"
+echo "$answers" >&2
+phase=$(benchmark_jsonpath foreign '{.status.phase} {.status.progress.completedRuns}/{.status.progress.totalRuns}')
+[[ $phase == 'Running 0/1' ]] || die "the foreign pod finished after the run (Benchmark: $phase): nothing was tried while it ran"
+[[ $(grep -c ': HTTP 403$' <<<"$answers") == 2 ]] || die "the controller did not refuse both claims with 403"
+kubectl_ delete namespace "$FOREIGN_NS" --wait=false >/dev/null
+wait "$bench_pid"
+hello_counters "$WORK_DIR/foreign-after.json"
+check foreign single --trials 1 --runners 1 --counts "$WORK_DIR/foreign-before.json,$WORK_DIR/foreign-after.json"
+# The real runner may be refused too, before its pod has an IP: only these two reasons are the foreign pod's.
+refusals=$(kubectl_ -n "$NAMESPACE" logs deployment/clusterbench-controller | grep -F -e "(job \"$job\", runner 0): not the Job's token" -e "(job \"$BENCHMARK-made-up-a1\", runner 0): no such Job" || true)
+log "the controller's refusals of the foreign pod:"
+echo "$refusals" >&2
+[[ $(wc -l <<<"$refusals") == 2 ]] || die "the controller did not log both refusals, with their reasons"
+
+log "step 12/12: queue: two Benchmarks (single, 1 trial) created together: one waits Queued behind the other, both complete"
+bench queue-a TOPOLOGIES=single &
+pid_a=$!
+bench queue-b TOPOLOGIES=single &
+pid_b=$!
+queued='' deadline=$((SECONDS + 120))
+while [[ -z $queued ]] && ((SECONDS < deadline)); do
+  for pair in 'queue-a queue-b' 'queue-b queue-a'; do
+    read -r first second <<<"$pair"
+    state=$(benchmark_jsonpath "$second" '{.status.phase} {.status.conditions[?(@.type=="Queued")].status} {.status.conditions[?(@.type=="Queued")].message}' 2>/dev/null || true)
+    if [[ $(benchmark_jsonpath "$first" '{.status.phase}' 2>/dev/null) == Running && $state == "Pending True queued behind $BENCHMARK-$first" ]]; then
+      queued="$BENCHMARK-$second: $state, while $BENCHMARK-$first was Running"
+      break
+    fi
+  done
+  sleep 1
+done
+[[ -n $queued ]] || die "never saw one Benchmark Pending and Queued behind the Running other (last: $state)"
+log "$queued"
+wait "$pid_a"
+wait "$pid_b"
+check queue-a single --trials 1
+check queue-b single --trials 1
+first_done=$(benchmark_jsonpath "$first" '{.status.completionTime}')
+second_started=$(benchmark_jsonpath "$second" '{.status.startTime}')
+[[ ! $second_started < $first_done ]] || die "$BENCHMARK-$second started at $second_started, before $BENCHMARK-$first completed at $first_done"
+log "$BENCHMARK-$first completed at $first_done, $BENCHMARK-$second started at $second_started"
