@@ -152,7 +152,9 @@ describe('open loop timeouts', () => {
     expect(result.requests).toBe(0);
     expectAccounted(result);
     expect(result.errors.timeout + result.notSent).toBe(100);
-    expect(result.errors.timeout).toBeGreaterThan(result.sent);
+    // Every sent request timed out; with the sweep on time each waiting request is sent with a few
+    // ms left (timeouts = sent), with a late sweep some run out unsent (timeouts > sent).
+    expect(result.errors.timeout).toBeGreaterThanOrEqual(result.sent);
     expect(result.notSent).toBeGreaterThan(10);
     await expect.poll(() => [closedAfter.length, stuck.requests()]).toEqual([result.sent, result.sent]);
     closedAfter.sort((a, b) => a - b);
