@@ -47,6 +47,7 @@ export function result(topology: Topology, trial: number, runner: number, latenc
     notSent: 0,
     requests: latenciesUs.length,
     errorRps: 0,
+    clientStallMs: 0,
     throughputRps: latenciesUs.length / (durationMs / 1000),
     latencyUs: summarizeHistogram(h),
     errors: { connect: 0, timeout: 0, reset: 0, status4xx: 0, status5xx: 0 },
