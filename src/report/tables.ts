@@ -71,14 +71,14 @@ export function answerSentence(report: Pick<Report, 'topologies'>): string {
   const failed = report.topologies.filter((t) => t.failed === true).map((t) => t.name);
   const failedNote = failed.length === 0 ? '' : ` ${failed.join(' and ')} failed (too many errors; see status) and ${failed.length === 1 ? 'is' : 'are'} not ranked.`;
   const ranked = report.topologies.filter((t) => t.failed !== true).sort((a, b) => b.throughputRps.median - a.throughputRps.median);
-  return `${rankedSentence(ranked)}${failedNote}`;
+  return `${rankedSentence(ranked, failed.length > 0 ? 'ranked' : 'measured')}${failedNote}`;
 }
 
-function rankedSentence(ranked: readonly TopologyReport[]): string {
+function rankedSentence(ranked: readonly TopologyReport[], only: 'ranked' | 'measured'): string {
   const [first, next] = ranked;
   if (!first) return 'No topology answered without failing.';
   const lead = `${first.name} has the highest throughput, ${rps(first.throughputRps.median)} req/s`;
-  if (!next) return `${lead} (the only topology measured).`;
+  if (!next) return `${lead} (the only topology ${only}).`;
   const margin = next.throughputRps.median > 0 ? `${ratio(first.throughputRps.median / next.throughputRps.median)} the next, ${next.name} (${rps(next.throughputRps.median)} req/s)` : `ahead of ${next.name} (0 req/s)`;
   const unknown = ranked.filter((t) => t.throughputRps.ciLow === null || t.throughputRps.ciHigh === null);
   if (unknown.length > 0) return `${lead}, ${margin}; with one trial there is no interval, so this run does not show that the difference is more than noise.`;

@@ -254,6 +254,11 @@ describe('rendering', () => {
       'single has the highest throughput, 1,000 req/s, 1.11x the next, nginx (900 req/s); with one trial there is no interval, so this run does not show that the difference is more than noise.',
     );
     expect(answerSentence(withTrials({ nginx: [900, 950] }))).toBe('nginx has the highest throughput, 925 req/s (the only topology measured).');
+    const oneFailed = withTrials({ nginx: [900, 950], single: [1000, 1000] });
+    const failedSingle = { ...oneFailed, topologies: oneFailed.topologies.map((t) => (t.name === 'single' ? { ...t, failed: true } : t)) };
+    expect(answerSentence(failedSingle)).toBe(
+      'nginx has the highest throughput, 925 req/s (the only topology ranked). single failed (too many errors; see status) and is not ranked.',
+    );
   });
 
   it('renders self-contained HTML with three charts and no script or external reference', () => {
