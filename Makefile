@@ -57,11 +57,12 @@ $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway &: images/go.mod $(GO_SOURCES)
 build-go: $(BIN_DIR)/hello $(BIN_DIR)/rpc-gateway ## Build the hello server and the RPC gateway into bin/.
 
 .PHONY: vet
-vet: deps $(STATICCHECK) ## gofmt, go vet and staticcheck; the TypeScript type check (sources and tests) and typescript-eslint.
+vet: deps $(STATICCHECK) ## gofmt, go vet and staticcheck; the TypeScript type check (sources and tests), typescript-eslint and prettier --check.
 	@unformatted="$$(gofmt -l $(GO_MODULES))"; if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted: $$unformatted" >&2; exit 1; fi
 	for m in $(GO_MODULES); do (cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); done
 	$(NPM) run typecheck --silent
 	$(NPM) run lint --silent
+	$(NPM) run format:check --silent
 
 $(STATICCHECK):
 	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -10,7 +10,9 @@ export const BUNDLE_FILE = 'install.yaml';
  * ingress-nginx's `deploy.yaml` ship it.
  */
 export function writeBundle(dir: string): void {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.k8s.yaml'))
+    .sort();
   const documents = files.map((f) => `# ${f}\n${readFileSync(join(dir, f), 'utf8').replace(/\n*$/, '\n')}`);
   writeFileSync(join(dir, BUNDLE_FILE), documents.join('---\n'));
 }

@@ -35,7 +35,10 @@ export interface ChartLabels extends PartLabels {
   readonly version?: string;
 }
 
-type Manifest = { metadata?: { name?: string; labels?: Record<string, string> }; spec?: { template?: { metadata?: { labels?: Record<string, string> } } } };
+type Manifest = {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { template?: { metadata?: { labels?: Record<string, string> } } };
+};
 
 /**
  * Base of every clusterbench chart: fixed object names (no cdk8s hashes, so the controller, the
@@ -65,7 +68,13 @@ export class ClusterbenchChart extends Chart {
       const labelled = { ...object, metadata: { ...object.metadata, labels: recommended(object.metadata?.labels) } };
       const template = object.spec?.template;
       if (!template?.metadata) return labelled;
-      return { ...labelled, spec: { ...object.spec, template: { ...template, metadata: { ...template.metadata, labels: recommended(template.metadata.labels) } } } };
+      return {
+        ...labelled,
+        spec: {
+          ...object.spec,
+          template: { ...template, metadata: { ...template.metadata, labels: recommended(template.metadata.labels) } },
+        },
+      };
     });
   }
 

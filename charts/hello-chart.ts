@@ -2,7 +2,15 @@ import type { Construct } from 'constructs';
 import { HELLO_HTTP, HELLO_RPC, HelloServers } from '../src/constructs/hello-servers.js';
 import { HelloNetworkPolicy } from '../src/constructs/hello-network-policy.js';
 import { INGRESS_NGINX_CONTROLLER_LABELS } from '../src/constructs/ingress-nginx-controller.js';
-import { HELLO_BALANCED, HELLO_HEADLESS, INGRESS_NGINX_NAMESPACE, LABEL_NAME, LOAD_RUNNER_LABELS, PARTS, TOPOLOGY_SERVICES } from '../src/api/objects.js';
+import {
+  HELLO_BALANCED,
+  HELLO_HEADLESS,
+  INGRESS_NGINX_NAMESPACE,
+  LABEL_NAME,
+  LOAD_RUNNER_LABELS,
+  PARTS,
+  TOPOLOGY_SERVICES,
+} from '../src/api/objects.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /**
@@ -19,7 +27,12 @@ export class HelloChart extends ClusterbenchChart {
     const { hello } = this.config;
     const common = { image: this.images.hello, resources: hello, work: hello.work, delay: hello.delay, payload: hello.payload };
     new HelloServers(this, 'Single', { ...common, name: TOPOLOGY_SERVICES.single.name, replicas: 1 });
-    this.balanced = new HelloServers(this, 'Balanced', { ...common, name: HELLO_BALANCED, replicas: hello.replicas, headlessServiceName: HELLO_HEADLESS });
+    this.balanced = new HelloServers(this, 'Balanced', {
+      ...common,
+      name: HELLO_BALANCED,
+      replicas: hello.replicas,
+      headlessServiceName: HELLO_HEADLESS,
+    });
     new HelloNetworkPolicy(this, 'Policy', {
       helloLabels: { [LABEL_NAME]: 'hello' },
       clients: [

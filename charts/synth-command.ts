@@ -28,12 +28,19 @@ export function checkSynthOut(flag: string, outDir: string): void {
   if (!existsSync(target)) return;
   const entries = readdirSync(target);
   const ours = entries.includes(SYNTH_MARKER)
-    ? new Set([SYNTH_MARKER, ...readFileSync(join(target, SYNTH_MARKER), 'utf8').split('\n').filter((f) => f !== '')])
+    ? new Set([
+        SYNTH_MARKER,
+        ...readFileSync(join(target, SYNTH_MARKER), 'utf8')
+          .split('\n')
+          .filter((f) => f !== ''),
+      ])
     : new Set(entries.filter((f) => UNMARKED_MANIFEST.test(f)));
   const foreign = entries.filter((f) => !ours.has(f)).sort();
   if (foreign.length > 0) {
     const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, and ${foreign.length - 3} more` : '');
-    throw new UsageError(`${flag}: "${outDir}" holds files synth did not write (${shown}); synth replaces its folder as a whole, so give an empty or new folder`);
+    throw new UsageError(
+      `${flag}: "${outDir}" holds files synth did not write (${shown}); synth replaces its folder as a whole, so give an empty or new folder`,
+    );
   }
 }
 
@@ -61,7 +68,9 @@ export async function synthesize(config: ClusterbenchConfig, outDir: string): Pr
   if (previous) renameSync(target, join(previous, 'dist'));
   renameSync(staging, target);
   if (previous) rmSync(previous, { recursive: true, force: true });
-  return readdirSync(target).filter((f) => f !== SYNTH_MARKER).sort();
+  return readdirSync(target)
+    .filter((f) => f !== SYNTH_MARKER)
+    .sort();
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -71,7 +80,9 @@ function collect(value: string, previous: string[]): string[] {
 export function registerSynthCommands(program: Command): void {
   program
     .command('synth')
-    .description('Write the Kubernetes manifests into dist/ (one file per chart, and all of them in install.yaml), from defaults, --config and --set.')
+    .description(
+      'Write the Kubernetes manifests into dist/ (one file per chart, and all of them in install.yaml), from defaults, --config and --set.',
+    )
     .option('--config <file>', 'YAML settings file, nested like the keys (hello: { cpu: 250m })')
     .option('--set <key=value>', 'override one setting, e.g. hello.cpu=250m or images.tag=v1 (repeatable)', collect, [])
     .option('--out <dir>', 'output folder, replaced as a whole: new, empty, or written by synth before', 'dist')

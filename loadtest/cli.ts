@@ -102,7 +102,9 @@ export function parseLoadFlags(url: string, flags: LoadFlags): LoadOptions {
     durationMs: parseDurationMs('--duration', flags.duration),
     warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }),
     timeoutMs: parseDurationMs('--timeout', flags.timeout),
-    ...(flags.workers === undefined ? {} : { workers: parseInteger('--workers', flags.workers, LOAD_LIMITS.workers.min, LOAD_LIMITS.workers.max) }),
+    ...(flags.workers === undefined
+      ? {}
+      : { workers: parseInteger('--workers', flags.workers, LOAD_LIMITS.workers.min, LOAD_LIMITS.workers.max) }),
     keepAlive: flags.keepalive,
     topology: flags.topology ?? '',
     trial: parseInteger('--trial', flags.trial ?? '1', 0),
@@ -110,7 +112,9 @@ export function parseLoadFlags(url: string, flags: LoadFlags): LoadOptions {
     ...(flags.startAt === undefined ? {} : { startAt: parseStartAt(flags.startAt) }),
   };
   if (options.workers !== undefined && options.workers > options.connections) {
-    throw new UsageError(`--workers: ${options.workers} is more than --connections ${options.connections} (each worker needs a connection of its own)`);
+    throw new UsageError(
+      `--workers: ${options.workers} is more than --connections ${options.connections} (each worker needs a connection of its own)`,
+    );
   }
   validateLoadOptions(options);
   return options;

@@ -229,7 +229,9 @@ export class Engine {
     }
     try {
       if (this.outOfFiles !== null) {
-        throw new Error(`the load generator ran out of open files (${this.outOfFiles}): its own limit (ulimit -n), not the server's; raise it or use fewer connections`);
+        throw new Error(
+          `the load generator ran out of open files (${this.outOfFiles}): its own limit (ulimit -n), not the server's; raise it or use fewer connections`,
+        );
       }
       return this.result(synchronized ? Math.round((this.startedEpochMs - startAt) * 10) / 10 : 0);
     } finally {
@@ -513,7 +515,8 @@ export class Engine {
       }
     }
     // Requests still waiting for a connection time out too.
-    if (this.open && !this.draining && this.idle.length === 0) this.nextIndex = this.expireWaiting(this.nextIndex, Math.min(now, this.endsAt));
+    if (this.open && !this.draining && this.idle.length === 0)
+      this.nextIndex = this.expireWaiting(this.nextIndex, Math.min(now, this.endsAt));
     if (now >= this.secondEndsAt) this.rollSeconds(now);
     const progress = this.options.progress;
     if (progress !== undefined) {
@@ -564,7 +567,8 @@ export class Engine {
       this.dispatch(Math.min(now, this.endsAt - 1e-6), now);
       // The backlog at the end: due in the window, neither sent nor timed out when it closed.
       let index = Math.max(this.nextIndex, this.firstMeasuredIndex);
-      if (index < this.endIndex && this.endsAt - this.intendedAt(index) >= this.options.timeoutMs) index = this.expireWaiting(index, this.endsAt);
+      if (index < this.endIndex && this.endsAt - this.intendedAt(index) >= this.options.timeoutMs)
+        index = this.expireWaiting(index, this.endsAt);
       this.notSent = Math.max(0, this.endIndex - index);
       this.nextIndex = this.endIndex;
     }
@@ -633,7 +637,9 @@ export class Engine {
       throughputRps: perSecond(this.inWindow),
       errorRps: perSecond(this.errors.reduce((a, b) => a + b, 0)),
       latencyUs: summarizeHistogram(this.total),
-      ...(this.service === null ? {} : { serviceTimeUs: summarizeHistogram(this.service), serviceHistogram: encodeHistogram(this.service) }),
+      ...(this.service === null
+        ? {}
+        : { serviceTimeUs: summarizeHistogram(this.service), serviceHistogram: encodeHistogram(this.service) }),
       errors,
       backends,
       timeline: this.timeline,

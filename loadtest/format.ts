@@ -1,5 +1,15 @@
 import type { LatencySummary, LoadProgress, LoadResult } from './types.js';
-import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, failedShare, isFailed, isSaturated, lagWarning, stallWarning, totalErrors } from './verdict.js';
+import {
+  DEFAULT_MAX_ERRORS,
+  describeFailure,
+  describeSaturation,
+  failedShare,
+  isFailed,
+  isSaturated,
+  lagWarning,
+  stallWarning,
+  totalErrors,
+} from './verdict.js';
 
 /** Microseconds as a short human figure: 850us, 12.3ms, 1.20s. */
 export function formatMicros(us: number): string {
@@ -22,9 +32,7 @@ function formatLatency(s: LatencySummary): string {
 /** The readable summary of a result (several lines, no trailing newline). */
 export function formatSummary(result: LoadResult, maxErrors = DEFAULT_MAX_ERRORS): string {
   const loop = result.mode === 'open' ? `open loop at ${result.rate} req/s` : 'closed loop';
-  const labels = [result.topology && `topology ${result.topology}`, result.trial && `trial ${result.trial}`]
-    .filter(Boolean)
-    .join(', ');
+  const labels = [result.topology && `topology ${result.topology}`, result.trial && `trial ${result.trial}`].filter(Boolean).join(', ');
   const e = result.errors;
   const lines = [
     `${result.target}  ${loop}, ${result.connections} connections, ${result.durationMs / 1000}s (+${result.warmupMs / 1000}s warmup)${labels ? `, ${labels}` : ''}`,
@@ -37,7 +45,10 @@ export function formatSummary(result: LoadResult, maxErrors = DEFAULT_MAX_ERRORS
     lines.push(`  latency       ${formatLatency(result.latencyUs)}${result.mode === 'open' ? '  (from the intended send time)' : ''}`);
     if (result.serviceTimeUs !== undefined) lines.push(`  service time  ${formatLatency(result.serviceTimeUs)}`);
   }
-  if (result.sendLagUs !== undefined) lines.push(`  send lag      p50 ${formatMicros(result.sendLagUs.p50)}  p99 ${formatMicros(result.sendLagUs.p99)}  max ${formatMicros(result.sendLagUs.max)}`);
+  if (result.sendLagUs !== undefined)
+    lines.push(
+      `  send lag      p50 ${formatMicros(result.sendLagUs.p50)}  p99 ${formatMicros(result.sendLagUs.p99)}  max ${formatMicros(result.sendLagUs.max)}`,
+    );
   lines.push(
     `  errors        ${totalErrors(e)}, ${result.errorRps} per s  (connect ${e.connect}, timeout ${e.timeout}, reset ${e.reset}, 4xx ${e.status4xx}, 5xx ${e.status5xx})`,
   );
@@ -47,7 +58,8 @@ export function formatSummary(result: LoadResult, maxErrors = DEFAULT_MAX_ERRORS
     const shares = backends.map(([name, count]) => `${name} ${((100 * count) / served).toFixed(1)}%`);
     lines.push(`  backends      ${shares.join(', ')}`);
   }
-  if (result.rate !== null && isSaturated(result.throughputRps, result.rate)) lines.push(`  ${describeSaturation(result.throughputRps, result.rate)}`);
+  if (result.rate !== null && isSaturated(result.throughputRps, result.rate))
+    lines.push(`  ${describeSaturation(result.throughputRps, result.rate)}`);
   if (isFailed(result, maxErrors)) lines.push(`  ${describeFailure(failedShare(result), maxErrors)}`);
   const lag = result.sendLagUs === undefined ? null : lagWarning(result.sendLagUs.p50, result.latencyUs.p50);
   if (lag !== null) lines.push(`  warning: ${lag}`);
@@ -63,10 +75,7 @@ const PROGRESS_LINE_EVERY_MS = 5000;
  * Progress on `stream`: a bar redrawn in place on a terminal, otherwise a line every few seconds.
  * Returns the onProgress callback and `done`, which ends the bar's line.
  */
-export function progressPrinter(
-  stream: NodeJS.WriteStream,
-  totalMs: number,
-): { onProgress: (p: LoadProgress) => void; done: () => void } {
+export function progressPrinter(stream: NodeJS.WriteStream, totalMs: number): { onProgress: (p: LoadProgress) => void; done: () => void } {
   const tty = stream.isTTY === true;
   let lastLineAt = 0;
   let drawn = false;

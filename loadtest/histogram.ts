@@ -39,7 +39,9 @@ export function decodeHistogram(encoded: string): Histogram {
   try {
     return hdr.decodeFromCompressedBase64(encoded, 32, false);
   } catch (err) {
-    throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
   }
 }
 
@@ -73,7 +75,9 @@ export function readMergedHistograms<T>(encoded: readonly string[], read: (merge
       try {
         part = hdr.decodeFromCompressedBase64(one, 32, true);
       } catch (err) {
-        throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+        throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`, {
+          cause: err,
+        });
       }
       try {
         merged.add(part);

@@ -41,7 +41,9 @@ export function ensureOpenFiles(flag: string, connections: number): number {
   if (limit === null || limit.soft >= needed) return limit?.soft ?? Infinity;
   if (limit.hard >= needed) {
     const raised = Number.isFinite(limit.hard) ? limit.hard : needed;
-    spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${raised}:${Number.isFinite(limit.hard) ? limit.hard : 'unlimited'}`], { stdio: 'ignore' });
+    spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${raised}:${Number.isFinite(limit.hard) ? limit.hard : 'unlimited'}`], {
+      stdio: 'ignore',
+    });
     const after = readOpenFilesLimit();
     if (after !== null && after.soft >= needed) return after.soft;
   }

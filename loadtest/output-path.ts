@@ -32,10 +32,14 @@ function assertWritableFolder(flag: string, given: string, folder: string): void
 /** A file to be written (replaced if it exists): its folder exists and takes files; it is not a folder. */
 export function checkOutputFile(flag: string, given: string): void {
   const path = resolve(given);
-  if (kindOf(path) === 'folder') throw new UsageError(`${flag}: "${given}" is a folder; give a file name, e.g. ${join(given, 'result.json')}`);
+  if (kindOf(path) === 'folder')
+    throw new UsageError(`${flag}: "${given}" is a folder; give a file name, e.g. ${join(given, 'result.json')}`);
   const parent = dirname(path);
   const parentKind = kindOf(parent);
-  if (parentKind !== 'folder') throw new UsageError(`${flag}: "${given}" cannot be written: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`);
+  if (parentKind !== 'folder')
+    throw new UsageError(
+      `${flag}: "${given}" cannot be written: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`,
+    );
   assertWritableFolder(flag, given, parent);
 }
 
@@ -50,6 +54,9 @@ export function checkOutputFolder(flag: string, given: string): void {
   }
   const parent = dirname(path);
   const parentKind = kindOf(parent);
-  if (parentKind !== 'folder') throw new UsageError(`${flag}: "${given}" cannot be created: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`);
+  if (parentKind !== 'folder')
+    throw new UsageError(
+      `${flag}: "${given}" cannot be created: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`,
+    );
   assertWritableFolder(flag, given, parent);
 }

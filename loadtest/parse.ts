@@ -55,7 +55,10 @@ export function parseEnum<T extends string>(field: string, value: string, allowe
 
 /** Parses a comma-separated list of allowed values, rejecting unknown and repeated ones. */
 export function parseEnumList<T extends string>(field: string, value: string, allowed: readonly T[]): T[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) {
     throw new UsageError(`${field}: empty list (allowed: ${allowed.join(', ')})`);
   }

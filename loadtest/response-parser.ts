@@ -81,8 +81,11 @@ function endsWithChunked(buf: Buffer, start: number, end: number): boolean {
 function isClose(buf: Buffer, start: number, end: number): boolean {
   if (end - start !== 5) return false;
   return (
-    (buf[start] | 0x20) === 0x63 && (buf[start + 1] | 0x20) === 0x6c && (buf[start + 2] | 0x20) === 0x6f &&
-    (buf[start + 3] | 0x20) === 0x73 && (buf[start + 4] | 0x20) === 0x65
+    (buf[start] | 0x20) === 0x63 &&
+    (buf[start + 1] | 0x20) === 0x6c &&
+    (buf[start + 2] | 0x20) === 0x6f &&
+    (buf[start + 3] | 0x20) === 0x73 &&
+    (buf[start + 4] | 0x20) === 0x65
   );
 }
 

@@ -100,9 +100,11 @@ function problemAt(field: string, value: unknown, problem: string): string {
 
 /** Checks one parsed file; a UsageError names the file and the first field that is wrong. */
 export function validateLoadResult(value: unknown, name: string): LoadResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${name}: not a ${LOAD_RESULT_SCHEMA} result (not a JSON object)`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`${name}: not a ${LOAD_RESULT_SCHEMA} result (not a JSON object)`);
   const record = value as Record<string, unknown>;
-  if (record.schema !== LOAD_RESULT_SCHEMA) throw new UsageError(`${name}: not a ${LOAD_RESULT_SCHEMA} result (schema: ${describe(record.schema)})`);
+  if (record.schema !== LOAD_RESULT_SCHEMA)
+    throw new UsageError(`${name}: not a ${LOAD_RESULT_SCHEMA} result (schema: ${describe(record.schema)})`);
   const checks = [...Object.entries(REQUIRED), ...Object.entries(OPTIONAL).filter(([field]) => record[field] !== undefined)];
   for (const [field, check] of checks) {
     const problem = check(record[field]);
@@ -124,7 +126,9 @@ function runIds(result: LoadResult): string[] {
 export function checkMergeable(results: readonly { readonly name: string; readonly result: LoadResult }[]): void {
   const [first, ...rest] = results;
   const differ = (other: { name: string }, field: string, a: unknown, b: unknown) =>
-    new UsageError(`files: ${first.name} and ${other.name} differ in ${field} (${String(a)} vs ${String(b)}): merge adds up runners of one run only`);
+    new UsageError(
+      `files: ${first.name} and ${other.name} differ in ${field} (${String(a)} vs ${String(b)}): merge adds up runners of one run only`,
+    );
   for (const other of rest) {
     const [a, b] = [first.result, other.result];
     if (a.topology !== b.topology) throw differ(other, 'topology', a.topology, b.topology);
@@ -137,20 +141,28 @@ export function checkMergeable(results: readonly { readonly name: string; readon
       throw differ(other, 'rate', a.rate, b.rate);
     }
   }
-  const windows = results.map(({ result }) => ({ start: Date.parse(result.startedAt), end: Date.parse(result.startedAt) + result.durationMs }));
+  const windows = results.map(({ result }) => ({
+    start: Date.parse(result.startedAt),
+    end: Date.parse(result.startedAt) + result.durationMs,
+  }));
   const latestStart = Math.max(...windows.map((w) => w.start));
   const earliestEnd = Math.min(...windows.map((w) => w.end));
   if (latestStart >= earliestEnd) {
     const late = results[windows.findIndex((w) => w.start === latestStart)];
     const early = results[windows.findIndex((w) => w.end === earliestEnd)];
-    throw new UsageError(`files: ${early.name} ended (${new Date(earliestEnd).toISOString()}) before ${late.name} started (${new Date(latestStart).toISOString()}): the windows do not overlap, so they are not runners of one run`);
+    throw new UsageError(
+      `files: ${early.name} ended (${new Date(earliestEnd).toISOString()}) before ${late.name} started (${new Date(latestStart).toISOString()}): the windows do not overlap, so they are not runners of one run`,
+    );
   }
   const seen = new Map<string, string>();
   for (const { name, result } of results) {
     // Results without a run id (written before runId existed) are told apart by their histogram.
     for (const id of runIds(result).length > 0 ? runIds(result) : [`histogram:${result.startedAt}:${result.histogram}`]) {
       const earlier = seen.get(id);
-      if (earlier !== undefined) throw new UsageError(`files: ${earlier} and ${name} are the same run${earlier === name ? ' (given twice)' : ''}: each run counts once`);
+      if (earlier !== undefined)
+        throw new UsageError(
+          `files: ${earlier} and ${name} are the same run${earlier === name ? ' (given twice)' : ''}: each run counts once`,
+        );
       seen.set(id, name);
     }
   }

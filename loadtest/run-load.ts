@@ -37,7 +37,8 @@ export function validateLoadOptions(options: LoadOptions): URL {
   positive('duration', options.durationMs);
   positive('rate', options.rate);
   positive('timeout', options.timeoutMs);
-  if (!(Number.isFinite(options.warmupMs) && options.warmupMs >= 0)) throw new UsageError(`warmup: ${options.warmupMs} must be zero or more`);
+  if (!(Number.isFinite(options.warmupMs) && options.warmupMs >= 0))
+    throw new UsageError(`warmup: ${options.warmupMs} must be zero or more`);
   if (options.mode === 'open' && options.rate === undefined) throw new UsageError('rate: open loop needs a rate (requests per second)');
   if (options.mode === 'closed' && options.rate !== undefined) throw new UsageError('rate: a closed loop takes no rate (use mode open)');
   return url;

@@ -36,7 +36,10 @@ for (const command of [program, ...program.commands]) {
 
 /** "error: unknown option '--failover=yes'" to "--failover takes no value: ..."; one line, with where to look. */
 function usageLine(message: string): string {
-  const text = message.trim().replace(/^error: /, '').replace(/\n+/g, ' ');
+  const text = message
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\n+/g, ' ');
   const withValue = /^unknown option '(--[\w-]+)=(.*)'/.exec(text);
   if (withValue !== null && switches.has(withValue[1])) {
     return `${withValue[1]}: takes no value ("${withValue[2]}"): give ${withValue[1]} alone, or leave it out`;

@@ -99,7 +99,13 @@ function measureOpen(url: string, connections: number, seconds: number, rate: nu
 }
 
 /** In a fresh process: one run of `tool` in this thread, with the CPU it took. */
-async function measureHere(tool: Tool | 'open', url: string, connections: number, seconds: number, rate: number): Promise<Measurement | OpenMeasurement> {
+async function measureHere(
+  tool: Tool | 'open',
+  url: string,
+  connections: number,
+  seconds: number,
+  rate: number,
+): Promise<Measurement | OpenMeasurement> {
   if (tool === 'open') {
     const cpu = process.cpuUsage();
     const result = await runLoad({ url, connections, rate, durationMs: seconds * 1000, warmupMs: 0, workers: 1 });
@@ -272,8 +278,15 @@ async function memory(url: string | undefined): Promise<void> {
     const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
     const tenth = Math.max(1, Math.floor(samples.length / 10));
     console.log(`requests ${result.requests} (${result.throughputRps} req/s), errors ${JSON.stringify(result.errors)}`);
-    console.log(`RSS MB: first 10% of the run ${mb(Math.max(...samples.slice(0, tenth)))}, last 10% ${mb(Math.max(...samples.slice(-tenth)))}, peak ${mb(Math.max(...samples))}`);
-    console.log(`RSS every 5 s: ${samples.filter((_, i) => i % 5 === 4).map(mb).join(' ')}`);
+    console.log(
+      `RSS MB: first 10% of the run ${mb(Math.max(...samples.slice(0, tenth)))}, last 10% ${mb(Math.max(...samples.slice(-tenth)))}, peak ${mb(Math.max(...samples))}`,
+    );
+    console.log(
+      `RSS every 5 s: ${samples
+        .filter((_, i) => i % 5 === 4)
+        .map(mb)
+        .join(' ')}`,
+    );
     console.log(`peak RSS (getrusage maxrss): ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB; load average ${loadAverage()}`);
   } finally {
     clearInterval(sampler);

@@ -218,7 +218,7 @@ export const benchmarkSpecSchema: OpenApiSchema = {
       },
     },
     runners: { ...intRange('Load pods per run.', BENCHMARK_LIMITS.runners), default: 1 },
-    trials: intRange('Trials per topology (default: the scenario\'s).', BENCHMARK_LIMITS.trials),
+    trials: intRange("Trials per topology (default: the scenario's).", BENCHMARK_LIMITS.trials),
     failover: {
       type: 'object',
       description: 'Delete one hello pod during each balanced topology run.',

@@ -39,7 +39,7 @@ export interface BenchmarkPlan {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
 
 function typeMatches(type: OpenApiSchema['type'], value: unknown): boolean {
@@ -69,7 +69,10 @@ function typeMatches(type: OpenApiSchema['type'], value: unknown): boolean {
 export function checkAgainstSchema(value: unknown, schema: OpenApiSchema, field: string): SpecProblem | undefined {
   if (value === null && schema.nullable) return undefined;
   if (!typeMatches(schema.type, value)) {
-    return { field, message: `${describe(value)} is not ${schema.type === 'integer' ? 'a whole number' : `a${schema.type === 'object' || schema.type === 'array' ? 'n' : ''} ${schema.type}`}` };
+    return {
+      field,
+      message: `${describe(value)} is not ${schema.type === 'integer' ? 'a whole number' : `a${schema.type === 'object' || schema.type === 'array' ? 'n' : ''} ${schema.type}`}`,
+    };
   }
   if (schema.enum && !schema.enum.includes(value as string | number)) {
     return { field, message: `${describe(value)} is not allowed (allowed: ${schema.enum.join(', ')})` };
@@ -126,7 +129,12 @@ function itemsAllowed(schema: OpenApiSchema | undefined): string {
 }
 
 /** A duration field in ms (`fallbackMs` when absent), or its problem. */
-function durationOf(field: string, text: string | undefined, fallbackMs: number, allowZero = false): { ms: number } | { problem: SpecProblem } {
+function durationOf(
+  field: string,
+  text: string | undefined,
+  fallbackMs: number,
+  allowZero = false,
+): { ms: number } | { problem: SpecProblem } {
   if (text === undefined) return { ms: fallbackMs };
   try {
     return { ms: parseDurationMs(field, text, { allowZero }) };
@@ -167,14 +175,21 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
   const runners = s.runners ?? 1;
   const connections = load.connections ?? scenario.connections;
   if (mode === 'closed' && connections < runners) {
-    return { problem: { field: 'spec.load.connections', message: `${connections} is fewer than spec.runners (${runners}); each runner needs one` } };
+    return {
+      problem: { field: 'spec.load.connections', message: `${connections} is fewer than spec.runners (${runners}); each runner needs one` },
+    };
   }
   if (killAfterMs !== null) {
     if (killAfterMs >= durationMs) {
       return { problem: { field: 'spec.failover.killAfter', message: `must be shorter than the measured duration (${durationMs} ms)` } };
     }
     if (!s.topologies.some((t) => (BALANCED_TOPOLOGIES as readonly string[]).includes(t))) {
-      return { problem: { field: 'spec.failover', message: `needs a balanced topology in spec.topologies (allowed: ${BALANCED_TOPOLOGIES.join(', ')})` } };
+      return {
+        problem: {
+          field: 'spec.failover',
+          message: `needs a balanced topology in spec.topologies (allowed: ${BALANCED_TOPOLOGIES.join(', ')})`,
+        },
+      };
     }
   }
   const custom = s.load !== undefined && Object.keys(s.load).length > 0;
@@ -202,7 +217,10 @@ export function checkBenchmarkName(name: string): SpecProblem | undefined {
     return { field: 'metadata.name', message: `"${name}" is longer than ${BENCHMARK_LIMITS.nameMaxLength} characters` };
   }
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
-    return { field: 'metadata.name', message: `"${name}" must be lower-case letters, digits and '-', starting and ending with a letter or digit` };
+    return {
+      field: 'metadata.name',
+      message: `"${name}" must be lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    };
   }
   return undefined;
 }

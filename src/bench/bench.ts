@@ -74,15 +74,25 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
   const { name, namespace } = request;
   const body: Benchmark = { apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, metadata: { name, namespace }, spec: request.spec };
   try {
-    await custom.createNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, body });
+    await custom.createNamespacedCustomObject({
+      group: BENCHMARK_GROUP,
+      version: BENCHMARK_VERSION,
+      namespace,
+      plural: BENCHMARK_PLURAL,
+      body,
+    });
   } catch (err) {
     // 404: no Benchmark CRD (or no namespace): clusterbench is not deployed in this cluster.
     if ((err as { code?: unknown })?.code === 404) {
-      throw new BenchFailure(`no Benchmark resource in namespace ${namespace} (context ${kc.getCurrentContext()}): deploy clusterbench first (make deploy)`);
+      throw new BenchFailure(
+        `no Benchmark resource in namespace ${namespace} (context ${kc.getCurrentContext()}): deploy clusterbench first (make deploy)`,
+      );
     }
     throw new BenchFailure(clusterErrorLine(kc, err));
   }
-  io.err(`benchmark ${name} created in namespace ${namespace}: ${plan.topologies.join(', ')}, ${plan.trials} trial(s), ${plan.runners} runner(s)\n`);
+  io.err(
+    `benchmark ${name} created in namespace ${namespace}: ${plan.topologies.join(', ')}, ${plan.trials} trial(s), ${plan.runners} runner(s)\n`,
+  );
 
   // The budget counts from when it stops waiting behind another Benchmark.
   let deadline = Date.now() + waitBudgetMs(plan);
@@ -92,7 +102,17 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
   const startedAt = Date.now();
   let benchmark: Benchmark;
   for (;;) {
-    benchmark = await talk(kc, () => custom.getNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL, name }) as Promise<Benchmark>);
+    benchmark = await talk(
+      kc,
+      () =>
+        custom.getNamespacedCustomObject({
+          group: BENCHMARK_GROUP,
+          version: BENCHMARK_VERSION,
+          namespace,
+          plural: BENCHMARK_PLURAL,
+          name,
+        }) as Promise<Benchmark>,
+    );
     const line = progressLine(benchmark.status);
     const p = benchmark.status?.progress;
     // Off a terminal, one line per run (and per phase change), not one per poll.
@@ -105,11 +125,19 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
     if (phase === 'Succeeded' || phase === 'Failed') break;
     if (!benchmark.status && !hinted && Date.now() - startedAt > 60_000) {
       hinted = true;
-      io.err(`${io.tty ? '\n' : ''}no status after 60 s: is the controller running? (kubectl -n ${namespace} get deploy clusterbench-controller)\n`);
+      io.err(
+        `${io.tty ? '\n' : ''}no status after 60 s: is the controller running? (kubectl -n ${namespace} get deploy clusterbench-controller)\n`,
+      );
     }
     if (queued) deadline = Date.now() + waitBudgetMs(plan);
-    if (Date.now() > deadline) throw new BenchFailure(`benchmark ${name}: not finished after ${Math.round(waitBudgetMs(plan) / 60_000)} min; it keeps running: clusterbench report ${name}`);
-    if (io.signal?.aborted) throw new BenchFailure(`interrupted; benchmark ${name} keeps running in the cluster: clusterbench report ${name} prints its report later`);
+    if (Date.now() > deadline)
+      throw new BenchFailure(
+        `benchmark ${name}: not finished after ${Math.round(waitBudgetMs(plan) / 60_000)} min; it keeps running: clusterbench report ${name}`,
+      );
+    if (io.signal?.aborted)
+      throw new BenchFailure(
+        `interrupted; benchmark ${name} keeps running in the cluster: clusterbench report ${name} prints its report later`,
+      );
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   if (io.tty) io.err('\n');
@@ -128,14 +156,22 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
 }
 
 /** Reads `<name>-report`; writes the files (report.json, .md, .html) when `dir` is given. */
-export async function fetchReport(kc: KubeConfig, namespace: string, name: string, dir?: string): Promise<{ markdown: string; files: ReportFiles; report: Report }> {
+export async function fetchReport(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  dir?: string,
+): Promise<{ markdown: string; files: ReportFiles; report: Report }> {
   const { core } = api(kc);
   const configMapName = reportConfigMapName(name);
   let data: Record<string, string> | undefined;
   try {
     data = (await core.readNamespacedConfigMap({ name: configMapName, namespace })).data;
   } catch (err) {
-    if ((err as { code?: unknown })?.code === 404) throw new BenchFailure(`no report for benchmark ${name}: ConfigMap ${configMapName} not found in namespace ${namespace} (not finished yet?)`);
+    if ((err as { code?: unknown })?.code === 404)
+      throw new BenchFailure(
+        `no report for benchmark ${name}: ConfigMap ${configMapName} not found in namespace ${namespace} (not finished yet?)`,
+      );
     throw new BenchFailure(clusterErrorLine(kc, err));
   }
   const markdown = data?.['report.md'];

@@ -109,7 +109,12 @@ export function registerBenchCommands(program: Command): void {
     .action(async (name: string, flags: { namespace: string; out?: string }) => {
       if (flags.out !== undefined) checkOutputFolder('--out', flags.out);
       const [{ loadKubeConfig }, { fetchReport }] = await Promise.all([import('../kube/kube.js'), import('./bench.js')]);
-      const { markdown, files } = await fetchReport(loadKubeConfig(), flags.namespace, name, flags.out === undefined ? undefined : resolve(flags.out, name));
+      const { markdown, files } = await fetchReport(
+        loadKubeConfig(),
+        flags.namespace,
+        name,
+        flags.out === undefined ? undefined : resolve(flags.out, name),
+      );
       process.stdout.write(markdown);
       if (flags.out !== undefined) process.stderr.write(`Report: ${files.markdown}, ${files.html}, ${files.json}\n`);
     });

@@ -107,16 +107,24 @@ export function defaultConfig(cluster: Cluster = 'kind'): ClusterbenchConfig {
 type Value = string | number | boolean;
 type Parser = (key: string, value: string) => Value;
 
-const whole = (min: number, max: number): Parser => (key, value) => parseInteger(key, value, min, max);
-const oneOf = (allowed: readonly string[]): Parser => (key, value) => parseEnum(key, value, allowed);
+const whole =
+  (min: number, max: number): Parser =>
+  (key, value) =>
+    parseInteger(key, value, min, max);
+const oneOf =
+  (allowed: readonly string[]): Parser =>
+  (key, value) =>
+    parseEnum(key, value, allowed);
 const cpu: Parser = (key, value) => (parseCpuMillis(key, value), value);
 const memory: Parser = (key, value) => (parseMemoryMiB(key, value), value);
 const duration: Parser = (key, value) => (value === '' ? '' : (parseDurationMs(key, value, { allowZero: true }), value));
 const bool: Parser = (key, value) => parseEnum(key, value, ['true', 'false']) === 'true';
-const pattern = (re: RegExp, what: string): Parser => (key, value) => {
-  if (!re.test(value)) throw new UsageError(`${key}: "${value}" is not ${what}`);
-  return value;
-};
+const pattern =
+  (re: RegExp, what: string): Parser =>
+  (key, value) => {
+    if (!re.test(value)) throw new UsageError(`${key}: "${value}" is not ${what}`);
+    return value;
+  };
 
 // Docker reference grammar, simplified: lowercase path components, optional host:port.
 const repositoryRe = /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -136,9 +144,12 @@ const image: Parser = (key, value) => {
 
 // A DNS-1123 label; not ingress-nginx's namespace nor the kube- ones (those are the cluster's).
 const namespace: Parser = (key, value) => {
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) throw new UsageError(`${key}: "${value}" is not a namespace name (lowercase letters, digits and -, at most 63)`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value))
+    throw new UsageError(`${key}: "${value}" is not a namespace name (lowercase letters, digits and -, at most 63)`);
   if (value === INGRESS_NGINX_NAMESPACE || value.startsWith('kube-') || value === 'default') {
-    throw new UsageError(`${key}: "${value}" is not allowed (it belongs to the cluster or to ingress-nginx; choose a namespace of clusterbench's own, e.g. clusterbench)`);
+    throw new UsageError(
+      `${key}: "${value}" is not allowed (it belongs to the cluster or to ingress-nginx; choose a namespace of clusterbench's own, e.g. clusterbench)`,
+    );
   }
   return value;
 };
@@ -213,7 +224,10 @@ export function resolveConfig(fileSettings: unknown, sets: readonly string[], fi
     ...(fileSettings === undefined || fileSettings === null ? [] : flatten(fileSettings, file)).map(([k, v]) => parseField(k, v)),
     ...sets.map(parseSetting),
   ]);
-  const config = defaultConfig((settings.get('cluster') as Cluster | undefined) ?? 'kind') as unknown as Record<string, Record<string, Value>>;
+  const config = defaultConfig((settings.get('cluster') as Cluster | undefined) ?? 'kind') as unknown as Record<
+    string,
+    Record<string, Value>
+  >;
   for (const [key, value] of settings) {
     const [section, field] = key.split('.');
     if (field === undefined) (config as unknown as Record<string, Value>)[section] = value;
@@ -228,9 +242,13 @@ export function resolveConfig(fileSettings: unknown, sets: readonly string[], fi
 
 function checkRequestWithinLimit(section: string, r: ResourceConfig): void {
   if (parseCpuMillis(`${section}.cpuRequest`, r.cpuRequest) > parseCpuMillis(`${section}.cpu`, r.cpu)) {
-    throw new UsageError(`${section}.cpuRequest: "${r.cpuRequest}" exceeds ${section}.cpu "${r.cpu}" (a request must not exceed its limit)`);
+    throw new UsageError(
+      `${section}.cpuRequest: "${r.cpuRequest}" exceeds ${section}.cpu "${r.cpu}" (a request must not exceed its limit)`,
+    );
   }
   if (parseMemoryMiB(`${section}.memoryRequest`, r.memoryRequest) > parseMemoryMiB(`${section}.memory`, r.memory)) {
-    throw new UsageError(`${section}.memoryRequest: "${r.memoryRequest}" exceeds ${section}.memory "${r.memory}" (a request must not exceed its limit)`);
+    throw new UsageError(
+      `${section}.memoryRequest: "${r.memoryRequest}" exceeds ${section}.memory "${r.memory}" (a request must not exceed its limit)`,
+    );
   }
 }

@@ -26,7 +26,11 @@ export function contentImageTag(root = packageRoot()): string {
     .map((file) => relative(root, file).split(sep).join('/'))
     .sort();
   for (const file of files) {
-    hash.update(file).update('\0').update(readFileSync(join(root, file))).update('\0');
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(root, file)))
+      .update('\0');
   }
   return `h${hash.digest('hex').slice(0, 16)}`;
 }

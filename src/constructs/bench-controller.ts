@@ -39,9 +39,11 @@ export class BenchController extends Construct {
     super(scope, id);
     const name = props.name ?? CONTROLLER.name;
     for (const rule of props.rules) {
-      if ([...rule.verbs, ...rule.resources, ...rule.apiGroups].includes('*')) throw new Error(`BenchController: rule ${JSON.stringify(rule)} has a wildcard`);
+      if ([...rule.verbs, ...rule.resources, ...rule.apiGroups].includes('*'))
+        throw new Error(`BenchController: rule ${JSON.stringify(rule)} has a wildcard`);
       // It may create a runner token Secret, never read one.
-      if (rule.resources.includes('secrets') && rule.verbs.some((v) => v !== 'create')) throw new Error(`BenchController: rule ${JSON.stringify(rule)}: the controller must not read secrets`);
+      if (rule.resources.includes('secrets') && rule.verbs.some((v) => v !== 'create'))
+        throw new Error(`BenchController: rule ${JSON.stringify(rule)}: the controller must not read secrets`);
     }
     // Tokens are mounted per pod (the controller's only), not for everything using this account.
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name }, automountToken: false });
@@ -49,7 +51,9 @@ export class BenchController extends Construct {
       metadata: { name },
       rules: props.rules.map((rule) => ({
         verbs: [...rule.verbs],
-        resources: rule.apiGroups.flatMap((apiGroup) => rule.resources.map((resourceType) => kplus.ApiResource.custom({ apiGroup, resourceType }))),
+        resources: rule.apiGroups.flatMap((apiGroup) =>
+          rule.resources.map((resourceType) => kplus.ApiResource.custom({ apiGroup, resourceType })),
+        ),
       })),
     });
     const binding = new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name }, role: this.role });
@@ -79,6 +83,8 @@ export class BenchController extends Construct {
       metadata: { name },
       selector: this.workload.pods,
     });
-    this.networkPolicy.addIngressRule(kplus.Pods.select(this, 'Runners', { labels: { ...props.runnerLabels } }), [kplus.NetworkPolicyPort.tcp(CONTROLLER_HTTP.number)]);
+    this.networkPolicy.addIngressRule(kplus.Pods.select(this, 'Runners', { labels: { ...props.runnerLabels } }), [
+      kplus.NetworkPolicyPort.tcp(CONTROLLER_HTTP.number),
+    ]);
   }
 }

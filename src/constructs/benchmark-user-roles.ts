@@ -27,8 +27,10 @@ export class BenchmarkUserRoles extends Construct {
   constructor(scope: Construct, id: string, props: BenchmarkUserRolesProps = {}) {
     super(scope, id);
     const prefix = props.namePrefix ?? 'clusterbench-benchmark';
-    const resources = (...types: string[]) => types.map((resourceType) => kplus.ApiResource.custom({ apiGroup: BENCHMARK_GROUP, resourceType }));
-    const aggregateTo = (...builtIn: string[]) => Object.fromEntries(builtIn.map((role) => [`rbac.authorization.k8s.io/aggregate-to-${role}`, 'true']));
+    const resources = (...types: string[]) =>
+      types.map((resourceType) => kplus.ApiResource.custom({ apiGroup: BENCHMARK_GROUP, resourceType }));
+    const aggregateTo = (...builtIn: string[]) =>
+      Object.fromEntries(builtIn.map((role) => [`rbac.authorization.k8s.io/aggregate-to-${role}`, 'true']));
     const role = (id: string, name: string, labels: Record<string, string>, verbs: readonly string[], endpoints: kplus.IApiEndpoint[]) => {
       const clusterRole = new kplus.ClusterRole(this, id, { metadata: { name, labels }, rules: [{ verbs: [...verbs], endpoints }] });
       // cdk8s-plus writes one rule per endpoint, each with `resourceNames: []`, which the API
@@ -37,6 +39,12 @@ export class BenchmarkUserRoles extends Construct {
       return clusterRole;
     };
     this.editor = role('Editor', `${prefix}-editor`, aggregateTo('admin', 'edit'), BENCHMARK_USER_VERBS.edit, resources(BENCHMARK_PLURAL));
-    this.viewer = role('Viewer', `${prefix}-viewer`, aggregateTo('view'), BENCHMARK_USER_VERBS.view, resources(BENCHMARK_PLURAL, `${BENCHMARK_PLURAL}/status`));
+    this.viewer = role(
+      'Viewer',
+      `${prefix}-viewer`,
+      aggregateTo('view'),
+      BENCHMARK_USER_VERBS.view,
+      resources(BENCHMARK_PLURAL, `${BENCHMARK_PLURAL}/status`),
+    );
   }
 }

@@ -39,7 +39,8 @@ export class HelloServers extends Construct {
     const payload = props.payload ?? 0;
     if (work !== '') parseDurationMs(`${props.name} work`, work, { allowZero: true });
     if (delay !== '') parseDurationMs(`${props.name} delay`, delay, { allowZero: true });
-    if (!Number.isInteger(payload) || payload < 0) throw new Error(`HelloServers ${props.name}: payload ${payload} must be a whole number >= 0`);
+    if (!Number.isInteger(payload) || payload < 0)
+      throw new Error(`HelloServers ${props.name}: payload ${payload} must be a whole number >= 0`);
 
     // Knobs go in as HELLO_<FLAG> environment variables; unset means the seed's handler.
     const env: Record<string, string> = {};

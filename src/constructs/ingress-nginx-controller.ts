@@ -78,7 +78,8 @@ export class IngressNginxController extends Construct {
     super(scope, id);
     const workerProcesses = props.workerProcesses ?? Math.ceil(parseCpuMillis('cpu', props.resources.cpu) / 1000);
     const hostPorts = props.hostPorts ?? false;
-    if (!/@sha256:[a-f0-9]{64}$|:[A-Za-z0-9_.-]+$/.test(props.image)) throw new Error(`IngressNginxController: image "${props.image}" is not pinned`);
+    if (!/@sha256:[a-f0-9]{64}$|:[A-Za-z0-9_.-]+$/.test(props.image))
+      throw new Error(`IngressNginxController: image "${props.image}" is not pinned`);
 
     const namespace = new kplus.Namespace(this, 'Namespace', {
       metadata: { name: INGRESS_NGINX_NAMESPACE, labels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
@@ -86,7 +87,12 @@ export class IngressNginxController extends Construct {
     const meta = (name: string) => ({ name, namespace: INGRESS_NGINX_NAMESPACE, labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } });
     const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: meta(SERVICE_ACCOUNT), automountToken: true });
     const subjects = [{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: INGRESS_NGINX_NAMESPACE }];
-    new ApiObject(this, 'Role', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta('ingress-nginx'), rules: NAMESPACED_RULES });
+    new ApiObject(this, 'Role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta('ingress-nginx'),
+      rules: NAMESPACED_RULES,
+    });
     new ApiObject(this, 'RoleBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -113,7 +119,11 @@ export class IngressNginxController extends Construct {
       metadata: { name: INGRESS_CLASS_NAME, labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } },
       spec: { controller: 'k8s.io/ingress-nginx' },
     });
-    new IngressNginxTuning(this, 'Tuning', { upstreamKeepalive: props.upstreamKeepalive, workerProcesses, labels: INGRESS_NGINX_CONTROLLER_LABELS });
+    new IngressNginxTuning(this, 'Tuning', {
+      upstreamKeepalive: props.upstreamKeepalive,
+      workerProcesses,
+      labels: INGRESS_NGINX_CONTROLLER_LABELS,
+    });
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: meta(NAME),
@@ -155,7 +165,9 @@ export class IngressNginxController extends Construct {
       startup: healthz(2, 60),
       lifecycle: { preStop: kplus.Handler.fromCommand(['/wait-shutdown']) },
     });
-    this.deployment.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.exists('node-role.kubernetes.io/control-plane', { effect: kplus.TaintEffect.NO_SCHEDULE })));
+    this.deployment.scheduling.tolerate(
+      kplus.Node.tainted(kplus.NodeTaintQuery.exists('node-role.kubernetes.io/control-plane', { effect: kplus.TaintEffect.NO_SCHEDULE })),
+    );
     ApiObject.of(this.deployment).addJsonPatch(
       JsonPatch.add('/spec/template/spec/nodeSelector', { 'kubernetes.io/os': 'linux', ...props.nodeSelector }),
       JsonPatch.replace('/spec/template/spec/securityContext', {
@@ -182,15 +194,17 @@ export class IngressNginxController extends Construct {
     withoutServerDefaults(this.deployment);
     setContainerResources(this.deployment, props.resources);
 
-    this.service = serviceWithoutEmptyFields(new kplus.Service(this, 'Service', {
-      metadata: meta(NAME),
-      type: (props.serviceType ?? 'NodePort') as kplus.ServiceType,
-      selector: kplus.Pods.select(this, 'Pods', { labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } }),
-      ports: [
-        { name: 'http', port: TOPOLOGY_SERVICES['ingress-nginx'].port, targetPort: 80 },
-        { name: 'https', port: 443, targetPort: 443 },
-      ],
-    }));
+    this.service = serviceWithoutEmptyFields(
+      new kplus.Service(this, 'Service', {
+        metadata: meta(NAME),
+        type: (props.serviceType ?? 'NodePort') as kplus.ServiceType,
+        selector: kplus.Pods.select(this, 'Pods', { labels: { ...INGRESS_NGINX_CONTROLLER_LABELS } }),
+        ports: [
+          { name: 'http', port: TOPOLOGY_SERVICES['ingress-nginx'].port, targetPort: 80 },
+          { name: 'https', port: 443, targetPort: 443 },
+        ],
+      }),
+    );
     // The namespace first, so `kubectl apply -f` creates it before what lives in it.
     for (const child of this.node.children) {
       if (child !== namespace) child.node.addDependency(namespace);

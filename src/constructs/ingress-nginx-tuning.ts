@@ -26,8 +26,10 @@ export class IngressNginxTuning extends Construct {
   constructor(scope: Construct, id: string, props: IngressNginxTuningProps) {
     super(scope, id);
     const upstreamKeepalive = props.upstreamKeepalive ?? 320;
-    if (!Number.isInteger(upstreamKeepalive) || upstreamKeepalive < 1) throw new Error(`IngressNginxTuning: upstreamKeepalive ${upstreamKeepalive} must be a whole number >= 1`);
-    if (!Number.isInteger(props.workerProcesses) || props.workerProcesses < 1) throw new Error(`IngressNginxTuning: workerProcesses ${props.workerProcesses} must be a whole number >= 1`);
+    if (!Number.isInteger(upstreamKeepalive) || upstreamKeepalive < 1)
+      throw new Error(`IngressNginxTuning: upstreamKeepalive ${upstreamKeepalive} must be a whole number >= 1`);
+    if (!Number.isInteger(props.workerProcesses) || props.workerProcesses < 1)
+      throw new Error(`IngressNginxTuning: workerProcesses ${props.workerProcesses} must be a whole number >= 1`);
     this.configMap = new kplus.ConfigMap(this, 'Config', {
       metadata: { name: INGRESS_NGINX_CONFIGMAP, namespace: INGRESS_NGINX_NAMESPACE, labels: { ...props.labels } },
       data: {

@@ -54,7 +54,9 @@ export class NginxBalancer extends Construct {
     const name = props.name ?? TOPOLOGY_SERVICES.nginx.name;
     const resolveUpstreams = props.resolveUpstreams ?? true;
     if (!resolveUpstreams && !props.reresolverImage) {
-      throw new Error(`NginxBalancer ${name}: resolveUpstreams false needs a reresolverImage (nginx "${props.image}" would keep the addresses it resolved at start)`);
+      throw new Error(
+        `NginxBalancer ${name}: resolveUpstreams false needs a reresolverImage (nginx "${props.image}" would keep the addresses it resolved at start)`,
+      );
     }
     const workerProcesses = props.workerProcesses ?? Math.ceil(parseCpuMillis('cpu', props.resources.cpu) / 1000);
     const config = renderNginxConfig({

@@ -2,7 +2,13 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
-import { LABEL_INSTANCE, LABEL_NAME, NONROOT_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../api/objects.js';
+import {
+  LABEL_INSTANCE,
+  LABEL_NAME,
+  NONROOT_UID,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+} from '../api/objects.js';
 import { parseCpuMillis, parseMemoryMiB } from '../config/quantities.js';
 
 // Quantities in the API server's canonical form (`1`, not `1000m`; `1Gi`, not `1024Mi`), so a
@@ -124,11 +130,15 @@ export class RestrictedDeployment extends Construct {
     const replicas = props.replicas ?? 1;
     const user = props.user ?? NONROOT_UID;
     const liveness = props.liveness ?? props.readiness;
-    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`RestrictedDeployment ${props.name}: replicas ${replicas} must be a whole number >= 1`);
-    if (/:latest$|^[^:@]*$/.test(props.image)) throw new Error(`RestrictedDeployment ${props.name}: image "${props.image}" must carry a tag other than latest, or a digest`);
-    if (!Number.isInteger(user) || user <= 0) throw new Error(`RestrictedDeployment ${props.name}: user ${user} must be a non-root numeric UID`);
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new Error(`RestrictedDeployment ${props.name}: replicas ${replicas} must be a whole number >= 1`);
+    if (/:latest$|^[^:@]*$/.test(props.image))
+      throw new Error(`RestrictedDeployment ${props.name}: image "${props.image}" must carry a tag other than latest, or a digest`);
+    if (!Number.isInteger(user) || user <= 0)
+      throw new Error(`RestrictedDeployment ${props.name}: user ${user} must be a non-root numeric UID`);
     for (const probe of [props.readiness, liveness]) {
-      if (!props.ports.some((p) => p.number === probe.port)) throw new Error(`RestrictedDeployment ${props.name}: probe port ${probe.port} is not one of its ports`);
+      if (!props.ports.some((p) => p.number === probe.port))
+        throw new Error(`RestrictedDeployment ${props.name}: probe port ${probe.port} is not one of its ports`);
     }
 
     this.selectorLabels = { [LABEL_NAME]: props.component, [LABEL_INSTANCE]: props.name };
@@ -157,7 +167,11 @@ export class RestrictedDeployment extends Construct {
         ...Object.fromEntries(Object.entries(props.env ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
         ...Object.fromEntries(Object.entries(props.fieldEnv ?? {}).map(([k, v]) => [k, kplus.EnvValue.fromFieldRef(v)])),
       },
-      readiness: kplus.Probe.fromHttpGet(props.readiness.path, { port: props.readiness.port, periodSeconds: Duration.seconds(2), failureThreshold: 2 }),
+      readiness: kplus.Probe.fromHttpGet(props.readiness.path, {
+        port: props.readiness.port,
+        periodSeconds: Duration.seconds(2),
+        failureThreshold: 2,
+      }),
       liveness: kplus.Probe.fromHttpGet(liveness.path, { port: liveness.port, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
       // Startup: allow slow first starts on a loaded node before liveness may restart the pod.
       startup: kplus.Probe.fromHttpGet(liveness.path, { port: liveness.port, periodSeconds: Duration.seconds(1), failureThreshold: 60 }),
@@ -181,7 +195,12 @@ export class RestrictedDeployment extends Construct {
     if (props.spreadOverNodes) {
       api.addJsonPatch(
         JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
-          { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { ...this.selectorLabels } } },
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: { ...this.selectorLabels } },
+          },
         ]),
       );
     }
@@ -190,7 +209,10 @@ export class RestrictedDeployment extends Construct {
   }
 
   /** A Service in front of these pods, selecting them by their labels. */
-  public addService(id: string, props: { readonly name: string; readonly ports: readonly NamedPort[]; readonly headless?: boolean }): kplus.Service {
+  public addService(
+    id: string,
+    props: { readonly name: string; readonly ports: readonly NamedPort[]; readonly headless?: boolean },
+  ): kplus.Service {
     return serviceWithoutEmptyFields(
       new kplus.Service(this, id, {
         metadata: { name: props.name, labels: this.selectorLabels },

@@ -31,7 +31,12 @@ export function maxStartSkewMs(records: readonly RunRecord[], topology?: string)
 }
 
 /** What a reader must know about the runs: failures, skipped topologies, how well runners started together. */
-export function reportNotes(records: readonly RunRecord[], skipped: readonly string[], runners: number, killAfterMs: number | null): string[] {
+export function reportNotes(
+  records: readonly RunRecord[],
+  skipped: readonly string[],
+  runners: number,
+  killAfterMs: number | null,
+): string[] {
   const notes = records
     .filter((r) => r.state === 'failed')
     .map((r) => `${r.run.topology} trial ${r.run.trial} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
@@ -39,10 +44,13 @@ export function reportNotes(records: readonly RunRecord[], skipped: readonly str
     notes.push(`${r.run.topology} trial ${r.run.trial} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
   }
   for (const r of records.filter((x) => x.trimmed)) {
-    notes.push(`${r.run.topology} trial ${r.run.trial}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`);
+    notes.push(
+      `${r.run.topology} trial ${r.run.trial}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`,
+    );
   }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
-  if (runners > 1) notes.push(`${runners} runners per run started together within ${maxStartSkewMs(records).toFixed(1)} ms of the agreed time`);
+  if (runners > 1)
+    notes.push(`${runners} runners per run started together within ${maxStartSkewMs(records).toFixed(1)} ms of the agreed time`);
   if (killAfterMs !== null) notes.push(describeFailover(killAfterMs, null));
   return notes;
 }
@@ -57,7 +65,10 @@ export function clusterReport(
   const succeeded = records.filter((r) => r.state === 'succeeded');
   return buildReport({
     scenario: reportScenario(plan),
-    environment: { ...environment, notes: [...(environment.notes ?? []), ...reportNotes(records, skipped, plan.runners, plan.killAfterMs)] },
+    environment: {
+      ...environment,
+      notes: [...(environment.notes ?? []), ...reportNotes(records, skipped, plan.runners, plan.killAfterMs)],
+    },
     results: succeeded.flatMap((r) => r.results ?? []),
     failover: succeeded.flatMap((r) => (r.failover ? [r.failover] : [])),
     createdAt,

@@ -38,13 +38,14 @@ export function registerControllerCommands(program: Command): void {
     .option('--namespace <ns>', `namespace to watch (env CLUSTERBENCH_NAMESPACE; default ${DEFAULT_NAMESPACE})`)
     .option('--image <ref>', 'image of the runner Jobs (env CLUSTERBENCH_IMAGE)')
     .option('--port <n>', "port of the runners' WebSocket and /healthz", '8080')
-    .option('--controller-url <url>', "what runners dial (default ws://clusterbench-controller.<namespace>.svc:<port>/runners)")
+    .option('--controller-url <url>', 'what runners dial (default ws://clusterbench-controller.<namespace>.svc:<port>/runners)')
     .action(async (flags: ControllerFlags) => {
       const namespace = flags.namespace ?? process.env.CLUSTERBENCH_NAMESPACE ?? DEFAULT_NAMESPACE;
       const image = flags.image ?? process.env.CLUSTERBENCH_IMAGE;
       if (!image) throw new UsageError('--image: required (or env CLUSTERBENCH_IMAGE): the bench image the runner Jobs run');
       const port = parseInteger('--port', flags.port, 0, 65_535);
-      const controllerUrl = flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? controllerServiceUrl(namespace, port, RUNNERS_PATH);
+      const controllerUrl =
+        flags.controllerUrl ?? process.env.CLUSTERBENCH_CONTROLLER_URL ?? controllerServiceUrl(namespace, port, RUNNERS_PATH);
       // Loaded here, not at the top: every clusterbench command would pay for client-node's start-up.
       const [{ BenchmarkController }, { loadKubeConfig }] = await Promise.all([import('./controller.js'), import('../kube/kube.js')]);
       let lost = false;

@@ -82,7 +82,6 @@ export interface ControllerOptions {
   readonly onLeadershipLost?: (why: string) => void;
 }
 
-
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class BenchmarkController {
@@ -124,17 +123,39 @@ export class BenchmarkController {
     this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
       kc,
       `/apis/${BENCHMARK_GROUP}/${BENCHMARK_VERSION}/namespaces/${namespace}/${BENCHMARK_PLURAL}`,
-      () => this.custom.listNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL }),
+      () =>
+        this.custom.listNamespacedCustomObject({ group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace, plural: BENCHMARK_PLURAL }),
       undefined,
       kick,
       this.log,
     );
-    this.jobs = new SupervisedInformer(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }), MANAGED_SELECTOR, () => {
-      this.coordinator.poke();
-      kick();
-    }, this.log);
-    this.runnerPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }), MANAGED_SELECTOR, kick, this.log);
-    this.helloPods = new SupervisedInformer(kc, `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({ namespace, labelSelector: HELLO_POD_SELECTOR }), HELLO_POD_SELECTOR, kick, this.log);
+    this.jobs = new SupervisedInformer(
+      kc,
+      `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      () => this.batch.listNamespacedJob({ namespace, labelSelector: MANAGED_SELECTOR }),
+      MANAGED_SELECTOR,
+      () => {
+        this.coordinator.poke();
+        kick();
+      },
+      this.log,
+    );
+    this.runnerPods = new SupervisedInformer(
+      kc,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
+      MANAGED_SELECTOR,
+      kick,
+      this.log,
+    );
+    this.helloPods = new SupervisedInformer(
+      kc,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () => this.core.listNamespacedPod({ namespace, labelSelector: HELLO_POD_SELECTOR }),
+      HELLO_POD_SELECTOR,
+      kick,
+      this.log,
+    );
     this.election = new LeaderElection({
       kc,
       namespace,
@@ -145,7 +166,14 @@ export class BenchmarkController {
     });
     this.coordinator = new Coordinator({
       expectedRunners: (job) => this.jobs.list().find((j) => j.metadata?.name === job)?.spec?.completions,
-      authorize: (claim) => (!this.leading ? { refused: 'this controller is not the leader' } : authorizeRunner(claim, this.jobs.list().find((j) => j.metadata?.name === claim.job), this.podsOf(claim.job))),
+      authorize: (claim) =>
+        !this.leading
+          ? { refused: 'this controller is not the leader' }
+          : authorizeRunner(
+              claim,
+              this.jobs.list().find((j) => j.metadata?.name === claim.job),
+              this.podsOf(claim.job),
+            ),
       onChange: kick,
       log: this.log,
     });
@@ -153,7 +181,9 @@ export class BenchmarkController {
 
   /** The runner pods of a Job. */
   private podsOf(job: string): V1Pod[] {
-    return this.runnerPods.list().filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
+    return this.runnerPods
+      .list()
+      .filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
   }
 
   private informers() {
@@ -259,7 +289,12 @@ export class BenchmarkController {
         phase: 'Failed',
         observedGeneration: generation,
         completionTime: new Date().toISOString(),
-        conditions: mergeConditions(status.conditions ?? [], [{ type: 'InvalidSpec', status: 'True', reason: 'FieldInvalid', message: `${field}: ${message}` }], generation, new Date()),
+        conditions: mergeConditions(
+          status.conditions ?? [],
+          [{ type: 'InvalidSpec', status: 'True', reason: 'FieldInvalid', message: `${field}: ${message}` }],
+          generation,
+          new Date(),
+        ),
       });
       return;
     }
@@ -269,7 +304,12 @@ export class BenchmarkController {
       const next: BenchmarkStatus = {
         phase: 'Pending',
         observedGeneration: generation,
-        conditions: mergeConditions(status.conditions ?? [], [{ type: 'Queued', status: 'True', reason: 'AnotherBenchmarkRunning', message: `queued behind ${waitingFor}` }], generation, new Date()),
+        conditions: mergeConditions(
+          status.conditions ?? [],
+          [{ type: 'Queued', status: 'True', reason: 'AnotherBenchmarkRunning', message: `queued behind ${waitingFor}` }],
+          generation,
+          new Date(),
+        ),
       };
       if (statusChange(status, next) !== 'none') await this.patchStatus(name, next);
       return;
@@ -322,7 +362,9 @@ export class BenchmarkController {
       ...undecided,
       conditions: [
         ...undecided.conditions,
-        ...(wasQueued ? [{ type: 'Queued', status: 'False', reason: 'Started', message: 'no other Benchmark running in the namespace' } as const] : []),
+        ...(wasQueued
+          ? [{ type: 'Queued', status: 'False', reason: 'Started', message: 'no other Benchmark running in the namespace' } as const]
+          : []),
       ],
     };
     if (decision.wakeAt !== undefined) {
@@ -379,7 +421,16 @@ export class BenchmarkController {
         completedRuns: decision.completedRuns,
         totalRuns: decision.totalRuns,
         ...(decision.current ? { topology: decision.current.run.topology, trial: decision.current.run.trial, runners: plan.runners } : {}),
-        ...(live ? { runnersReady: live.runnersReady, warmup: live.warmup, elapsedMs: live.elapsedMs, requests: live.requests, rps: Math.round(live.rps), errors: live.errors } : {}),
+        ...(live
+          ? {
+              runnersReady: live.runnersReady,
+              warmup: live.warmup,
+              elapsedMs: live.elapsedMs,
+              requests: live.requests,
+              rps: Math.round(live.rps),
+              errors: live.errors,
+            }
+          : {}),
         updatedAt: now.toISOString(),
       },
       ...extra,
@@ -396,7 +447,13 @@ export class BenchmarkController {
         const { token, sha256 } = newRunnerToken();
         const secret = await this.core.createNamespacedSecret({
           namespace,
-          body: runnerTokenSecret({ job, namespace, token, labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: name }, owner: [this.ownerOf(benchmark)] }),
+          body: runnerTokenSecret({
+            job,
+            namespace,
+            token,
+            labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: name },
+            owner: [this.ownerOf(benchmark)],
+          }),
         });
         const body = runnerJob({
           benchmark: { name, uid: benchmark.metadata.uid ?? '' },
@@ -416,7 +473,8 @@ export class BenchmarkController {
           // Already there: an earlier pass created it (the informer has not shown it yet), unless
           // another Benchmark owns it, which the UID in the name makes all but impossible.
           const owner = controllerUid(this.jobs.list().find((j) => j.metadata?.name === job));
-          if (owner !== undefined && owner !== benchmark.metadata.uid) throw new Error(`Job ${job} exists and belongs to another Benchmark (uid ${owner})`, { cause: err });
+          if (owner !== undefined && owner !== benchmark.metadata.uid)
+            throw new Error(`Job ${job} exists and belongs to another Benchmark (uid ${owner})`, { cause: err });
         }
         return {};
       }
@@ -446,15 +504,25 @@ export class BenchmarkController {
         const report = clusterReport(plan, action.records, await this.environmentOf(benchmark, plan), decision.skippedTopologies);
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
-        const body: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, ownerReferences: [this.ownerOf(benchmark)] }, data };
+        const body: V1ConfigMap = {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: configMapName, namespace, ownerReferences: [this.ownerOf(benchmark)] },
+          data,
+        };
         try {
           await this.core.createNamespacedConfigMap({ namespace, body });
         } catch (err) {
           if (!isApiCode(err, 409)) throw err;
           // An earlier Benchmark of this name left it (the garbage collector removes it soon): not ours to overwrite.
-          const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMapName}` })).items[0];
+          const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMapName}` }))
+            .items[0];
           const owner = controllerUid(existing);
-          if (owner !== undefined && owner !== benchmark.metadata.uid) throw new Error(`ConfigMap ${configMapName} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`, { cause: err });
+          if (owner !== undefined && owner !== benchmark.metadata.uid)
+            throw new Error(
+              `ConfigMap ${configMapName} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`,
+              { cause: err },
+            );
           await this.core.patchNamespacedConfigMap({ name: configMapName, namespace, body: { data } }, mergePatch);
         }
         this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
@@ -464,7 +532,13 @@ export class BenchmarkController {
   }
 
   private ownerOf(benchmark: Benchmark): V1OwnerReference {
-    return { apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '', controller: true };
+    return {
+      apiVersion: BENCHMARK_API_VERSION,
+      kind: BENCHMARK_KIND,
+      name: benchmark.metadata.name,
+      uid: benchmark.metadata.uid ?? '',
+      controller: true,
+    };
   }
 
   private async patchStatus(name: string, status: BenchmarkStatus): Promise<void> {

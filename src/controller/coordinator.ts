@@ -7,7 +7,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { LoadProgress, LoadResult } from '../../loadtest/types.js';
 import { decodeResult } from './result-codec.js';
 import { ResultAssembly } from './result-chunks.js';
-import { INDEX_HEADER, JOB_HEADER, MAX_MESSAGE_BYTES, RUNNERS_PATH, frameText, parseRunnerMessage, type ControllerMessage } from './protocol.js';
+import {
+  INDEX_HEADER,
+  JOB_HEADER,
+  MAX_MESSAGE_BYTES,
+  RUNNERS_PATH,
+  frameText,
+  parseRunnerMessage,
+  type ControllerMessage,
+} from './protocol.js';
 
 /**
  * Time between sending the start and the start itself: enough for every runner to get it and
@@ -19,7 +27,13 @@ export const START_LEAD_MS = 3_000;
  * When a run's runners start: the time already agreed if there is one (a runner reconnecting
  * after a controller restart reports it), else `lead` from now once all `expected` are connected.
  */
-export function decideStart(ready: ReadonlySet<number>, expected: number | undefined, agreed: number | undefined, now: number, leadMs = START_LEAD_MS): number | undefined {
+export function decideStart(
+  ready: ReadonlySet<number>,
+  expected: number | undefined,
+  agreed: number | undefined,
+  now: number,
+  leadMs = START_LEAD_MS,
+): number | undefined {
   if (agreed !== undefined) return agreed;
   if (expected === undefined || expected < 1) return undefined;
   for (let i = 0; i < expected; i++) if (!ready.has(i)) return undefined;
@@ -114,7 +128,8 @@ export class Coordinator {
         token: /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '',
         peer,
       };
-      const grant = Number.isInteger(claim.index) && claim.job ? this.options.authorize(claim) : { refused: 'no Job or runner index in the request' };
+      const grant =
+        Number.isInteger(claim.index) && claim.job ? this.options.authorize(claim) : { refused: 'no Job or runner index in the request' };
       if ('refused' in grant) {
         this.options.log?.(`runner socket: refused ${peer} (job ${JSON.stringify(claim.job)}, runner ${claim.index}): ${grant.refused}`);
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');

@@ -23,7 +23,14 @@ export function clusterEnvironment(namespace: string, kubernetesVersion: string,
     where: `cluster: namespace ${namespace}`,
     cpus: { model: cpuModel(), count: cpus().length },
     versions: { node: process.version, kubernetes: kubernetesVersion, kernel: release() },
-    cpuLimits: perServer === null || !Number.isFinite(perServer) ? { perServer: null, mechanism: 'none' } : { perServer, mechanism: 'kubernetes limits' },
-    placement: { 'load generator': 'runner pods of an Indexed Job', servers: 'Deployments hello-single and hello', controller: 'machine of the controller pod (cpus above)' },
+    cpuLimits:
+      perServer === null || !Number.isFinite(perServer)
+        ? { perServer: null, mechanism: 'none' }
+        : { perServer, mechanism: 'kubernetes limits' },
+    placement: {
+      'load generator': 'runner pods of an Indexed Job',
+      servers: 'Deployments hello-single and hello',
+      controller: 'machine of the controller pod (cpus above)',
+    },
   };
 }

@@ -3,7 +3,14 @@
  * one is restarted with exponential backoff (immediate restarts have flooded API servers), and a
  * watchdog re-lists one that has been silent too long (watches have been seen to stall silently).
  */
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import {
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import { describeError } from '../kube/kube.js';
 
 export const BACKOFF_MIN_MS = 1_000;

@@ -21,7 +21,11 @@ class MicroTime extends Date {
 }
 
 /** Who holds a Lease at `now`: this candidate, another one (until when), or no one. */
-export function leaseHolder(lease: V1Lease | undefined, identity: string, now: number): { kind: 'mine' } | { kind: 'free' } | { kind: 'other'; holder: string; expiresAt: number } {
+export function leaseHolder(
+  lease: V1Lease | undefined,
+  identity: string,
+  now: number,
+): { kind: 'mine' } | { kind: 'free' } | { kind: 'other'; holder: string; expiresAt: number } {
   const spec = lease?.spec;
   if (!spec?.holderIdentity) return { kind: 'free' };
   if (spec.holderIdentity === identity) return { kind: 'mine' };

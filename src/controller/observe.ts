@@ -19,11 +19,15 @@ export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | un
   const failed = condition('Failed');
   if (failed) {
     // The runner's own words (its log tail, kept by FallbackToLogsOnError) say more than BackoffLimitExceeded.
-    const detail = pods
-      .map((p) => p.status?.containerStatuses?.[0]?.state?.terminated)
-      .find((t) => t && t.exitCode !== 0);
+    const detail = pods.map((p) => p.status?.containerStatuses?.[0]?.state?.terminated).find((t) => t && t.exitCode !== 0);
     const words = detail?.message?.trim().split('\n').pop();
-    return { name: job.metadata.name, run, attempt, state: 'failed', reason: `${failed.reason ?? 'Failed'}${words ? `: ${words}` : detail ? `: runner exited ${detail.exitCode}` : ''}` };
+    return {
+      name: job.metadata.name,
+      run,
+      attempt,
+      state: 'failed',
+      reason: `${failed.reason ?? 'Failed'}${words ? `: ${words}` : detail ? `: runner exited ${detail.exitCode}` : ''}`,
+    };
   }
   return { name: job.metadata.name, run, attempt, state: condition('Complete') ? 'succeeded' : 'active' };
 }
@@ -31,5 +35,9 @@ export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | un
 /** A hello pod as `decide` sees it: when it was created and when it last became ready. */
 export function observeHelloPod(p: V1Pod): HelloPod {
   const ready = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
-  return { name: p.metadata?.name ?? '', createdAtMs: toMs(p.metadata?.creationTimestamp), readyAtMs: ready ? toMs(ready.lastTransitionTime) : null };
+  return {
+    name: p.metadata?.name ?? '',
+    createdAtMs: toMs(p.metadata?.creationTimestamp),
+    readyAtMs: ready ? toMs(ready.lastTransitionTime) : null,
+  };
 }

@@ -43,6 +43,7 @@ export function parseRunnerMessage(text: string): RunnerMessage {
   if (typeof m !== 'object' || m === null || typeof m.job !== 'string' || !Number.isInteger(m.index)) {
     throw new Error('bad runner message');
   }
-  if (m.type !== 'ready' && m.type !== 'progress' && m.type !== 'result') throw new Error(`unknown message type ${String((m as { type: unknown }).type)}`);
+  if (m.type !== 'ready' && m.type !== 'progress' && m.type !== 'result')
+    throw new Error(`unknown message type ${String((m as { type: unknown }).type)}`);
   return m;
 }

@@ -140,7 +140,15 @@ function runState(input: ReconcileInput, run: RunId): { state: RunState; newReco
     .map((j) => `attempt ${j.attempt}: ${outcome(input, j).failure ?? 'failed'}`);
   const record: RunRecord = failure
     ? { run, state: 'failed', job: latest.name, attempts: latest.attempt, reason: failure, ...(retries.length > 0 ? { retries } : {}) }
-    : { run, state: 'succeeded', job: latest.name, attempts: latest.attempt, results, ...(retries.length > 0 ? { retries } : {}), ...failoverOf(input, run, results ?? []) };
+    : {
+        run,
+        state: 'succeeded',
+        job: latest.name,
+        attempts: latest.attempt,
+        results,
+        ...(retries.length > 0 ? { retries } : {}),
+        ...failoverOf(input, run, results ?? []),
+      };
   return { state: { kind: 'final', record }, newRecord: record };
 }
 
@@ -177,7 +185,10 @@ function failoverDueAt(input: ReconcileInput, run: RunId, job: ObservedJob): num
 export function decide(input: ReconcileInput): Decision {
   const { plan } = input;
   const skippedTopologies = input.skippedTopologies ?? plan.topologies.filter((t) => !input.deployed.has(t));
-  const runs = runOrder(plan.topologies.filter((t) => !skippedTopologies.includes(t)), plan.trials);
+  const runs = runOrder(
+    plan.topologies.filter((t) => !skippedTopologies.includes(t)),
+    plan.trials,
+  );
   const actions: Action[] = [];
   const conditions: ConditionUpdate[] = [];
   if (skippedTopologies.length > 0) {
@@ -235,5 +246,14 @@ export function decide(input: ReconcileInput): Decision {
     }
     phase = failed.length === 0 ? 'Succeeded' : 'Failed';
   }
-  return { actions, phase, skippedTopologies, conditions, completedRuns: records.length, totalRuns: runs.length, current, ...(wakeAt === undefined ? {} : { wakeAt }) };
+  return {
+    actions,
+    phase,
+    skippedTopologies,
+    conditions,
+    completedRuns: records.length,
+    totalRuns: runs.length,
+    current,
+    ...(wakeAt === undefined ? {} : { wakeAt }),
+  };
 }

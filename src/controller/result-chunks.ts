@@ -29,7 +29,12 @@ export function digestOf(encoded: string): string {
 export function chunkResult(encoded: string, chunkChars = RESULT_CHUNK_CHARS): ResultChunk[] {
   const parts = Math.max(1, Math.ceil(encoded.length / chunkChars));
   const sha256 = digestOf(encoded);
-  return Array.from({ length: parts }, (_, part) => ({ part, parts, sha256, data: encoded.slice(part * chunkChars, (part + 1) * chunkChars) }));
+  return Array.from({ length: parts }, (_, part) => ({
+    part,
+    parts,
+    sha256,
+    data: encoded.slice(part * chunkChars, (part + 1) * chunkChars),
+  }));
 }
 
 /**
@@ -49,7 +54,8 @@ export class ResultAssembly {
   add(chunk: ResultChunk): string | undefined {
     const { part, parts, sha256, data } = chunk;
     if (!Number.isInteger(parts) || parts < 1) throw new Error(`chunk parts ${String(parts)}: a whole number of at least 1`);
-    if (!Number.isInteger(part) || part < 0 || part >= parts) throw new Error(`chunk part ${String(part)}: a whole number from 0 to ${parts - 1}`);
+    if (!Number.isInteger(part) || part < 0 || part >= parts)
+      throw new Error(`chunk part ${String(part)}: a whole number from 0 to ${parts - 1}`);
     if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) throw new Error('chunk sha256: 64 hex digits');
     if (typeof data !== 'string') throw new Error('chunk data: a string');
     if (sha256 !== this.sha256 || parts !== this.parts) {

@@ -55,7 +55,8 @@ export function decodeResult(encoded: string): LoadResult {
   try {
     json = gunzipSync(Buffer.from(text.slice(tag.length), 'base64'), { maxOutputLength: MAX_RESULT_BYTES });
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`result larger than ${MAX_RESULT_BYTES} bytes decompressed`, { cause: err });
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new Error(`result larger than ${MAX_RESULT_BYTES} bytes decompressed`, { cause: err });
     throw err;
   }
   const result = JSON.parse(json.toString('utf8')) as LoadResult;
@@ -65,6 +66,9 @@ export function decodeResult(encoded: string): LoadResult {
 
 /** Finds the result in a log: the last line with the result prefix. */
 export function resultFromLog(log: string): LoadResult | undefined {
-  const line = log.split('\n').reverse().find((l) => l.startsWith(RESULT_LOG_PREFIX));
+  const line = log
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(RESULT_LOG_PREFIX));
   return line === undefined ? undefined : decodeResult(line.slice(RESULT_LOG_PREFIX.length));
 }

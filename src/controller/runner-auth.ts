@@ -22,7 +22,13 @@ export function newRunnerToken(): { token: string; sha256: string } {
 }
 
 /** The Secret that gives a Job's runners their token; its name is made by the API server (no collision, no 409). */
-export function runnerTokenSecret(props: { job: string; namespace: string; token: string; labels: Record<string, string>; owner: NonNullable<V1Secret['metadata']>['ownerReferences'] }): V1Secret {
+export function runnerTokenSecret(props: {
+  job: string;
+  namespace: string;
+  token: string;
+  labels: Record<string, string>;
+  owner: NonNullable<V1Secret['metadata']>['ownerReferences'];
+}): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -49,11 +55,16 @@ export function authorizeRunner(claim: RunnerClaim, job: V1Job | undefined, pods
   if (!sameHash(sha256Hex(claim.token), hash)) return { refused: "not the Job's token" };
   const completions = job.spec?.completions ?? 0;
   if (!(claim.index >= 0 && claim.index < completions)) return { refused: `runner index out of 0..${completions - 1}` };
-  const addresses = [...new Set(pods
-    .filter((p) => p.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX] === String(claim.index) && !p.metadata?.deletionTimestamp)
-    .flatMap((p) => [p.status?.podIP, ...(p.status?.podIPs ?? []).map((ip) => ip.ip)])
-    .filter((ip): ip is string => Boolean(ip)))];
-  if (!addresses.includes(claim.peer)) return { refused: `address ${claim.peer} is not the pod of runner ${claim.index} (${addresses.join(', ') || 'no pod IP yet'})` };
+  const addresses = [
+    ...new Set(
+      pods
+        .filter((p) => p.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX] === String(claim.index) && !p.metadata?.deletionTimestamp)
+        .flatMap((p) => [p.status?.podIP, ...(p.status?.podIPs ?? []).map((ip) => ip.ip)])
+        .filter((ip): ip is string => Boolean(ip)),
+    ),
+  ];
+  if (!addresses.includes(claim.peer))
+    return { refused: `address ${claim.peer} is not the pod of runner ${claim.index} (${addresses.join(', ') || 'no pod IP yet'})` };
   const labels = job.metadata?.labels ?? {};
   return { topology: labels[LABEL_TOPOLOGY] ?? '', trial: Number(labels[LABEL_TRIAL]) };
 }

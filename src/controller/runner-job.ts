@@ -52,18 +52,29 @@ export interface RunnerJobProps {
 export function runnerArgs(props: Pick<RunnerJobProps, 'controllerUrl' | 'plan' | 'run' | 'namespace'> & { job: string }): string[] {
   const { plan, run } = props;
   return [
-    '--controller', props.controllerUrl,
-    '--job', props.job,
-    '--url', topologyUrl(run.topology, props.namespace),
-    '--topology', run.topology,
-    '--trial', String(run.trial),
-    '--runners', String(plan.runners),
-    '--mode', plan.mode,
-    '--connections', String(plan.connections),
+    '--controller',
+    props.controllerUrl,
+    '--job',
+    props.job,
+    '--url',
+    topologyUrl(run.topology, props.namespace),
+    '--topology',
+    run.topology,
+    '--trial',
+    String(run.trial),
+    '--runners',
+    String(plan.runners),
+    '--mode',
+    plan.mode,
+    '--connections',
+    String(plan.connections),
     ...(plan.rate === null ? [] : ['--rate', String(plan.rate)]),
-    '--duration', `${plan.durationMs}ms`,
-    '--warmup', `${plan.warmupMs}ms`,
-    '--timeout', `${plan.timeoutMs}ms`,
+    '--duration',
+    `${plan.durationMs}ms`,
+    '--warmup',
+    `${plan.warmupMs}ms`,
+    '--timeout',
+    `${plan.timeoutMs}ms`,
   ];
 }
 
@@ -89,7 +100,9 @@ export function runnerJob(props: RunnerJobProps): V1Job {
       labels,
       // What the controller checks a runner's token against, here so a restarted controller has it too.
       annotations: { [ANNOTATION_RUNNER_TOKEN_SHA256]: props.token.sha256 },
-      ownerReferences: [{ apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, name: benchmark.name, uid: benchmark.uid, controller: true }],
+      ownerReferences: [
+        { apiVersion: BENCHMARK_API_VERSION, kind: BENCHMARK_KIND, name: benchmark.name, uid: benchmark.uid, controller: true },
+      ],
     },
     spec: {
       completionMode: 'Indexed',

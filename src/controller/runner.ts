@@ -62,9 +62,13 @@ class ControllerLink {
 
   private connect(): void {
     if (this.closed) return;
-    const ws = new WebSocket(this.url, { headers: { authorization: `Bearer ${this.token}`, [JOB_HEADER]: this.job, [INDEX_HEADER]: String(this.index) } });
+    const ws = new WebSocket(this.url, {
+      headers: { authorization: `Bearer ${this.token}`, [JOB_HEADER]: this.job, [INDEX_HEADER]: String(this.index) },
+    });
     this.ws = ws;
-    ws.on('open', () => this.send({ type: 'ready', job: this.job, index: this.index, ...(this.startAt === undefined ? {} : { startAt: this.startAt }) }));
+    ws.on('open', () =>
+      this.send({ type: 'ready', job: this.job, index: this.index, ...(this.startAt === undefined ? {} : { startAt: this.startAt }) }),
+    );
     ws.on('message', (data) => {
       const message = JSON.parse(frameText(data)) as ControllerMessage;
       if (message.type === 'start' && this.startAt === undefined) {
@@ -90,7 +94,10 @@ class ControllerLink {
   waitForStart(deadlineMs: number): Promise<number> {
     if (this.startAt !== undefined) return Promise.resolve(this.startAt);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start time from the controller at ${this.url} within ${deadlineMs} ms`)), deadlineMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no start time from the controller at ${this.url} within ${deadlineMs} ms`)),
+        deadlineMs,
+      );
       this.startWaiters.push((startAt) => {
         clearTimeout(timer);
         resolve(startAt);
@@ -142,14 +149,18 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
     });
     // A runner stopped early (its pod deleted, the node drained) has no full result: it fails, and
     // the controller reruns the run, instead of counting a short run as a whole one.
-    if (options.signal?.aborted) throw new Error(`stopped early (SIGTERM) after ${result.durationMs} ms of the ${load.durationMs} ms measured; no result`);
+    if (options.signal?.aborted)
+      throw new Error(`stopped early (SIGTERM) after ${result.durationMs} ms of the ${load.durationMs} ms measured; no result`);
     const encoded = encodeResult(result);
     // Both copies go out before the socket: they survive this pod's exit and a controller restart.
     const message = terminationMessageFor(result);
     if (message !== undefined) await writeFile(options.terminationLogPath ?? '/dev/termination-log', message);
     (options.print ?? ((line: string) => process.stdout.write(line)))(`${RESULT_LOG_PREFIX}${encoded}\n`);
-    if (!(await link.deliver(chunkResult(encoded).map((chunk) => ({ type: 'result', job, index, ...chunk }))))) log(`${job}/${index}: no ack from the controller; the result stays in the pod`);
-    log(`${job}/${index}: ${result.requests} requests, ${result.throughputRps.toFixed(0)} req/s, start skew ${result.startSkewMs.toFixed(2)} ms`);
+    if (!(await link.deliver(chunkResult(encoded).map((chunk) => ({ type: 'result', job, index, ...chunk })))))
+      log(`${job}/${index}: no ack from the controller; the result stays in the pod`);
+    log(
+      `${job}/${index}: ${result.requests} requests, ${result.throughputRps.toFixed(0)} req/s, start skew ${result.startSkewMs.toFixed(2)} ms`,
+    );
     return 0;
   } catch (err) {
     log(`${job}/${index}: ${(err as Error).message}`);

@@ -34,11 +34,19 @@ const PROGRESS_FIELDS = Object.keys(benchmarkStatusSchema.properties?.progress?.
  * so the last run's numbers do not linger as if they were the current run's.
  */
 export function progressPatch(progress: BenchmarkProgress): Record<string, unknown> {
-  return { ...Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, null])), ...Object.fromEntries(Object.entries(progress).filter(([, v]) => v !== undefined)) };
+  return {
+    ...Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, null])),
+    ...Object.fromEntries(Object.entries(progress).filter(([, v]) => v !== undefined)),
+  };
 }
 
 /** Merges condition updates into the current list, keeping transition times of unchanged ones. */
-export function mergeConditions(current: readonly BenchmarkCondition[], updates: readonly ConditionUpdate[], generation: number | undefined, now: Date): BenchmarkCondition[] {
+export function mergeConditions(
+  current: readonly BenchmarkCondition[],
+  updates: readonly ConditionUpdate[],
+  generation: number | undefined,
+  now: Date,
+): BenchmarkCondition[] {
   const byType = new Map(current.map((c) => [c.type, c]));
   for (const u of updates) {
     const old = byType.get(u.type);

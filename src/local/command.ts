@@ -5,7 +5,14 @@ import { LOCAL_TOPOLOGIES, type LocalTopology } from '../topologies.js';
 import { LOAD_LIMITS } from '../../loadtest/limits.js';
 import { ensureOpenFiles } from '../../loadtest/open-files.js';
 import { checkOutputFolder } from '../../loadtest/output-path.js';
-import { parseAscendingIntegers, parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import {
+  parseAscendingIntegers,
+  parseDurationMs,
+  parseEnum,
+  parseEnumList,
+  parseInteger,
+  parsePositiveNumber,
+} from '../../loadtest/parse.js';
 import { parseMaxErrors } from '../../loadtest/cli.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { runLocal, type LocalRunOptions } from './run-local.js';
@@ -45,8 +52,15 @@ export function registerLocalCommands(program: Command): void {
     .option('--cpus-per-server <x>', 'CPU quota of each hello server, e.g. 0.25 (a cgroup per server)')
     .option('--work <d>', 'CPU work per request in the hello servers, e.g. 200us')
     .option('--failover', 'kill one of the three hello servers halfway through the last nginx and rpc-gateway trials, restart it')
-    .option('--max-errors <percent>', 'a topology whose failed requests exceed this share failed (exit 1); a failover drill\'s own errors count apart', '1%')
-    .option('--replicas <list>', `hello servers behind each balancer, a sweep, e.g. 1,2,3,4,6 (whole numbers 1 to ${MAX_LOCAL_REPLICAS}, ascending; default: 3, no sweep)`)
+    .option(
+      '--max-errors <percent>',
+      "a topology whose failed requests exceed this share failed (exit 1); a failover drill's own errors count apart",
+      '1%',
+    )
+    .option(
+      '--replicas <list>',
+      `hello servers behind each balancer, a sweep, e.g. 1,2,3,4,6 (whole numbers 1 to ${MAX_LOCAL_REPLICAS}, ascending; default: 3, no sweep)`,
+    )
     .option('--out <dir>', 'reports go to DIR/<time>/', 'reports')
     .action(async (flags: LocalFlags) => {
       const options = parseLocalFlags(flags);
@@ -79,8 +93,12 @@ export function parseLocalFlags(flags: LocalFlags): LocalOptions {
   const named = SCENARIOS[parseEnum('--scenario', flags.scenario, SCENARIO_NAMES)];
   const scenario: Scenario = {
     ...named,
-    ...(flags.trials !== undefined ? { trials: parseInteger('--trials', flags.trials, LOAD_LIMITS.trials.min, LOAD_LIMITS.trials.max) } : {}),
-    ...(flags.connections !== undefined ? { connections: parseInteger('--connections', flags.connections, LOAD_LIMITS.connections.min, LOAD_LIMITS.connections.max) } : {}),
+    ...(flags.trials !== undefined
+      ? { trials: parseInteger('--trials', flags.trials, LOAD_LIMITS.trials.min, LOAD_LIMITS.trials.max) }
+      : {}),
+    ...(flags.connections !== undefined
+      ? { connections: parseInteger('--connections', flags.connections, LOAD_LIMITS.connections.min, LOAD_LIMITS.connections.max) }
+      : {}),
     ...(flags.duration !== undefined ? { durationMs: parseDurationMs('--duration', flags.duration) } : {}),
     ...(flags.warmup !== undefined ? { warmupMs: parseDurationMs('--warmup', flags.warmup, { allowZero: true }) } : {}),
   };
@@ -89,7 +107,8 @@ export function parseLocalFlags(flags: LocalFlags): LocalOptions {
   if (replicas !== null && !topologies.some((t) => t !== 'single')) {
     throw new UsageError(`--replicas: needs a balanced topology in --topologies (nginx, rpc-gateway); single is one server`);
   }
-  if (replicas !== null && flags.failover) throw new UsageError('--replicas: cannot be combined with --failover (it kills one of three servers)');
+  if (replicas !== null && flags.failover)
+    throw new UsageError('--replicas: cannot be combined with --failover (it kills one of three servers)');
   const workMs = flags.work === undefined ? undefined : parseDurationMs('--work', flags.work, { allowZero: true });
   // In a form Go's time.ParseDuration reads (it has no bare numbers).
   const work = workMs === undefined ? undefined : workMs < 1 ? `${Math.round(workMs * 1000)}us` : `${workMs}ms`;

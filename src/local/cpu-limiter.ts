@@ -73,9 +73,7 @@ export async function createCpuLimiter(cpus: number): Promise<CpuLimiterResult> 
   const limiter: CpuLimiter = {
     cpus,
     mechanism:
-      hierarchy.version === 1
-        ? `cgroup v1 cpu.cfs_quota_us ${quotaUs} per ${PERIOD_US} us`
-        : `cgroup v2 cpu.max "${quotaUs} ${PERIOD_US}"`,
+      hierarchy.version === 1 ? `cgroup v1 cpu.cfs_quota_us ${quotaUs} per ${PERIOD_US} us` : `cgroup v2 cpu.max "${quotaUs} ${PERIOD_US}"`,
     limit: (name, pid) => place(name, [pid], true),
     weigh: (name, pids) => place(name, pids, false),
     throttling(name) {
@@ -102,9 +100,15 @@ export async function createCpuLimiter(cpus: number): Promise<CpuLimiterResult> 
 
 /** The cpu controller's mount: v2 when the unified hierarchy has it, else the v1 `cpu` mount. */
 function findCpuHierarchy(): { version: 1 | 2; root: string } | null {
-  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '));
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '));
   const v2 = mounts.find(([, , type]) => type === 'cgroup2');
-  if (v2 && existsSync(join(v2[1], 'cgroup.controllers')) && readFileSync(join(v2[1], 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu')) {
+  if (
+    v2 &&
+    existsSync(join(v2[1], 'cgroup.controllers')) &&
+    readFileSync(join(v2[1], 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu')
+  ) {
     return { version: 2, root: v2[1] };
   }
   const v1 = mounts.find(([, , type, options]) => type === 'cgroup' && (options ?? '').split(',').includes('cpu'));

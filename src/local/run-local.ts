@@ -26,14 +26,33 @@ import {
   type ReportScenario,
   type ScalingRun,
 } from '../report/index.js';
-import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, RUN_ORDER_DESCRIPTION, sweepOrder, type RunId, type SweepRunId } from '../plan/run-plan.js';
+import {
+  describeFailover,
+  failoverKillAt,
+  failoverVictim,
+  isFailoverRun,
+  localDownMs,
+  localKillAfterMs,
+  RUN_ORDER_DESCRIPTION,
+  sweepOrder,
+  type RunId,
+  type SweepRunId,
+} from '../plan/run-plan.js';
 import type { Scenario } from '../scenarios.js';
 import type { LocalTopology } from '../topologies.js';
 import { createCpuLimiter, type CpuLimiter } from './cpu-limiter.js';
 import { CpuUseMeter } from './cpu-use.js';
 import { describeEnvironment, loadAverage } from './environment.js';
 import { descendantsOf, ProcessGroup } from './process-group.js';
-import { startGateway, startHello, startNginx, waitForBackends, waitUntilServing, type HelloServer, type HelloSettings } from './servers.js';
+import {
+  startGateway,
+  startHello,
+  startNginx,
+  waitForBackends,
+  waitUntilServing,
+  type HelloServer,
+  type HelloSettings,
+} from './servers.js';
 
 export interface LocalRunOptions {
   /** The load, after flags overrode the named scenario. */
@@ -142,7 +161,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   try {
     const sweep = options.replicas ?? null;
     const runs = sweepOrder(options.topologies, options.scenario.trials, sweep ?? [DEFAULT_REPLICAS]);
-    const bed = await startTestbed(group, binaries, { ...options, replicas: runs.find((r) => r.topology !== 'single')?.replicas ?? DEFAULT_REPLICAS, servers: Math.max(...(sweep ?? [DEFAULT_REPLICAS])) }, (cleanup) => cleanups.push(cleanup));
+    const bed = await startTestbed(
+      group,
+      binaries,
+      {
+        ...options,
+        replicas: runs.find((r) => r.topology !== 'single')?.replicas ?? DEFAULT_REPLICAS,
+        servers: Math.max(...(sweep ?? [DEFAULT_REPLICAS])),
+      },
+      (cleanup) => cleanups.push(cleanup),
+    );
     throwIfStopped(stop.signal);
     const workers = loadWorkers();
     const outcomes: (TrialOutcome & { readonly run: LocalRun })[] = [];
@@ -233,7 +261,18 @@ export async function startTestbed(
   }
   for (const s of servers.values()) log(`started ${s.id}: pid ${s.pid}, http ${s.http}, rpc ${s.rpc}, work-rounds ${s.workRounds}`);
   const initialRounds = new Map([...servers].map(([id, server]) => [id, server.workRounds]));
-  const bed: Testbed = { group, binaries, servers, targets, balanced: [], ...(nginxRunDir ? { nginxRunDir } : {}), limiter, ...(limitNote ? { limitNote } : {}), initialRounds, hello };
+  const bed: Testbed = {
+    group,
+    binaries,
+    servers,
+    targets,
+    balanced: [],
+    ...(nginxRunDir ? { nginxRunDir } : {}),
+    limiter,
+    ...(limitNote ? { limitNote } : {}),
+    initialRounds,
+    hello,
+  };
   if (limiter) await limiter.weigh('load-generator', [process.pid]);
   if (balanced) await balanceOver(bed, replicas, log, topologies);
   if (targets.has('single')) log(`ready single: ${targets.get('single')?.url} (pid ${targets.get('single')?.pid})`);
@@ -246,14 +285,24 @@ export async function startTestbed(
  * until each balancer has answered from every one of them. The balancers run as pods without a
  * limit would: their own scheduling weight.
  */
-export async function balanceOver(bed: Testbed, replicas: number, log: (line: string) => void, topologies: readonly LocalTopology[] = [...bed.targets.keys()]): Promise<void> {
+export async function balanceOver(
+  bed: Testbed,
+  replicas: number,
+  log: (line: string) => void,
+  topologies: readonly LocalTopology[] = [...bed.targets.keys()],
+): Promise<void> {
   const ids = balancedIds(replicas);
   const upstreams = ids.map((id) => present(bed.servers.get(id), `hello server ${id}`));
   for (const topology of topologies.filter((t) => t !== 'single')) {
     if (bed.targets.has(topology)) await bed.group.kill(topology, 'SIGTERM');
     const target =
       topology === 'nginx'
-        ? await startNginx(bed.group, present(bed.binaries.nginx, 'the nginx binary'), upstreams, present(bed.nginxRunDir, "nginx's run directory"))
+        ? await startNginx(
+            bed.group,
+            present(bed.binaries.nginx, 'the nginx binary'),
+            upstreams,
+            present(bed.nginxRunDir, "nginx's run directory"),
+          )
         : await startGateway(bed.group, bed.binaries.rpcGateway, upstreams);
     await waitForBackends(target.url, ids);
     await bed.limiter?.weigh(topology, [target.pid, ...descendantsOf([target.pid])]);
@@ -270,11 +319,22 @@ export async function balanceOver(bed: Testbed, replicas: number, log: (line: st
  * a kill planned against the asked-for start would land early in the measured part or before it.
  * A failed failover aborts the whole run through `stop`.
  */
-export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options: Pick<LocalRunOptions, 'scenario' | 'failover' | 'log'>, workers: number, stop: AbortController): Promise<TrialOutcome> {
+export async function runTrial(
+  bed: Testbed,
+  run: RunId<LocalTopology>,
+  options: Pick<LocalRunOptions, 'scenario' | 'failover' | 'log'>,
+  workers: number,
+  stop: AbortController,
+): Promise<TrialOutcome> {
   const { scenario, log } = options;
   const { topology, trial } = run;
-  const victim = options.failover && isFailoverRun(run, scenario.trials) ? failoverVictim(bed.balanced.map((name) => ({ name, ready: true }))) : undefined;
-  log(`trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${victim ? `, killing ${victim} halfway` : ''}`);
+  const victim =
+    options.failover && isFailoverRun(run, scenario.trials)
+      ? failoverVictim(bed.balanced.map((name) => ({ name, ready: true })))
+      : undefined;
+  log(
+    `trial ${trial}/${scenario.trials}: ${topology}, ${scenario.connections} connections, ${scenario.durationMs / 1000} s${victim ? `, killing ${victim} halfway` : ''}`,
+  );
   const meter = new CpuUseMeter(watchedProcesses(bed, topology), bed.limiter);
   let cpuUse: CpuUseSample | null = null;
   const meterTimers: NodeJS.Timeout[] = [];
@@ -288,7 +348,9 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
     );
     if (victim) {
       const killAt = failoverKillAt(startAt, scenario.warmupMs, localKillAfterMs(scenario.durationMs));
-      disruption = killAndRestart(bed, victim, killAt, localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch((err: Error) => (stop.abort(new Error(`failover: ${err.message}`)), null));
+      disruption = killAndRestart(bed, victim, killAt, localDownMs(scenario.durationMs), measuredEnd, stop.signal).catch(
+        (err: Error) => (stop.abort(new Error(`failover: ${err.message}`)), null),
+      );
     }
   };
   const result = await runLoad({
@@ -309,7 +371,9 @@ export async function runTrial(bed: Testbed, run: RunId<LocalTopology>, options:
   // The load may return just before the end timer fires (on a busy event loop): end the sample now.
   cpuUse ??= meter.end(topology, trial);
   throwIfStopped(stop.signal);
-  log(`  ${Math.round(result.throughputRps)} req/s, ${result.requests === 0 ? 'no successful responses' : `mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms`}, ${totalErrors(result.errors)} errors`);
+  log(
+    `  ${Math.round(result.throughputRps)} req/s, ${result.requests === 0 ? 'no successful responses' : `mean ${(result.latencyUs.mean / 1000).toFixed(2)} ms`}, ${totalErrors(result.errors)} errors`,
+  );
   return { result, cpuUse, failover: times && victim ? failoverEvent(run, victim, times, result) : null };
 }
 
@@ -353,14 +417,21 @@ export function localScenario(options: Pick<LocalRunOptions, 'scenario' | 'work'
 }
 
 /** The report's notes: how --work was calibrated, the failover rule when it ran, which count of a sweep the main tables show. */
-export function localNotes(options: Pick<LocalRunOptions, 'scenario' | 'work' | 'failover' | 'replicas'>, initialRounds: ReadonlyMap<string, number | null>): string[] {
+export function localNotes(
+  options: Pick<LocalRunOptions, 'scenario' | 'work' | 'failover' | 'replicas'>,
+  initialRounds: ReadonlyMap<string, number | null>,
+): string[] {
   const { scenario, replicas } = options;
   return [
     ...(replicas
-      ? [`replica sweep: ${replicas.join(', ')} hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at ${mainReplicas(replicas)}`]
+      ? [
+          `replica sweep: ${replicas.join(', ')} hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at ${mainReplicas(replicas)}`,
+        ]
       : []),
     ...(options.work
-      ? [`--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`]
+      ? [
+          `--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`,
+        ]
       : []),
     ...(options.failover ? [describeFailover(localKillAfterMs(scenario.durationMs), localDownMs(scenario.durationMs))] : []),
   ];
@@ -370,7 +441,12 @@ export function localNotes(options: Pick<LocalRunOptions, 'scenario' | 'work' | 
  * The scaling section's input from a sweep's outcomes: per balanced topology and replica count its
  * results, CPU samples and the CPUs its processes could ask for (`requestedCpus`).
  */
-export function scalingRuns(outcomes: readonly (Pick<TrialOutcome, 'result' | 'cpuUse'> & { readonly run: LocalRun })[], cpusPerServer: number | null, loadWorkers: number, machineCpus = cpus().length): ScalingRun[] {
+export function scalingRuns(
+  outcomes: readonly (Pick<TrialOutcome, 'result' | 'cpuUse'> & { readonly run: LocalRun })[],
+  cpusPerServer: number | null,
+  loadWorkers: number,
+  machineCpus = cpus().length,
+): ScalingRun[] {
   const swept = outcomes.filter((o) => o.run.topology !== 'single');
   const keys = [...new Set(swept.map((o) => `${o.run.topology}\n${o.run.replicas}`))];
   return keys.map((key) => {
@@ -400,11 +476,16 @@ export function requestedCpus(replicas: number, cpusPerServer: number | null, lo
  * named `<topology>-trial<n>.json`, in a sweep `<topology>-<replicas>-replicas-trial<n>.json` for
  * the balanced topologies.
  */
-export async function writeLocalReport(outDir: string, report: Report, outcomes: readonly { readonly run: LocalRun; readonly result: LoadResult }[]): Promise<Omit<LocalRunResult, 'pids'>> {
+export async function writeLocalReport(
+  outDir: string,
+  report: Report,
+  outcomes: readonly { readonly run: LocalRun; readonly result: LoadResult }[],
+): Promise<Omit<LocalRunResult, 'pids'>> {
   const dir = join(outDir, report.createdAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z'));
   const files = await writeReportFiles(dir, report);
   await mkdir(join(dir, 'results'), { recursive: true });
-  const name = ({ topology, trial, replicas }: LocalRun) => (report.scaling && topology !== 'single' ? `${topology}-${replicas}-replicas-trial${trial}` : `${topology}-trial${trial}`);
+  const name = ({ topology, trial, replicas }: LocalRun) =>
+    report.scaling && topology !== 'single' ? `${topology}-${replicas}-replicas-trial${trial}` : `${topology}-trial${trial}`;
   await Promise.all(outcomes.map(({ run, result }) => writeFile(join(dir, 'results', `${name(run)}.json`), `${JSON.stringify(result)}\n`)));
   return { report, markdown: renderMarkdown(report), dir, files };
 }
@@ -421,7 +502,14 @@ export interface KillTimes {
  * Kills the failover victim at `killAt` (epoch ms), starts it again `downMs` later at the same
  * addresses and watches until it serves again or the measured part ends (`measuredEnd`).
  */
-async function killAndRestart(bed: Testbed, victimId: string, killAt: number, downMs: number, measuredEnd: number, signal: AbortSignal): Promise<KillTimes | null> {
+async function killAndRestart(
+  bed: Testbed,
+  victimId: string,
+  killAt: number,
+  downMs: number,
+  measuredEnd: number,
+  signal: AbortSignal,
+): Promise<KillTimes | null> {
   await sleep(killAt - Date.now(), signal);
   if (signal.aborted) return null;
   const victim = present(bed.servers.get(victimId), `hello server ${victimId}`);
@@ -436,7 +524,13 @@ async function killAndRestart(bed: Testbed, victimId: string, killAt: number, do
   return { killedAt, restartedAt, servingAgainAt };
 }
 
-async function startLimitedHello(group: ProcessGroup, hello: HelloSettings, limiter: CpuLimiter | null, id: string, addresses?: { http: string; rpc: string }): Promise<HelloServer> {
+async function startLimitedHello(
+  group: ProcessGroup,
+  hello: HelloSettings,
+  limiter: CpuLimiter | null,
+  id: string,
+  addresses?: { http: string; rpc: string },
+): Promise<HelloServer> {
   const server = await startHello(group, hello, id, addresses);
   // After start-up, so --work is calibrated on an unthrottled CPU as the hello server expects.
   await limiter?.limit(id, server.pid);

@@ -50,7 +50,12 @@ export async function startHello(
 }
 
 /** Debian's nginx over `upstreams`, configured by the shared template, in the foreground; `runDir` (its config, pid file and temp paths) must exist. */
-export async function startNginx(group: ProcessGroup, binary: string, upstreams: readonly HelloServer[], runDir: string): Promise<{ url: string; pid: number }> {
+export async function startNginx(
+  group: ProcessGroup,
+  binary: string,
+  upstreams: readonly HelloServer[],
+  runDir: string,
+): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const config = join(runDir, 'nginx.conf');
   await writeFile(config, renderNginxConfig({ listen: `${LOOPBACK}:${port}`, upstreams: upstreams.map((u) => u.http), runDir }));
@@ -61,7 +66,11 @@ export async function startNginx(group: ProcessGroup, binary: string, upstreams:
 }
 
 /** The Go net/rpc gateway over the hello servers' RPC ports. */
-export async function startGateway(group: ProcessGroup, binary: string, upstreams: readonly HelloServer[]): Promise<{ url: string; pid: number }> {
+export async function startGateway(
+  group: ProcessGroup,
+  binary: string,
+  upstreams: readonly HelloServer[],
+): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const { pid } = await group.start({
     name: 'rpc-gateway',

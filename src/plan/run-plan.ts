@@ -92,7 +92,8 @@ export function sweepOrder<T extends Topology>(topologies: readonly T[], trials:
   for (let trial = 1; trial <= trials; trial++) {
     const inTrial = order.filter((r) => r.trial === trial);
     rotate(replicas, trial - 1).forEach((count, i) => {
-      for (const { topology } of inTrial) if (topology !== 'single' || i === 0) runs.push({ topology, trial, replicas: topology === 'single' ? 1 : count });
+      for (const { topology } of inTrial)
+        if (topology !== 'single' || i === 0) runs.push({ topology, trial, replicas: topology === 'single' ? 1 : count });
     });
   }
   return runs;

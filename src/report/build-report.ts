@@ -34,7 +34,12 @@ export function buildReport(input: ReportInput): Report {
   const names = [...byTopology.keys()].sort((a, b) => topologyRank(a) - topologyRank(b) || a.localeCompare(b));
   const maxErrors = scenario.maxErrors ?? DEFAULT_MAX_ERRORS;
   const drafts = names.map((name) => ({
-    ...summarizeTopology(name, byTopology.get(name) ?? [], failover.find((f) => f.topology === name), maxErrors),
+    ...summarizeTopology(
+      name,
+      byTopology.get(name) ?? [],
+      failover.find((f) => f.topology === name),
+      maxErrors,
+    ),
     ...summarizeCpuUse(cpuUse.filter((c) => c.topology === name)),
   }));
   const baseline = drafts.find((t) => t.name === BASELINE_TOPOLOGY);
@@ -45,7 +50,12 @@ export function buildReport(input: ReportInput): Report {
   return { schema: REPORT_SCHEMA, createdAt: createdAt.toISOString(), scenario, environment, topologies };
 }
 
-export function summarizeTopology(name: string, results: readonly LoadResult[], failover: FailoverEvent | undefined, maxErrors: number): TopologyReport {
+export function summarizeTopology(
+  name: string,
+  results: readonly LoadResult[],
+  failover: FailoverEvent | undefined,
+  maxErrors: number,
+): TopologyReport {
   const byTrial = groupBy(results, (r) => r.trial);
   const trialNumbers = [...byTrial.keys()].sort((a, b) => a - b);
   const trials = trialNumbers.map((trial) => ({ trial, merged: mergeResults(byTrial.get(trial) ?? []) }));
@@ -85,7 +95,10 @@ export function summarizeTopology(name: string, results: readonly LoadResult[], 
     errors,
     backends,
     // Without the per-second histograms: the report keeps their p99s, not the samples.
-    timelines: trials.map((t) => ({ trial: t.trial, points: t.merged.timeline.map(({ t: s, rps, p99Us, errors }) => ({ t: s, rps, p99Us, errors })) })),
+    timelines: trials.map((t) => ({
+      trial: t.trial,
+      points: t.merged.timeline.map(({ t: s, rps, p99Us, errors }) => ({ t: s, rps, p99Us, errors })),
+    })),
     ...(failoverSummary ? { failover: failoverSummary } : {}),
   };
 }

@@ -38,9 +38,14 @@ export function seconds(msValue: number, digits = 1): string {
 /** One line describing the load, e.g. `closed loop, 64 connections, 5 s (+1 s warmup), 1 trial`. */
 export function describeScenario(report: Report): string {
   const s = report.scenario;
-  const load = s.mode === 'open' ? `open loop at ${count(s.rate ?? 0)} req/s over ${s.connections} connections` : `closed loop, ${s.connections} connections`;
+  const load =
+    s.mode === 'open'
+      ? `open loop at ${count(s.rate ?? 0)} req/s over ${s.connections} connections`
+      : `closed loop, ${s.connections} connections`;
   const runners = (s.runners ?? 1) > 1 ? `, ${s.runners} runners` : '';
-  const settings = Object.entries(s.serverSettings ?? {}).map(([k, v]) => `, ${k} ${v}`).join('');
+  const settings = Object.entries(s.serverSettings ?? {})
+    .map(([k, v]) => `, ${k} ${v}`)
+    .join('');
   return `${load}, ${seconds(s.durationMs)} (+${seconds(s.warmupMs)} warmup) per topology, ${s.trials} trial${s.trials === 1 ? '' : 's'}${s.order ? ` (${s.order})` : ''}${runners}${settings}`;
 }
 

@@ -32,13 +32,27 @@ export function renderHtml(report: Report): string {
     results.note ? `<p class="note">${escapeXml(results.note)}</p>` : '',
     '<h2>Charts</h2>',
     figure(throughputChart(report.topologies), 'Bar at the median over trials, whisker the 95% interval, dots each trial.'),
-    figure(latencySpectrumChart(report.topologies), 'From the merged histograms; both axes logarithmic, from the fastest response (min) to the slowest percentiles.'),
-    figure(timelineChart(report.topologies), 'Second by second, every trial; colour and marker tell the topology, the line style the trial.'),
+    figure(
+      latencySpectrumChart(report.topologies),
+      'From the merged histograms; both axes logarithmic, from the fastest response (min) to the slowest percentiles.',
+    ),
+    figure(
+      timelineChart(report.topologies),
+      'Second by second, every trial; colour and marker tell the topology, the line style the trial.',
+    ),
     ...detailTables(report).map((t) => htmlTable(t, 'h2')),
-    ...(report.scaling ? ['<h2 id="scaling">Scaling</h2>', figure(scalingChart(report.scaling), SCALING_CAPTION), ...scalingTables(report.scaling).map((t) => htmlTable(t, 'h2'))] : []),
+    ...(report.scaling
+      ? [
+          '<h2 id="scaling">Scaling</h2>',
+          figure(scalingChart(report.scaling), SCALING_CAPTION),
+          ...scalingTables(report.scaling).map((t) => htmlTable(t, 'h2')),
+        ]
+      : []),
     htmlTable(seedClaimTable(), 'h2'),
     '<h2>Environment</h2>',
-    `<dl>${environmentItems(report).map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`).join('')}</dl>`,
+    `<dl>${environmentItems(report)
+      .map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`)
+      .join('')}</dl>`,
   ];
   return [
     '<!doctype html>',

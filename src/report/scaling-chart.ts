@@ -80,12 +80,17 @@ function series(t: ScalingTopology, index: number, { x, y, xMax }: Scales): stri
     const path = samples.map((n) => `${x(n).toFixed(1)},${y(value(n)).toFixed(1)}`).join(' ');
     return `<polyline class="${cls}" data-topology="${escapeXml(t.name)}" points="${path}" fill="none" stroke="${color}" stroke-width="${cls === 'linear' ? 1.5 : 2}" stroke-dasharray="${dash}" clip-path="url(#scaling-plot)"><title>${escapeXml(title)}</title></polyline>`;
   };
-  const parts = [line('linear', 0, xMax, (n) => perReplica * n, DASH.linear, `${t.name}: ideal linear, ${rps(perReplica)} req/s per replica`)];
+  const parts = [
+    line('linear', 0, xMax, (n) => perReplica * n, DASH.linear, `${t.name}: ideal linear, ${rps(perReplica)} req/s per replica`),
+  ];
   const fit = t.usl;
   if (fit) {
     const law = (n: number) => uslThroughput(fit, n);
     const words = `${t.name}: USL fit, σ ${fit.sigma.toFixed(3)}, κ ${kappaText(fit.kappa)}, λ ${rps(fit.lambda)} req/s`;
-    parts.push(line('fit', 1, highest, law, DASH.fit, words), line('fit-extrapolated', highest, xMax, law, DASH.extrapolated, `${words} (beyond the measured range)`));
+    parts.push(
+      line('fit', 1, highest, law, DASH.fit, words),
+      line('fit-extrapolated', highest, xMax, law, DASH.extrapolated, `${words} (beyond the measured range)`),
+    );
   }
   for (const p of points) {
     const cx = x(p.replicas);
@@ -102,7 +107,15 @@ function series(t: ScalingTopology, index: number, { x, y, xMax }: Scales): stri
   return parts.join('');
 }
 
-function marker(kind: 'point' | 'legend', shape: (typeof MARKERS)[number], cx: number, cy: number, color: string, hollow: boolean, label: string): string {
+function marker(
+  kind: 'point' | 'legend',
+  shape: (typeof MARKERS)[number],
+  cx: number,
+  cy: number,
+  color: string,
+  hollow: boolean,
+  label: string,
+): string {
   const paint = `fill="${hollow ? '#fff' : color}" stroke="${color}" stroke-width="2"`;
   const title = `<title>${escapeXml(label)}</title>`;
   const cls = `class="${kind}${hollow ? ' oversubscribed' : ''}"`;

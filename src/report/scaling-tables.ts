@@ -19,17 +19,31 @@ export function scalingTables(section: ScalingSection): ReportTable[] {
     title: `Scaling: ${t.name}, throughput vs replicas`,
     note: [
       ...(i === 0
-        ? [`Each replica count measured with the same load; the ideal linear line multiplies the smallest count's throughput per replica. CPUs asked: what the processes may use (their limits, or the cores an unlimited one can run on) against those available; CPUs used: per process, mean over trials. The fitted curve is Gunther's Universal Scalability Law, ${LAW}, by least squares over every trial.`]
+        ? [
+            `Each replica count measured with the same load; the ideal linear line multiplies the smallest count's throughput per replica. CPUs asked: what the processes may use (their limits, or the cores an unlimited one can run on) against those available; CPUs used: per process, mean over trials. The fitted curve is Gunther's Universal Scalability Law, ${LAW}, by least squares over every trial.`,
+          ]
         : []),
       ...describeFit(t),
       ...describeLimits(t, section.availableCpus),
     ].join(' '),
-    headers: ['replicas', 'throughput (req/s)', '95% interval', 'ratio to 1 replica', 'ideal linear (req/s)', 'USL fit (req/s)', 'CPUs asked / available', 'CPUs used', 'errors'],
+    headers: [
+      'replicas',
+      'throughput (req/s)',
+      '95% interval',
+      'ratio to 1 replica',
+      'ideal linear (req/s)',
+      'USL fit (req/s)',
+      'CPUs asked / available',
+      'CPUs used',
+      'errors',
+    ],
     numeric: [true, true, true, true, true, true, true, false, true],
     rows: t.points.map((p) => [
       String(p.replicas),
       rps(p.throughputRps.median),
-      p.throughputRps.ciLow === null || p.throughputRps.ciHigh === null ? 'n/a (one trial)' : `${rps(p.throughputRps.ciLow)} to ${rps(p.throughputRps.ciHigh)}`,
+      p.throughputRps.ciLow === null || p.throughputRps.ciHigh === null
+        ? 'n/a (one trial)'
+        : `${rps(p.throughputRps.ciLow)} to ${rps(p.throughputRps.ciHigh)}`,
       ratio(p.ratioToOne),
       rps(p.linearRps),
       p.fittedRps === null ? 'n/a' : rps(p.fittedRps),
@@ -43,15 +57,22 @@ export function scalingTables(section: ScalingSection): ReportTable[] {
 /** What the fitted parameters say, and whether to believe them. */
 function describeFit(t: ScalingTopology): string[] {
   const fit = t.usl;
-  if (fit === null) return [`${t.name}: no fit, one replica count measured (the law needs ${USL_MIN_REPLICA_COUNTS} or more to be trusted).`];
+  if (fit === null)
+    return [`${t.name}: no fit, one replica count measured (the law needs ${USL_MIN_REPLICA_COUNTS} or more to be trusted).`];
   const points = t.points;
   const highest = points[points.length - 1].replicas;
   const words = [
     `${t.name}: λ = ${rps(fit.lambda)} req/s for one replica; contention σ = ${fit.sigma.toFixed(3)} (the share of the work that waits in one queue: alone, it levels throughput off towards λ/σ); coherency κ = ${kappaText(fit.kappa)} (a cost that grows with every pair of replicas kept in step: it makes throughput peak and then fall); R² = ${fit.rSquared === null ? 'n/a (the throughputs do not vary)' : fit.rSquared.toFixed(3)}.`,
     describeShape(fit, highest),
   ];
-  if (fit.cautions.includes('few-points')) words.push(`Not to be trusted: ${fit.replicaCounts} replica counts, and the law needs ${USL_MIN_REPLICA_COUNTS} or more to tell contention from coherency.`);
-  if (fit.cautions.includes('poor-fit')) words.push(`Not to be trusted: R² ${fit.rSquared?.toFixed(3)} is below ${USL_MIN_R_SQUARED}, so the points do not follow the law (noise between trials, or a limit the law does not model).`);
+  if (fit.cautions.includes('few-points'))
+    words.push(
+      `Not to be trusted: ${fit.replicaCounts} replica counts, and the law needs ${USL_MIN_REPLICA_COUNTS} or more to tell contention from coherency.`,
+    );
+  if (fit.cautions.includes('poor-fit'))
+    words.push(
+      `Not to be trusted: R² ${fit.rSquared?.toFixed(3)} is below ${USL_MIN_R_SQUARED}, so the points do not follow the law (noise between trials, or a limit the law does not model).`,
+    );
   return words;
 }
 
@@ -69,7 +90,9 @@ function describeLimits(t: ScalingTopology, availableCpus: number): string[] {
   const failing = t.points.filter((p) => p.errors > 0);
   return [
     ...(over.length > 0
-      ? [`At ${at(over)} replicas the processes asked for more than the ${cpus(availableCpus)} CPUs available: a flattening there may be the machine's, not the servers'.`]
+      ? [
+          `At ${at(over)} replicas the processes asked for more than the ${cpus(availableCpus)} CPUs available: a flattening there may be the machine's, not the servers'.`,
+        ]
       : []),
     ...(failing.length > 0 ? [`Requests failed at ${at(failing)} replicas: there the target was failing, not only slow.`] : []),
   ];
@@ -84,7 +107,9 @@ function describeCpuUse(use: Readonly<Record<string, CpuUse>>, total: number): s
   const low = Math.min(...hello);
   const high = Math.max(...hello);
   const servers =
-    hello.length === 0 ? [] : [`${hello.length} hello server${hello.length === 1 ? '' : 's'} ${cpus(low)}${high > low ? ` to ${cpus(high)}` : ''}`];
+    hello.length === 0
+      ? []
+      : [`${hello.length} hello server${hello.length === 1 ? '' : 's'} ${cpus(low)}${high > low ? ` to ${cpus(high)}` : ''}`];
   return `${[...others, ...servers].join(', ')} (total ${cpus(total)})`;
 }
 

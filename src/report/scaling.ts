@@ -14,20 +14,37 @@ export function buildScaling(input: ScalingInput): ScalingSection {
   const { runs, availableCpus } = input;
   if (!(availableCpus > 0)) throw new Error(`buildScaling: availableCpus ${availableCpus} must be greater than 0`);
   const names = [...new Set(runs.map((r) => r.topology))];
-  return { availableCpus, topologies: names.map((name) => scalingTopology(name, runs.filter((r) => r.topology === name), availableCpus)) };
+  return {
+    availableCpus,
+    topologies: names.map((name) =>
+      scalingTopology(
+        name,
+        runs.filter((r) => r.topology === name),
+        availableCpus,
+      ),
+    ),
+  };
 }
 
 function scalingTopology(name: string, runs: readonly ScalingRun[], availableCpus: number): ScalingTopology {
   for (const run of runs) {
-    if (!Number.isSafeInteger(run.replicas) || run.replicas < 1) throw new Error(`buildScaling: ${name} replicas ${run.replicas} must be a whole number, 1 or more`);
+    if (!Number.isSafeInteger(run.replicas) || run.replicas < 1)
+      throw new Error(`buildScaling: ${name} replicas ${run.replicas} must be a whole number, 1 or more`);
     if (!(run.requestedCpus >= 0)) throw new Error(`buildScaling: ${name} requestedCpus ${run.requestedCpus} must be 0 or more`);
     if (run.results.length === 0) throw new Error(`buildScaling: ${name} at ${run.replicas} replicas has no load results`);
-    if (runs.filter((r) => r.replicas === run.replicas).length > 1) throw new Error(`buildScaling: ${name} at ${run.replicas} replicas is given twice`);
+    if (runs.filter((r) => r.replicas === run.replicas).length > 1)
+      throw new Error(`buildScaling: ${name} at ${run.replicas} replicas is given twice`);
   }
   const measured = [...runs]
     .sort((a, b) => a.replicas - b.replicas)
-    .map((run) => ({ run, summary: summarizeTopology(name, run.results, undefined, DEFAULT_MAX_ERRORS), ...summarizeCpuUse(run.cpuUse ?? []) }));
-  const usl = fitUsl(measured.flatMap(({ run, summary }) => summary.trialThroughputRps.map((throughputRps) => ({ replicas: run.replicas, throughputRps }))));
+    .map((run) => ({
+      run,
+      summary: summarizeTopology(name, run.results, undefined, DEFAULT_MAX_ERRORS),
+      ...summarizeCpuUse(run.cpuUse ?? []),
+    }));
+  const usl = fitUsl(
+    measured.flatMap(({ run, summary }) => summary.trialThroughputRps.map((throughputRps) => ({ replicas: run.replicas, throughputRps }))),
+  );
   const one = measured.find(({ run }) => run.replicas === 1)?.summary.throughputRps.median;
   const smallest = measured[0];
   const perReplica = smallest.summary.throughputRps.median / smallest.run.replicas;

@@ -17,7 +17,12 @@ const TOPOLOGY_COLORS: Record<string, string> = {
 };
 const OTHER_COLORS = ['#d55e00', '#56b4e9', '#000000', '#f0e442'];
 // Each topology's lines also carry its own marker, so they differ without colour too.
-const TOPOLOGY_MARKERS: Record<string, Marker> = { single: 'circle', nginx: 'square', 'ingress-nginx': 'diamond', 'rpc-gateway': 'triangle' };
+const TOPOLOGY_MARKERS: Record<string, Marker> = {
+  single: 'circle',
+  nginx: 'square',
+  'ingress-nginx': 'diamond',
+  'rpc-gateway': 'triangle',
+};
 const OTHER_MARKERS: readonly Marker[] = ['cross', 'circle', 'square', 'triangle'];
 const TRIAL_DASHES = ['', '7 4', '2 3', '9 3 2 3'];
 
@@ -75,7 +80,8 @@ function svgOpen(kind: string, height: number, title: string): string {
 
 /** An axis title: below the x axis, or turned along the y axis. */
 function axisTitle(axis: 'x' | 'y', text: string, at: number): string {
-  if (axis === 'x') return `<text class="axis-title" x="${MARGIN.left + (WIDTH - MARGIN.left - MARGIN.right) / 2}" y="${at}" text-anchor="middle">${escapeXml(text)}</text>`;
+  if (axis === 'x')
+    return `<text class="axis-title" x="${MARGIN.left + (WIDTH - MARGIN.left - MARGIN.right) / 2}" y="${at}" text-anchor="middle">${escapeXml(text)}</text>`;
   return `<text class="axis-title" transform="translate(18 ${at}) rotate(-90)" text-anchor="middle">${escapeXml(text)}</text>`;
 }
 
@@ -95,10 +101,7 @@ export function throughputChart(topologies: readonly TopologyReport[]): string {
   const rowHeight = 38;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const height = MARGIN.top + topologies.length * rowHeight + MARGIN.bottom;
-  const top = Math.max(
-    1,
-    ...topologies.flatMap((t) => [t.throughputRps.median, t.throughputRps.ciHigh ?? 0, ...t.trialThroughputRps]),
-  );
+  const top = Math.max(1, ...topologies.flatMap((t) => [t.throughputRps.median, t.throughputRps.ciHigh ?? 0, ...t.trialThroughputRps]));
   const ticks = linearTicks(top);
   const scale = (v: number) => MARGIN.left + (v / ticks[ticks.length - 1]) * plotWidth;
   const axisY = MARGIN.top + topologies.length * rowHeight;
@@ -124,7 +127,9 @@ export function throughputChart(topologies: readonly TopologyReport[]): string {
       );
     }
     for (const v of t.trialThroughputRps) {
-      parts.push(`<circle class="trial" cx="${scale(v)}" cy="${mid}" r="3" fill="#fff" stroke="#222"><title>trial: ${rps(v)} req/s</title></circle>`);
+      parts.push(
+        `<circle class="trial" cx="${scale(v)}" cy="${mid}" r="3" fill="#fff" stroke="#222"><title>trial: ${rps(v)} req/s</title></circle>`,
+      );
     }
     parts.push(`<text x="${WIDTH - MARGIN.right + 6}" y="${mid + 4}">${rps(t.throughputRps.median)}</text>`);
   });
@@ -164,7 +169,15 @@ export function latencySpectrumChart(topologies: readonly TopologyReport[]): str
     const color = colorOf(t.name, i);
     parts.push(
       `<polyline class="series" points="${pts.map((p) => `${x(p.percentile).toFixed(1)},${y(p.us).toFixed(1)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`,
-      ...pts.map((p) => marker(markerOf(t.name, i), x(p.percentile), y(p.us), color, `${t.name} ${p.percentile === 0 ? 'min' : `p${p.percentile}`}: ${ms(p.us)} ms`)),
+      ...pts.map((p) =>
+        marker(
+          markerOf(t.name, i),
+          x(p.percentile),
+          y(p.us),
+          color,
+          `${t.name} ${p.percentile === 0 ? 'min' : `p${p.percentile}`}: ${ms(p.us)} ms`,
+        ),
+      ),
     );
   });
   parts.push(
@@ -212,7 +225,10 @@ export function timelineChart(topologies: readonly TopologyReport[]): string {
     });
     const f = t.failover;
     if (f) {
-      for (const [label, at] of [['kill', f.killedAtMs], ['restart', f.restartedAtMs]] as const) {
+      for (const [label, at] of [
+        ['kill', f.killedAtMs],
+        ['restart', f.restartedAtMs],
+      ] as const) {
         if (at === null) continue;
         parts.push(
           `<line x1="${x(at / 1000)}" y1="${MARGIN.top}" x2="${x(at / 1000)}" y2="${plotBottom}" stroke="${color}" stroke-dasharray="4 4"/>`,
@@ -225,7 +241,10 @@ export function timelineChart(topologies: readonly TopologyReport[]): string {
     axisTitle('x', 'time after warmup (s)', plotBottom + 34),
     axisTitle('y', 'throughput (req/s)', (MARGIN.top + plotBottom) / 2),
     legend(topologies, height - 34),
-    trialLegend([...new Set(topologies.flatMap((t) => t.timelines.map((tl) => tl.trial)))].sort((a, b) => a - b), height - 10),
+    trialLegend(
+      [...new Set(topologies.flatMap((t) => t.timelines.map((tl) => tl.trial)))].sort((a, b) => a - b),
+      height - 10,
+    ),
     '</svg>',
   );
   return parts.join('');

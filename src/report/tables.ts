@@ -69,7 +69,10 @@ export function resultsTable(report: Report): ReportTable {
  */
 export function answerSentence(report: Pick<Report, 'topologies'>): string {
   const failed = report.topologies.filter((t) => t.failed === true).map((t) => t.name);
-  const failedNote = failed.length === 0 ? '' : ` ${failed.join(' and ')} failed (too many errors; see status) and ${failed.length === 1 ? 'is' : 'are'} not ranked.`;
+  const failedNote =
+    failed.length === 0
+      ? ''
+      : ` ${failed.join(' and ')} failed (too many errors; see status) and ${failed.length === 1 ? 'is' : 'are'} not ranked.`;
   const ranked = report.topologies.filter((t) => t.failed !== true).sort((a, b) => b.throughputRps.median - a.throughputRps.median);
   return `${rankedSentence(ranked, failed.length > 0 ? 'ranked' : 'measured')}${failedNote}`;
 }
@@ -79,9 +82,13 @@ function rankedSentence(ranked: readonly TopologyReport[], only: 'ranked' | 'mea
   if (!first) return 'No topology answered without failing.';
   const lead = `${first.name} has the highest throughput, ${rps(first.throughputRps.median)} req/s`;
   if (!next) return `${lead} (the only topology ${only}).`;
-  const margin = next.throughputRps.median > 0 ? `${ratio(first.throughputRps.median / next.throughputRps.median)} the next, ${next.name} (${rps(next.throughputRps.median)} req/s)` : `ahead of ${next.name} (0 req/s)`;
+  const margin =
+    next.throughputRps.median > 0
+      ? `${ratio(first.throughputRps.median / next.throughputRps.median)} the next, ${next.name} (${rps(next.throughputRps.median)} req/s)`
+      : `ahead of ${next.name} (0 req/s)`;
   const unknown = ranked.filter((t) => t.throughputRps.ciLow === null || t.throughputRps.ciHigh === null);
-  if (unknown.length > 0) return `${lead}, ${margin}; with one trial there is no interval, so this run does not show that the difference is more than noise.`;
+  if (unknown.length > 0)
+    return `${lead}, ${margin}; with one trial there is no interval, so this run does not show that the difference is more than noise.`;
   const overlapping = ranked.slice(1).filter((t) => (t.throughputRps.ciHigh ?? 0) >= (first.throughputRps.ciLow ?? 0));
   if (overlapping.length > 0) {
     const names = overlapping.map((t) => t.name).join(' and ');
@@ -136,7 +143,17 @@ export function detailTables(report: Report): ReportTable[] {
       numeric: [false, true, true, true, true, true, true, true, true, true],
       rows: t.map((x) => [
         x.name,
-        ...[x.due, x.requests, x.errors.connect, x.errors.timeout, x.errors.reset, x.errors.status4xx, x.errors.status5xx, x.errors.total, ...(open ? [x.notSent] : [])].map(count),
+        ...[
+          x.due,
+          x.requests,
+          x.errors.connect,
+          x.errors.timeout,
+          x.errors.reset,
+          x.errors.status4xx,
+          x.errors.status5xx,
+          x.errors.total,
+          ...(open ? [x.notSent] : []),
+        ].map(count),
       ]),
     },
     {
@@ -145,7 +162,12 @@ export function detailTables(report: Report): ReportTable[] {
       note: 'Share of the responses each server (X-Served-By) gave.',
       headers: ['topology', 'share per backend'],
       numeric: [false, false],
-      rows: t.map((x) => [x.name, Object.entries(x.backends).map(([id, share]) => `${id} ${percent(share)}`).join(', ') || 'none']),
+      rows: t.map((x) => [
+        x.name,
+        Object.entries(x.backends)
+          .map(([id, share]) => `${id} ${percent(share)}`)
+          .join(', ') || 'none',
+      ]),
     },
   ];
   const measured = t.filter((x) => x.cpuUse);
@@ -174,7 +196,17 @@ export function detailTables(report: Report): ReportTable[] {
       id: 'failover',
       title: 'Failover',
       note: 'One backend killed (SIGKILL) during a trial and started again; times from the start of the measured part. Serving again: from the kill until the restarted server answered its first request through the balancer. Recovered: from the kill to the end of the first whole second after the restart with no errors and at least 90% of the throughput before the kill. Errors from the kill until recovered, caused by the drill, and do not count against --max-errors.',
-      headers: ['topology', 'trial', 'backend killed', 'killed at', 'restarted at', 'errors', 'caused by the drill', 'serving again after', 'recovered after'],
+      headers: [
+        'topology',
+        'trial',
+        'backend killed',
+        'killed at',
+        'restarted at',
+        'errors',
+        'caused by the drill',
+        'serving again after',
+        'recovered after',
+      ],
       numeric: [false, true, false, true, true, true, true, true, true],
       rows: failovers.map(({ name, f }) => [
         name,
@@ -199,7 +231,12 @@ export function environmentItems(report: Report): [string, string][] {
     ['where', env.where],
     ['CPUs', `${env.cpus.count} × ${env.cpus.model}`],
     ['CPU limits', describeCpuLimits(report)],
-    ['versions', Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')],
+    [
+      'versions',
+      Object.entries(env.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
     ...Object.entries(env.placement ?? {}),
   ];
   if (env.loadAverage) {

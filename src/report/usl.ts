@@ -75,8 +75,10 @@ export function uslThroughput(fit: Pick<UslFit, 'sigma' | 'kappa' | 'lambda'>, r
  */
 export function fitUsl(points: readonly UslPoint[]): UslFit | null {
   for (const p of points) {
-    if (!Number.isSafeInteger(p.replicas) || p.replicas < 1) throw new Error(`fitUsl: replicas ${p.replicas} must be a whole number, 1 or more`);
-    if (!Number.isFinite(p.throughputRps) || p.throughputRps < 0) throw new Error(`fitUsl: throughput ${p.throughputRps} must be a finite number, 0 or more`);
+    if (!Number.isSafeInteger(p.replicas) || p.replicas < 1)
+      throw new Error(`fitUsl: replicas ${p.replicas} must be a whole number, 1 or more`);
+    if (!Number.isFinite(p.throughputRps) || p.throughputRps < 0)
+      throw new Error(`fitUsl: throughput ${p.throughputRps} must be a finite number, 0 or more`);
   }
   const replicaCounts = new Set(points.map((p) => p.replicas)).size;
   if (replicaCounts < 2 || points.every((p) => p.throughputRps === 0)) return null;
@@ -93,7 +95,10 @@ export function fitUsl(points: readonly UslPoint[]): UslFit | null {
 
   best = compassSearch(sse, best, { sigma: true, kappa: kappaGrid.length > 1 });
   // Seen without this: kappa 4e-7 instead of 0, a peak at 1,400 replicas that the data never showed.
-  for (const edge of [{ sigma: true, kappa: false }, { sigma: false, kappa: true }]) {
+  for (const edge of [
+    { sigma: true, kappa: false },
+    { sigma: false, kappa: true },
+  ]) {
     if ((edge.kappa && best.sigma === 0) || (edge.sigma && best.kappa === 0)) continue;
     const start = { sigma: edge.sigma ? best.sigma : 0, kappa: edge.kappa ? best.kappa : 0 };
     const onEdge = compassSearch(sse, { ...start, sse: sse(start.sigma, start.kappa) }, edge);
@@ -123,15 +128,24 @@ interface Candidate {
 }
 
 /** Compass search over the free parameters, kept >= 0; steps start at the grid's spacing there. */
-function compassSearch(sse: (sigma: number, kappa: number) => number, start: Candidate, free: { sigma: boolean; kappa: boolean }): Candidate {
+function compassSearch(
+  sse: (sigma: number, kappa: number) => number,
+  start: Candidate,
+  free: { sigma: boolean; kappa: boolean },
+): Candidate {
   let best = start;
   let steps = {
     sigma: free.sigma ? Math.max(best.sigma, SIGMA_GRID[1]) * 0.6 : 0,
     kappa: free.kappa ? Math.max(best.kappa, KAPPA_GRID[1]) * 0.6 : 0,
   };
-  for (let evaluations = 0; evaluations < MAX_EVALUATIONS; ) {
+  for (let evaluations = 0; evaluations < MAX_EVALUATIONS;) {
     let moved = false;
-    for (const [dSigma, dKappa] of [[steps.sigma, 0], [-steps.sigma, 0], [0, steps.kappa], [0, -steps.kappa]]) {
+    for (const [dSigma, dKappa] of [
+      [steps.sigma, 0],
+      [-steps.sigma, 0],
+      [0, steps.kappa],
+      [0, -steps.kappa],
+    ]) {
       if (dSigma === 0 && dKappa === 0) continue;
       const sigma = Math.max(0, best.sigma + dSigma);
       const kappa = Math.max(0, best.kappa + dKappa);
@@ -145,7 +159,11 @@ function compassSearch(sse: (sigma: number, kappa: number) => number, start: Can
     }
     if (moved) continue;
     steps = { sigma: steps.sigma / 2, kappa: steps.kappa / 2 };
-    if (steps.sigma <= RELATIVE_STEP_TOLERANCE * Math.max(best.sigma, 1e-6) && steps.kappa <= RELATIVE_STEP_TOLERANCE * Math.max(best.kappa, 1e-9)) break;
+    if (
+      steps.sigma <= RELATIVE_STEP_TOLERANCE * Math.max(best.sigma, 1e-6) &&
+      steps.kappa <= RELATIVE_STEP_TOLERANCE * Math.max(best.kappa, 1e-9)
+    )
+      break;
   }
   return best;
 }

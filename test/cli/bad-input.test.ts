@@ -33,9 +33,15 @@ function clusterbench(args: readonly string[], opts: { cwd?: string; ulimit?: st
 
 function node(args: readonly string[], opts: { cwd?: string; ulimit?: string } = {}): Promise<Run> {
   const [command, argv] =
-    opts.ulimit === undefined ? [process.execPath, args] : ['bash', ['-c', `ulimit ${opts.ulimit} && exec "$0" "$@"`, process.execPath, ...args]];
+    opts.ulimit === undefined
+      ? [process.execPath, args]
+      : ['bash', ['-c', `ulimit ${opts.ulimit} && exec "$0" "$@"`, process.execPath, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd: opts.cwd ?? work, env: { ...process.env, KUBECONFIG: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, {
+      cwd: opts.cwd ?? work,
+      env: { ...process.env, KUBECONFIG: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -81,7 +87,11 @@ beforeAll(async () => {
   writeFileSync(join(work, 'user', 'notes.txt'), 'mine\n');
   writeFileSync(join(work, 'a-file'), 'mine\n');
   mkdirSync(join(work, 'results'));
-  [runner0, runner1] = await Promise.all([0, 1].map((runner) => runLoad({ url: server.url, connections: 2, durationMs: 300, warmupMs: 0, workers: 1, runner, topology: 'single' })));
+  [runner0, runner1] = await Promise.all(
+    [0, 1].map((runner) =>
+      runLoad({ url: server.url, connections: 2, durationMs: 300, warmupMs: 0, workers: 1, runner, topology: 'single' }),
+    ),
+  );
   resultFile('runner0.json', runner0);
   resultFile('runner1.json', runner1);
   // A folder a previous synth wrote, to which the user then added a file of their own.
@@ -102,51 +112,144 @@ type Case = readonly [args: () => string[], line: RegExp, opts?: { cwd?: () => s
 
 const CORPUS: Readonly<Record<string, Case>> = {
   // synth --out: only into a new, empty or synth-written folder.
-  'synth --out a folder of the user': [() => ['synth', '--out', at('user')], /^clusterbench: --out: ".*user" holds files synth did not write \(notes\.txt\)/],
-  'synth --out . in a folder of the user': [() => ['synth', '--out', '.'], /^clusterbench: --out: "\." holds files synth did not write \(notes\.txt\)/, { cwd: () => at('user') }],
-  'synth --out a synth folder with a user file added': [() => ['synth', '--out', at('synthed')], /^clusterbench: --out: .* holds files synth did not write \(kustomization\.yaml\)/],
+  'synth --out a folder of the user': [
+    () => ['synth', '--out', at('user')],
+    /^clusterbench: --out: ".*user" holds files synth did not write \(notes\.txt\)/,
+  ],
+  'synth --out . in a folder of the user': [
+    () => ['synth', '--out', '.'],
+    /^clusterbench: --out: "\." holds files synth did not write \(notes\.txt\)/,
+    { cwd: () => at('user') },
+  ],
+  'synth --out a synth folder with a user file added': [
+    () => ['synth', '--out', at('synthed')],
+    /^clusterbench: --out: .* holds files synth did not write \(kustomization\.yaml\)/,
+  ],
   'synth --out an existing file': [() => ['synth', '--out', at('a-file')], /^clusterbench: --out: ".*a-file" is a file, not a folder$/],
   'synth --out /proc/x (once hung)': [() => ['synth', '--out', '/proc/x'], /^clusterbench: --out: "\/proc\/x" cannot be written/],
-  'synth --out under a missing folder': [() => ['synth', '--out', at('missing', 'dist')], /^clusterbench: --out: .* cannot be created: .*missing does not exist$/],
+  'synth --out under a missing folder': [
+    () => ['synth', '--out', at('missing', 'dist')],
+    /^clusterbench: --out: .* cannot be created: .*missing does not exist$/,
+  ],
   // Output paths, before any load.
-  'load -o under a missing folder': [() => ['load', server.url, '-o', '/nonexistent/x.json'], /^clusterbench: --out: "\/nonexistent\/x\.json" cannot be written: \/nonexistent does not exist$/],
+  'load -o under a missing folder': [
+    () => ['load', server.url, '-o', '/nonexistent/x.json'],
+    /^clusterbench: --out: "\/nonexistent\/x\.json" cannot be written: \/nonexistent does not exist$/,
+  ],
   'load -o a folder': [() => ['load', server.url, '-o', at('user')], /^clusterbench: --out: ".*user" is a folder; give a file name/],
-  'load -o under a file': [() => ['load', server.url, '-o', at('a-file', 'x.json')], /^clusterbench: --out: .* cannot be written: .*a-file is not a folder$/],
+  'load -o under a file': [
+    () => ['load', server.url, '-o', at('a-file', 'x.json')],
+    /^clusterbench: --out: .* cannot be written: .*a-file is not a folder$/,
+  ],
   'local --out a file': [() => ['local', '--out', at('a-file')], /^clusterbench: --out: ".*a-file" is a file, not a folder$/],
-  'local --out under a missing folder': [() => ['local', '--out', at('missing', 'reports')], /^clusterbench: --out: .* cannot be created: .*missing does not exist$/],
+  'local --out under a missing folder': [
+    () => ['local', '--out', at('missing', 'reports')],
+    /^clusterbench: --out: .* cannot be created: .*missing does not exist$/,
+  ],
   'bench --out a file': [() => ['bench', '--out', at('a-file')], /^clusterbench: --out: ".*a-file" is a file, not a folder$/],
   'report --out /proc/x': [() => ['report', 'x', '--out', '/proc/x'], /^clusterbench: --out: "\/proc\/x" cannot be written/],
-  'merge -o under a missing folder': [() => ['merge', results('runner0.json'), results('runner1.json'), '-o', '/nonexistent/m.json'], /^clusterbench: --out: "\/nonexistent\/m\.json" cannot be written/],
+  'merge -o under a missing folder': [
+    () => ['merge', results('runner0.json'), results('runner1.json'), '-o', '/nonexistent/m.json'],
+    /^clusterbench: --out: "\/nonexistent\/m\.json" cannot be written/,
+  ],
   // merge: well-formed results of one run only.
-  'merge a throughputRps of "fast"': [() => ['merge', results('runner0.json'), results('fast.json')], /^clusterbench: .*fast\.json: throughputRps: "fast" must be a number of zero or more$/],
-  'merge a result without its histogram': [() => ['merge', results('runner0.json'), results('no-histogram.json')], /^clusterbench: .*no-histogram\.json: histogram: missing \(must be a string\)$/],
-  'merge a histogram that is not one': [() => ['merge', results('runner0.json'), results('bad-histogram.json')], /^clusterbench: .*bad-histogram\.json: histogram: "AAAA" is not a compressed base64 HdrHistogram$/],
-  'merge a latency that is not a number': [() => ['merge', results('runner0.json'), results('bad-p99.json')], /^clusterbench: .*bad-p99\.json: latencyUs\.p99: "1ms" must be a number of zero or more$/],
-  'merge two topologies': [() => ['merge', results('runner0.json'), results('nginx.json')], /^clusterbench: files: .* differ in topology \(single vs nginx\)/],
-  'merge two targets': [() => ['merge', results('runner0.json'), results('other-target.json')], /^clusterbench: files: .* differ in target/],
-  'merge closed and open loop': [() => ['merge', results('runner0.json'), results('open.json')], /^clusterbench: files: .* differ in mode \(closed vs open\)/],
-  'merge two connection counts': [() => ['merge', results('runner0.json'), results('more-connections.json')], /^clusterbench: files: .* differ in connections \(2 vs 64\)/],
-  'merge two rates': [() => ['merge', results('open.json'), results('faster.json')], /^clusterbench: files: .* differ in rate \(100 vs 500\)/],
-  'merge two durations': [() => ['merge', results('runner0.json'), results('longer.json')], /^clusterbench: files: .* differ in durationMs \(300 vs 10000\)/],
-  'merge one run after the other': [() => ['merge', results('runner0.json'), results('an-hour-later.json')], /^clusterbench: files: .* the windows do not overlap/],
-  'merge the same file twice': [() => ['merge', results('runner0.json'), results('runner0.json')], /^clusterbench: files: .*runner0\.json and .*runner0\.json are the same run \(given twice\)/],
-  'merge a copy of the same run': [() => ['merge', results('runner0.json'), results('copy.json')], /^clusterbench: files: .*runner0\.json and .*copy\.json are the same run: each run counts once$/],
+  'merge a throughputRps of "fast"': [
+    () => ['merge', results('runner0.json'), results('fast.json')],
+    /^clusterbench: .*fast\.json: throughputRps: "fast" must be a number of zero or more$/,
+  ],
+  'merge a result without its histogram': [
+    () => ['merge', results('runner0.json'), results('no-histogram.json')],
+    /^clusterbench: .*no-histogram\.json: histogram: missing \(must be a string\)$/,
+  ],
+  'merge a histogram that is not one': [
+    () => ['merge', results('runner0.json'), results('bad-histogram.json')],
+    /^clusterbench: .*bad-histogram\.json: histogram: "AAAA" is not a compressed base64 HdrHistogram$/,
+  ],
+  'merge a latency that is not a number': [
+    () => ['merge', results('runner0.json'), results('bad-p99.json')],
+    /^clusterbench: .*bad-p99\.json: latencyUs\.p99: "1ms" must be a number of zero or more$/,
+  ],
+  'merge two topologies': [
+    () => ['merge', results('runner0.json'), results('nginx.json')],
+    /^clusterbench: files: .* differ in topology \(single vs nginx\)/,
+  ],
+  'merge two targets': [
+    () => ['merge', results('runner0.json'), results('other-target.json')],
+    /^clusterbench: files: .* differ in target/,
+  ],
+  'merge closed and open loop': [
+    () => ['merge', results('runner0.json'), results('open.json')],
+    /^clusterbench: files: .* differ in mode \(closed vs open\)/,
+  ],
+  'merge two connection counts': [
+    () => ['merge', results('runner0.json'), results('more-connections.json')],
+    /^clusterbench: files: .* differ in connections \(2 vs 64\)/,
+  ],
+  'merge two rates': [
+    () => ['merge', results('open.json'), results('faster.json')],
+    /^clusterbench: files: .* differ in rate \(100 vs 500\)/,
+  ],
+  'merge two durations': [
+    () => ['merge', results('runner0.json'), results('longer.json')],
+    /^clusterbench: files: .* differ in durationMs \(300 vs 10000\)/,
+  ],
+  'merge one run after the other': [
+    () => ['merge', results('runner0.json'), results('an-hour-later.json')],
+    /^clusterbench: files: .* the windows do not overlap/,
+  ],
+  'merge the same file twice': [
+    () => ['merge', results('runner0.json'), results('runner0.json')],
+    /^clusterbench: files: .*runner0\.json and .*runner0\.json are the same run \(given twice\)/,
+  ],
+  'merge a copy of the same run': [
+    () => ['merge', results('runner0.json'), results('copy.json')],
+    /^clusterbench: files: .*runner0\.json and .*copy\.json are the same run: each run counts once$/,
+  ],
   // The client's own limits.
-  '600 connections under ulimit -n 256 (load)': [() => ['load', server.url, '-c', '600', '-d', '1s'], /^clusterbench: --connections: 600 connections need about 664 open files, but the open-files limit \(ulimit -n\) is 256/, { ulimit: '-n 256' }],
-  '600 connections under ulimit -n 256 (local, before any server)': [() => ['local', '--connections', '600', '--out', at('user')], /^clusterbench: --connections: 600 connections need about 664 open files/, { ulimit: '-n 256' }],
-  'load --workers above --connections (once hung)': [() => ['load', server.url, '-c', '2', '--workers', '4'], /^clusterbench: --workers: 4 is more than --connections 2/],
+  '600 connections under ulimit -n 256 (load)': [
+    () => ['load', server.url, '-c', '600', '-d', '1s'],
+    /^clusterbench: --connections: 600 connections need about 664 open files, but the open-files limit \(ulimit -n\) is 256/,
+    { ulimit: '-n 256' },
+  ],
+  '600 connections under ulimit -n 256 (local, before any server)': [
+    () => ['local', '--connections', '600', '--out', at('user')],
+    /^clusterbench: --connections: 600 connections need about 664 open files/,
+    { ulimit: '-n 256' },
+  ],
+  'load --workers above --connections (once hung)': [
+    () => ['load', server.url, '-c', '2', '--workers', '4'],
+    /^clusterbench: --workers: 4 is more than --connections 2/,
+  ],
   // One set of bounds for load, local and bench.
-  'load --connections above the shared bound': [() => ['load', server.url, '-c', '200000'], /^clusterbench: --connections: "200000" must be a whole number, 1 to 100000$/],
-  'local --connections above the shared bound': [() => ['local', '--connections', '200000'], /^clusterbench: --connections: "200000" must be a whole number, 1 to 100000$/],
+  'load --connections above the shared bound': [
+    () => ['load', server.url, '-c', '200000'],
+    /^clusterbench: --connections: "200000" must be a whole number, 1 to 100000$/,
+  ],
+  'local --connections above the shared bound': [
+    () => ['local', '--connections', '200000'],
+    /^clusterbench: --connections: "200000" must be a whole number, 1 to 100000$/,
+  ],
   'bench --connections above the shared bound': [() => ['bench', '--connections', '200000'], /^clusterbench: --connections: .*100000/],
-  'local --trials above the shared bound': [() => ['local', '--trials', '11'], /^clusterbench: --trials: "11" must be a whole number, 1 to 10$/],
-  'bench --trials above the shared bound': [() => ['bench', '--trials', '11'], /^clusterbench: --trials: 11 is out of range \(allowed: 1 to 10\)$/],
+  'local --trials above the shared bound': [
+    () => ['local', '--trials', '11'],
+    /^clusterbench: --trials: "11" must be a whole number, 1 to 10$/,
+  ],
+  'bench --trials above the shared bound': [
+    () => ['bench', '--trials', '11'],
+    /^clusterbench: --trials: 11 is out of range \(allowed: 1 to 10\)$/,
+  ],
   // Commander's errors in the same one-line form.
   'an unknown option': [() => ['load', server.url, '--bogus'], /^clusterbench: unknown option '--bogus' \(see --help\)$/],
   'a missing argument': [() => ['load'], /^clusterbench: missing required argument 'url' \(see --help\)$/],
   'an unknown command': [() => ['lod'], /^clusterbench: unknown command 'lod'/],
-  'local --failover=yes': [() => ['local', '--failover=yes'], /^clusterbench: --failover: takes no value \("yes"\): give --failover alone, or leave it out$/],
-  'load --no-keepalive=true': [() => ['load', server.url, '--no-keepalive=true'], /^clusterbench: --no-keepalive: takes no value \("true"\)/],
+  'local --failover=yes': [
+    () => ['local', '--failover=yes'],
+    /^clusterbench: --failover: takes no value \("yes"\): give --failover alone, or leave it out$/,
+  ],
+  'load --no-keepalive=true': [
+    () => ['load', server.url, '--no-keepalive=true'],
+    /^clusterbench: --no-keepalive: takes no value \("true"\)/,
+  ],
 };
 
 describe('the bad-input corpus: exit 2, one line, nothing written or deleted', () => {
@@ -199,7 +302,9 @@ describe('the good inputs beside them', () => {
 
   it('600 connections under a soft limit of 256: raised to the hard limit, no connect errors', async () => {
     const out = at('600.json');
-    const r = await clusterbench(['load', server.url, '-c', '600', '-d', '500ms', '-w', '0', '--workers', '1', '-o', out], { ulimit: '-Sn 256' });
+    const r = await clusterbench(['load', server.url, '-c', '600', '-d', '500ms', '-w', '0', '--workers', '1', '-o', out], {
+      ulimit: '-Sn 256',
+    });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(out, 'utf8')) as LoadResult;
     expect(result.connections).toBe(600);
@@ -210,7 +315,9 @@ describe('the good inputs beside them', () => {
   it("the client's own EMFILE fails the run instead of counting connect errors (runLoad, without the CLI's check)", async () => {
     const script = `import('${join(ROOT, 'build/loadtest/index.js')}').then((m) => m.runLoad({ url: '${server.url}', connections: 600, durationMs: 500, warmupMs: 0, workers: 1 })).then((r) => console.log('connect errors', r.errors.connect), (e) => console.log(e.message))`;
     const r = await node(['-e', script], { ulimit: '-n 256' });
-    expect(r.stdout.trim(), r.stderr).toBe("the load generator ran out of open files (EMFILE): its own limit (ulimit -n), not the server's; raise it or use fewer connections");
+    expect(r.stdout.trim(), r.stderr).toBe(
+      "the load generator ran out of open files (EMFILE): its own limit (ulimit -n), not the server's; raise it or use fewer connections",
+    );
   });
 
   it('--version prints the package version; make help has no colour codes off a terminal', () => {

@@ -31,7 +31,9 @@ const SHARE_TOLERANCE = 0.05;
 
 function usage(message) {
   console.error(`check-report: ${message}`);
-  console.error('usage: node check-report.mjs REPORT.json TOPOLOGY,... [--trials N] [--runners N] [--counts BEFORE.json,AFTER.json] [--backends N] [--failover LIST] [--recovered LIST] [--allow-errors LIST] [--rerun LIST] [--min-ratio R]');
+  console.error(
+    'usage: node check-report.mjs REPORT.json TOPOLOGY,... [--trials N] [--runners N] [--counts BEFORE.json,AFTER.json] [--backends N] [--failover LIST] [--recovered LIST] [--allow-errors LIST] [--rerun LIST] [--min-ratio R]',
+  );
   process.exit(2);
 }
 
@@ -109,7 +111,10 @@ if (backendCount !== undefined) {
     const shares = Object.entries(t.backends ?? {});
     if (t.failover) {
       // Shares mean nothing across a kill; the replacement must have answered.
-      if (shares.length !== backendCount + 1) problems.push(`${t.name}: answered from ${shares.length} backends across the kill of ${t.failover.backend}, expected ${backendCount + 1} (the replacement too)`);
+      if (shares.length !== backendCount + 1)
+        problems.push(
+          `${t.name}: answered from ${shares.length} backends across the kill of ${t.failover.backend}, expected ${backendCount + 1} (the replacement too)`,
+        );
       continue;
     }
     if (shares.length !== backendCount) {
@@ -139,7 +144,8 @@ for (const name of failover) {
 for (const name of recovered) {
   const f = topologies.find((t) => t.name === name)?.failover;
   if (!f) problems.push(`${name}: no failover in the report`);
-  else if (typeof f.recoveryMs !== 'number') problems.push(`${name}: killed ${f.backend}, did not recover within the trial (recoveryMs ${f.recoveryMs})`);
+  else if (typeof f.recoveryMs !== 'number')
+    problems.push(`${name}: killed ${f.backend}, did not recover within the trial (recoveryMs ${f.recoveryMs})`);
 }
 
 // A rerun run is counted once: --trials and --runners catch a run counted twice.
@@ -152,7 +158,8 @@ for (const name of rerun) {
 
 if (minRatio !== undefined) {
   for (const t of balanced) {
-    if (!(typeof t.ratioToSingle === 'number' && t.ratioToSingle >= minRatio)) problems.push(`${t.name}: ${t.ratioToSingle?.toFixed(2)}x single, expected >= ${minRatio}x`);
+    if (!(typeof t.ratioToSingle === 'number' && t.ratioToSingle >= minRatio))
+      problems.push(`${t.name}: ${t.ratioToSingle?.toFixed(2)}x single, expected >= ${minRatio}x`);
   }
 }
 
@@ -160,14 +167,18 @@ if (minRatio !== undefined) {
 // was answered by exactly one backend (X-Served-By), and nothing else reached the servers.
 if (countFiles.length === 2) {
   const [before, after] = countFiles.map(readJson);
-  if (report.scenario?.warmupMs !== 0) problems.push(`counts: the report has ${report.scenario?.warmupMs} ms of warmup per run, whose requests the servers count but the report does not: run with --warmup 0s`);
+  if (report.scenario?.warmupMs !== 0)
+    problems.push(
+      `counts: the report has ${report.scenario?.warmupMs} ms of warmup per run, whose requests the servers count but the report does not: run with --warmup 0s`,
+    );
   const counterOf = (topology) => (topology === 'rpc-gateway' ? 'rpc' : 'http');
   const delta = {}; // counter -> pod -> requests answered during the Benchmark
   for (const counter of ['http', 'rpc']) {
     delta[counter] = {};
     for (const [pod, c] of Object.entries(after)) delta[counter][pod] = c[counter] - (before[pod]?.[counter] ?? 0);
   }
-  for (const pod of Object.keys(before)) if (!(pod in after)) problems.push(`counts: pod ${pod} is gone since the first scrape: its requests cannot be counted`);
+  for (const pod of Object.keys(before))
+    if (!(pod in after)) problems.push(`counts: pod ${pod} is gone since the first scrape: its requests cannot be counted`);
   const attributed = { http: {}, rpc: {} }; // what the report says each pod answered
   for (const t of topologies) {
     const answered = t.requests; // successful responses only (load-result@2): errors are not in it
@@ -188,7 +199,10 @@ if (countFiles.length === 2) {
       const claimed = attributed[counter][pod] ?? 0;
       if (n === 0 && claimed === 0) continue;
       const off = n === 0 ? Infinity : Math.abs(claimed - n) / n;
-      if (off > TOLERANCE) problems.push(`counts: ${pod} counted ${n} ${counter} requests, the report attributes ${Math.round(claimed)} to it (off by ${pct(off)})`);
+      if (off > TOLERANCE)
+        problems.push(
+          `counts: ${pod} counted ${n} ${counter} requests, the report attributes ${Math.round(claimed)} to it (off by ${pct(off)})`,
+        );
     }
   }
 }
@@ -200,6 +214,9 @@ if (problems.length > 0) {
 }
 console.error(
   `report check: ${names.length} topologies, ${topologies
-    .map((t) => `${t.name} ${Math.round(t.throughputRps.median)} req/s${t.ratioToSingle && t.name !== 'single' ? ` (${t.ratioToSingle.toFixed(2)}x)` : ''}`)
+    .map(
+      (t) =>
+        `${t.name} ${Math.round(t.throughputRps.median)} req/s${t.ratioToSingle && t.name !== 'single' ? ` (${t.ratioToSingle.toFixed(2)}x)` : ''}`,
+    )
     .join(', ')}${allowErrors.size > 0 ? '' : ', no errors'}`,
 );

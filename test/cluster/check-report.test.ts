@@ -44,7 +44,8 @@ const report = (topologies: unknown[], { schema = 'clusterbench/report@1', warmu
   environment: { notes },
   topologies,
 });
-const RERUN_NOTE = 'single trial 1 was rerun (attempt 1: runner 0: stopped early (SIGTERM) after 2100 ms of the 8000 ms measured; no result); only attempt 2 is counted';
+const RERUN_NOTE =
+  'single trial 1 was rerun (attempt 1: runner 0: stopped early (SIGTERM) after 2100 ms of the 8000 ms measured; no result); only attempt 2 is counted';
 
 function file(body: unknown) {
   const path = join(dir, `f${Math.random().toString(36).slice(2)}.json`);
@@ -57,7 +58,12 @@ function check(body: unknown, ...args: string[]) {
 
 // Counters as the servers would have them after three topologies of 30,000 answered requests
 // each: single on its own pod, nginx over HTTP and the gateway over RPC on the three others.
-const before: Record<string, { http: number; rpc: number }> = { 'hello-single-x': { http: 500, rpc: 0 }, 'hello-a': { http: 7, rpc: 3 }, 'hello-b': { http: 0, rpc: 0 }, 'hello-c': { http: 1, rpc: 1 } };
+const before: Record<string, { http: number; rpc: number }> = {
+  'hello-single-x': { http: 500, rpc: 0 },
+  'hello-a': { http: 7, rpc: 3 },
+  'hello-b': { http: 0, rpc: 0 },
+  'hello-c': { http: 1, rpc: 1 },
+};
 const after = (change: (c: Record<string, { http: number; rpc: number }>) => void = () => {}) => {
   const c = structuredClone(before);
   c['hello-single-x'].http += 30_000;
@@ -91,11 +97,26 @@ describe('check-report.mjs', () => {
     ['another schema', report(three(), { schema: 'x@2' }), [], 'schema is "x@2"'],
     ['fewer trials', report(three({ nginx: { trials: 1 } })), ['--trials', '2'], 'nginx: 1 trials, expected 2'],
     ['fewer runners', report(three({ single: { runners: 1 } })), ['--runners', '2'], 'single: 1 runners per trial, expected 2'],
-    ['a missing backend', report(three({ nginx: { backends: { 'hello-a': 0.5, 'hello-b': 0.5 } } })), ['--backends', '3'], 'nginx: answered from 2 backends, expected 3'],
-    ['a skewed backend', report(three({ 'rpc-gateway': { backends: { 'hello-a': 0.4, 'hello-b': 0.3, 'hello-c': 0.3 } } })), ['--backends', '3'], 'rpc-gateway: hello-a answered 40.00%'],
+    [
+      'a missing backend',
+      report(three({ nginx: { backends: { 'hello-a': 0.5, 'hello-b': 0.5 } } })),
+      ['--backends', '3'],
+      'nginx: answered from 2 backends, expected 3',
+    ],
+    [
+      'a skewed backend',
+      report(three({ 'rpc-gateway': { backends: { 'hello-a': 0.4, 'hello-b': 0.3, 'hello-c': 0.3 } } })),
+      ['--backends', '3'],
+      'rpc-gateway: hello-a answered 40.00%',
+    ],
     ['a low ratio', report(three({ nginx: { ratio: 2.4 } })), ['--min-ratio', '2.5'], 'nginx: 2.40x single, expected >= 2.5x'],
     ['no failover', report(three()), ['--failover', 'nginx'], 'nginx: no failover in the report'],
-    ['no rerun noted', report(three(), { notes: ['2 runners per run started together within 1.0 ms of the agreed time'] }), ['--rerun', 'single'], 'single: the report notes no rerun'],
+    [
+      'no rerun noted',
+      report(three(), { notes: ['2 runners per run started together within 1.0 ms of the agreed time'] }),
+      ['--rerun', 'single'],
+      'single: the report notes no rerun',
+    ],
     ["another topology's rerun", report(three(), { notes: [RERUN_NOTE] }), ['--rerun', 'nginx'], 'nginx: the report notes no rerun'],
     [
       'a replacement that never served (no fourth backend)',
@@ -105,7 +126,13 @@ describe('check-report.mjs', () => {
     ],
     [
       'a replacement that never served (servingAgainMs null)',
-      report(three({ nginx: { failover: { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 6000, servingAgainMs: null, recoveryMs: null, errors: 0 } } })),
+      report(
+        three({
+          nginx: {
+            failover: { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 6000, servingAgainMs: null, recoveryMs: null, errors: 0 },
+          },
+        }),
+      ),
       ['--failover', 'nginx'],
       'its replacement never answered through the balancer',
     ],
@@ -122,9 +149,21 @@ describe('check-report.mjs', () => {
   });
 
   it.each([
-    ['the report claims more than a server counted', after((c) => (c['hello-single-x'].http -= 200)), 'counts: single: report 30000 answered, servers counted 29800'],
-    ['a server answered requests the report does not hold', after((c) => (c['hello-b'].rpc += 400)), 'counts: rpc-gateway: report 30000 answered, servers counted 30400'],
-    ['requests went to the wrong backend', after((c) => ((c['hello-a'].http += 300), (c['hello-b'].http -= 300))), 'counts: hello-a counted 10300 http requests, the report attributes 10000'],
+    [
+      'the report claims more than a server counted',
+      after((c) => (c['hello-single-x'].http -= 200)),
+      'counts: single: report 30000 answered, servers counted 29800',
+    ],
+    [
+      'a server answered requests the report does not hold',
+      after((c) => (c['hello-b'].rpc += 400)),
+      'counts: rpc-gateway: report 30000 answered, servers counted 30400',
+    ],
+    [
+      'requests went to the wrong backend',
+      after((c) => ((c['hello-a'].http += 300), (c['hello-b'].http -= 300))),
+      'counts: hello-a counted 10300 http requests, the report attributes 10000',
+    ],
     ['a pod vanished between the scrapes', after((c) => delete (c as Record<string, unknown>)['hello-c']), 'counts: pod hello-c is gone'],
   ])('fails when %s', (_what, a, message) => {
     const r = check(report(three()), counts(a));
@@ -141,7 +180,17 @@ describe('check-report.mjs', () => {
   it('prints allowed errors and a failover without failing', () => {
     const failover = { backend: 'hello-a', killedAtMs: 3000, restartedAtMs: 5000, recoveryMs: 4000, errors: 2 };
     const backends = { 'hello-a': 0.2, 'hello-b': 0.4, 'hello-c': 0.35, 'hello-d': 0.05 };
-    const r = check(report(three({ nginx: { errorTotal: 2, failover, backends } })), '--failover', 'nginx', '--recovered', 'nginx', '--allow-errors', 'nginx', '--backends', '3');
+    const r = check(
+      report(three({ nginx: { errorTotal: 2, failover, backends } })),
+      '--failover',
+      'nginx',
+      '--recovered',
+      'nginx',
+      '--allow-errors',
+      'nginx',
+      '--backends',
+      '3',
+    );
     expect(r.stderr).toContain('nginx: killed hello-a at 3000 ms; replacement ready after 2000 ms; recovered after 4000 ms; 2 errors');
     expect(r.stderr).toContain('nginx: 2 errors');
     expect(r.status).toBe(0);
@@ -153,16 +202,20 @@ describe('check-report.mjs', () => {
     expect(r.status).toBe(0);
   });
 
-  it.each([[[]], [['--trials', 'two']], [['--counts', 'one.json']], [['--min-ratio', '-1']], [['--bogus']]])('exits 2 on bad arguments %j', (args) => {
-    const r = args.length === 0 ? spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' }) : check(report(three()), ...args);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('usage:');
-  });
+  it.each([[[]], [['--trials', 'two']], [['--counts', 'one.json']], [['--min-ratio', '-1']], [['--bogus']]])(
+    'exits 2 on bad arguments %j',
+    (args) => {
+      const r = args.length === 0 ? spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' }) : check(report(three()), ...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('usage:');
+    },
+  );
 });
 
 describe('hello-counters.mjs parseCounters', () => {
   it('reads both counters and names a missing one', () => {
-    const text = '# TYPE hello_http_requests_total counter\nhello_http_requests_total 42\nhello_rpc_calls_total 7\nhello_rpc_connections 2\n';
+    const text =
+      '# TYPE hello_http_requests_total counter\nhello_http_requests_total 42\nhello_rpc_calls_total 7\nhello_rpc_connections 2\n';
     expect(parseCounters(text)).toEqual({ http: 42, rpc: 7 });
     expect(() => parseCounters('hello_http_requests_total 1\n')).toThrow('no hello_rpc_calls_total');
   });

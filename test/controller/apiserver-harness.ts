@@ -33,7 +33,9 @@ import type { Topology } from '../../src/topologies.js';
  */
 export async function findApiServer(): Promise<{ kc: KubeConfig; fakeKubeletSkip?: string } | { skip: string }> {
   if (!process.env.KUBECONFIG) {
-    return { skip: 'KUBECONFIG is unset: no Kubernetes API server to test against (test/cluster/cluster-up.sh --control-plane-only starts one)' };
+    return {
+      skip: 'KUBECONFIG is unset: no Kubernetes API server to test against (test/cluster/cluster-up.sh --control-plane-only starts one)',
+    };
   }
   const kc = new KubeConfig();
   try {
@@ -44,7 +46,12 @@ export async function findApiServer(): Promise<{ kc: KubeConfig; fakeKubeletSkip
     ]);
     process.stderr.write(`integration tests against Kubernetes ${version.gitVersion} at ${kc.getCurrentCluster()?.server}\n`);
     const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items.length;
-    return nodes === 0 ? { kc } : { kc, fakeKubeletSkip: `the cluster has ${nodes} node(s): its kubelet, not the fake one, runs pods there (make e2e covers real runner pods)` };
+    return nodes === 0
+      ? { kc }
+      : {
+          kc,
+          fakeKubeletSkip: `the cluster has ${nodes} node(s): its kubelet, not the fake one, runs pods there (make e2e covers real runner pods)`,
+        };
   } catch (err) {
     return { skip: `KUBECONFIG=${process.env.KUBECONFIG}: API server unreachable (${(err as Error).message.split('\n')[0]})` };
   }
@@ -70,7 +77,8 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
  */
 export function toClientSchema(schema: Record<string, unknown>): Record<string, unknown> {
   const renames = new Map(V1JSONSchemaProps.getAttributeTypeMap().map((a) => [a.baseName, a.name]));
-  const nested = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? toClientSchema(value as Record<string, unknown>) : value);
+  const nested = (value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value) ? toClientSchema(value as Record<string, unknown>) : value;
   return Object.fromEntries(
     Object.entries(schema).map(([key, value]) => {
       if (key === 'properties') return [key, Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, nested(v)]))];
@@ -99,7 +107,10 @@ export async function installCrd(kc: KubeConfig): Promise<void> {
   const name = crd.metadata?.name ?? '';
   try {
     const existing = await api.readCustomResourceDefinition({ name });
-    await api.replaceCustomResourceDefinition({ name, body: { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    await api.replaceCustomResourceDefinition({
+      name,
+      body: { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+    });
   } catch (err) {
     if ((err as { code?: number }).code !== 404) throw err;
     await api.createCustomResourceDefinition({ body: crd });
@@ -178,9 +189,28 @@ export class FakeKubelet {
     const index = Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]);
     const startedAt = new Date();
     // Every fake pod is on loopback: the controller checks a runner's address against its pod's.
-    await this.setStatus(name, { phase: 'Running', startTime: startedAt, podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }], containerStatuses: [this.container({ running: { startedAt } })] });
+    await this.setStatus(name, {
+      phase: 'Running',
+      startTime: startedAt,
+      podIP: '127.0.0.1',
+      podIPs: [{ ip: '127.0.0.1' }],
+      containerStatuses: [this.container({ running: { startedAt } })],
+    });
     if (this.options.fails?.(pod)) {
-      await this.setStatus(name, { phase: 'Failed', containerStatuses: [this.container({ terminated: { exitCode: 1, reason: 'Error', message: 'fake kubelet: this runner fails on purpose', startedAt, finishedAt: new Date() } })] });
+      await this.setStatus(name, {
+        phase: 'Failed',
+        containerStatuses: [
+          this.container({
+            terminated: {
+              exitCode: 1,
+              reason: 'Error',
+              message: 'fake kubelet: this runner fails on purpose',
+              startedAt,
+              finishedAt: new Date(),
+            },
+          }),
+        ],
+      });
       return;
     }
     const topology = flags.get('--topology') as Topology;
@@ -224,7 +254,11 @@ export class FakeKubelet {
     }
     await this.setStatus(name, {
       phase: code === 0 ? 'Succeeded' : 'Failed',
-      containerStatuses: [this.container({ terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', message, startedAt, finishedAt: new Date() } })],
+      containerStatuses: [
+        this.container({
+          terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', message, startedAt, finishedAt: new Date() },
+        }),
+      ],
     });
   }
 

@@ -25,30 +25,56 @@ describe('Benchmark spec validation (the CRD schema, then cross-field rules)', (
   });
 
   it('names the field and the allowed values', () => {
-    expect(problemOf({ topologies: ['single', 'haproxy'] })).toBe('spec.topologies[1]: "haproxy" is not allowed (allowed: single, nginx, ingress-nginx, rpc-gateway)');
+    expect(problemOf({ topologies: ['single', 'haproxy'] })).toBe(
+      'spec.topologies[1]: "haproxy" is not allowed (allowed: single, nginx, ingress-nginx, rpc-gateway)',
+    );
     expect(problemOf({ topologies: ['single', 'single'] })).toBe('spec.topologies: "single" is listed twice');
     expect(problemOf({ topologies: [] })).toContain('spec.topologies: needs at least 1 item(s) (allowed: single, nginx');
     expect(problemOf({})).toContain('spec.topologies: is required (allowed: single, nginx');
-    expect(problemOf({ topologies: ['nginx'], runners: 0 })).toBe(`spec.runners: 0 is out of range (allowed: 1 to ${BENCHMARK_LIMITS.runners.max})`);
+    expect(problemOf({ topologies: ['nginx'], runners: 0 })).toBe(
+      `spec.runners: 0 is out of range (allowed: 1 to ${BENCHMARK_LIMITS.runners.max})`,
+    );
     expect(problemOf({ topologies: ['nginx'], trials: 1.5 })).toBe('spec.trials: 1.5 is not a whole number');
     expect(problemOf({ topologies: ['nginx'], load: { duration: 'soon' } })).toContain('spec.load.duration: "soon" is not a duration');
-    expect(problemOf({ topologies: ['nginx'], load: { warmup: '0s', duration: '0s' } })).toBe('spec.load.duration: "0s" must be greater than zero');
-    expect(problemOf({ topologies: ['nginx'], load: { conections: 5 } })).toBe('spec.load.conections: unknown field (allowed: mode, connections, rate, duration, warmup, timeout)');
+    expect(problemOf({ topologies: ['nginx'], load: { warmup: '0s', duration: '0s' } })).toBe(
+      'spec.load.duration: "0s" must be greater than zero',
+    );
+    expect(problemOf({ topologies: ['nginx'], load: { conections: 5 } })).toBe(
+      'spec.load.conections: unknown field (allowed: mode, connections, rate, duration, warmup, timeout)',
+    );
     expect(problemOf({ topologies: ['nginx'], load: { mode: 'open' } })).toBe('spec.load.rate: is required when spec.load.mode is open');
-    expect(problemOf({ topologies: ['nginx'], load: { connections: 1 }, runners: 2 })).toContain('spec.load.connections: 1 is fewer than spec.runners (2)');
-    expect(problemOf({ topologies: ['single'], failover: { killAfter: '1s' } })).toBe('spec.failover: needs a balanced topology in spec.topologies (allowed: nginx, ingress-nginx, rpc-gateway)');
-    expect(problemOf({ topologies: ['nginx'], scenario: 'quick', failover: { killAfter: '5s' } })).toBe('spec.failover.killAfter: must be shorter than the measured duration (5000 ms)');
+    expect(problemOf({ topologies: ['nginx'], load: { connections: 1 }, runners: 2 })).toContain(
+      'spec.load.connections: 1 is fewer than spec.runners (2)',
+    );
+    expect(problemOf({ topologies: ['single'], failover: { killAfter: '1s' } })).toBe(
+      'spec.failover: needs a balanced topology in spec.topologies (allowed: nginx, ingress-nginx, rpc-gateway)',
+    );
+    expect(problemOf({ topologies: ['nginx'], scenario: 'quick', failover: { killAfter: '5s' } })).toBe(
+      'spec.failover.killAfter: must be shorter than the measured duration (5000 ms)',
+    );
   });
 
-  it('fills in the scenario\'s defaults, spec.load overriding them', () => {
+  it("fills in the scenario's defaults, spec.load overriding them", () => {
     const r = resolveBenchmarkSpec({ topologies: ['nginx'], scenario: 'quick', load: { rate: 500, duration: '1m' }, runners: 2 });
     expect(r).toEqual({
       plan: {
-        topologies: ['nginx'], scenarioName: 'custom', scenario: 'quick', mode: 'open', connections: 64, rate: 500,
-        durationMs: 60_000, warmupMs: 1_000, timeoutMs: 5_000, runners: 2, trials: 1, killAfterMs: null,
+        topologies: ['nginx'],
+        scenarioName: 'custom',
+        scenario: 'quick',
+        mode: 'open',
+        connections: 64,
+        rate: 500,
+        durationMs: 60_000,
+        warmupMs: 1_000,
+        timeoutMs: 5_000,
+        runners: 2,
+        trials: 1,
+        killAfterMs: null,
       },
     });
-    expect(resolveBenchmarkSpec({ topologies: ['single'] })).toMatchObject({ plan: { scenarioName: 'standard', connections: 256, trials: 3, runners: 1 } });
+    expect(resolveBenchmarkSpec({ topologies: ['single'] })).toMatchObject({
+      plan: { scenarioName: 'standard', connections: 256, trials: 3, runners: 1 },
+    });
   });
 
   it('keeps Job names within 63 characters', () => {
@@ -61,7 +87,12 @@ describe('Benchmark spec validation (the CRD schema, then cross-field rules)', (
 describe('clusterbench bench options', () => {
   it('turns flags into a Benchmark and reports bad ones by flag name (a UsageError: exit 2)', () => {
     const request = benchRequest({ ...flags, name: 'x', runners: '2', connections: '128', killAfter: '3s' });
-    expect(request.spec).toEqual({ topologies: ['single', 'nginx'], load: { connections: 128 }, runners: 2, failover: { killAfter: '3s' } });
+    expect(request.spec).toEqual({
+      topologies: ['single', 'nginx'],
+      load: { connections: 128 },
+      runners: 2,
+      failover: { killAfter: '3s' },
+    });
     const usage = (f: Partial<typeof flags> & Record<string, string>) => {
       try {
         checkRequest(benchRequest({ ...flags, name: 'x', ...f }));
@@ -84,13 +115,39 @@ describe('clusterbench bench options', () => {
 
   it('draws progress as a bar with the run and its live numbers', () => {
     expect(progressLine(undefined, 10)).toBe('Pending [----------] 0/0 runs');
-    expect(progressLine({ phase: 'Running', progress: { completedRuns: 2, totalRuns: 4, topology: 'nginx', trial: 1, runners: 2, runnersReady: 1 } }, 10)).toBe(
-      'Running [#####-----] 2/4 runs · nginx trial 1 · 1/2 runners ready',
-    );
-    expect(progressLine({ phase: 'Running', progress: { completedRuns: 2, totalRuns: 4, topology: 'nginx', trial: 1, runners: 2, runnersReady: 2, warmup: false, elapsedMs: 3_000, rps: 12_345, errors: 0 } }, 10)).toBe(
-      'Running [#####-----] 2/4 runs · nginx trial 1 · 3 s · 12,345 req/s · 0 errors',
-    );
-    const queued = { type: 'Queued', status: 'True' as const, reason: 'AnotherBenchmarkRunning', message: 'queued behind first', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    expect(
+      progressLine(
+        { phase: 'Running', progress: { completedRuns: 2, totalRuns: 4, topology: 'nginx', trial: 1, runners: 2, runnersReady: 1 } },
+        10,
+      ),
+    ).toBe('Running [#####-----] 2/4 runs · nginx trial 1 · 1/2 runners ready');
+    expect(
+      progressLine(
+        {
+          phase: 'Running',
+          progress: {
+            completedRuns: 2,
+            totalRuns: 4,
+            topology: 'nginx',
+            trial: 1,
+            runners: 2,
+            runnersReady: 2,
+            warmup: false,
+            elapsedMs: 3_000,
+            rps: 12_345,
+            errors: 0,
+          },
+        },
+        10,
+      ),
+    ).toBe('Running [#####-----] 2/4 runs · nginx trial 1 · 3 s · 12,345 req/s · 0 errors');
+    const queued = {
+      type: 'Queued',
+      status: 'True' as const,
+      reason: 'AnotherBenchmarkRunning',
+      message: 'queued behind first',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
     expect(progressLine({ phase: 'Pending', conditions: [queued] }, 10)).toBe('Pending [----------] 0/0 runs · queued behind first');
     expect(progressLine({ phase: 'Running', conditions: [{ ...queued, status: 'False' }] }, 10)).toBe('Running [----------] 0/0 runs');
   });
@@ -100,7 +157,9 @@ describe('clusterbench bench, the command (build/)', () => {
   const cli = join(process.cwd(), 'build/src/cli.js');
 
   it('exits 2 with one line for bad input, before touching any cluster', async () => {
-    const err = await run('node', [cli, 'bench', '--runners', '11'], { env: { ...process.env, KUBECONFIG: '/nonexistent' } }).catch((e: { code: number; stderr: string }) => e);
+    const err = await run('node', [cli, 'bench', '--runners', '11'], { env: { ...process.env, KUBECONFIG: '/nonexistent' } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect('code' in err && err.code).toBe(2);
     expect((err as { stderr: string }).stderr).toBe('clusterbench: --runners: 11 is out of range (allowed: 1 to 10)\n');
   });
@@ -110,13 +169,21 @@ describe('clusterbench bench, the command (build/)', () => {
     try {
       const kubeconfig = join(dir, 'config');
       // Port 9 (discard) on loopback: nothing listens there.
-      writeFileSync(kubeconfig, [
-        'apiVersion: v1', 'kind: Config',
-        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]',
-        'contexts: [{name: test-context, context: {cluster: c, user: u}}]',
-        'users: [{name: u, user: {token: t}}]', 'current-context: test-context', '',
-      ].join('\n'));
-      const err = await run('node', [cli, 'bench', '--scenario', 'quick'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).catch((e: { code: number; stderr: string }) => e);
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]',
+          'contexts: [{name: test-context, context: {cluster: c, user: u}}]',
+          'users: [{name: u, user: {token: t}}]',
+          'current-context: test-context',
+          '',
+        ].join('\n'),
+      );
+      const err = await run('node', [cli, 'bench', '--scenario', 'quick'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
       expect('code' in err && err.code).toBe(1);
       const stderr = (err as { stderr: string }).stderr;
       expect(stderr.trimEnd().split('\n')).toHaveLength(1);

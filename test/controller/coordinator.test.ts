@@ -12,7 +12,7 @@ describe('synchronized start', () => {
     expect(decideStart(new Set([1]), 2, 500, 1000)).toBe(500);
   });
 
-  it('sums the runners\' progress', () => {
+  it("sums the runners' progress", () => {
     const s = sumProgress(2, [
       { elapsedMs: 3000, warmup: false, requests: 10, rps: 5, errors: 1 },
       { elapsedMs: 2900, warmup: false, requests: 20, rps: 7, errors: 0 },

@@ -61,7 +61,12 @@ export function result(topology: Topology, trial: number, runner: number, latenc
 /** A Benchmark's identity as names.ts takes it. */
 export const DEMO = { name: 'demo', uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50' };
 
-export const environment = { where: 'cluster: test', cpus: { model: 'test', count: 2 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } };
+export const environment = {
+  where: 'cluster: test',
+  cpus: { model: 'test', count: 2 },
+  versions: {},
+  cpuLimits: { perServer: null, mechanism: 'none' },
+};
 
 export function succeededRecord(run: RunId, results: LoadResult[]): RunRecord {
   return { run, state: 'succeeded', job: jobName(DEMO, run, 1), attempts: 1, results };
@@ -81,6 +86,12 @@ export function longResult(topology: Topology, trial: number, runner: number, se
   const spread = (seed: number) => Array.from({ length: 3000 }, (_, i) => 50 + ((i * 7919 + seed * 104729) % 200_000));
   const base = result(topology, trial, runner, spread(0));
   const histograms = Array.from({ length: Math.min(seconds, 120) }, (_, i) => result(topology, trial, runner, spread(i + 1)).histogram);
-  const timeline = Array.from({ length: seconds }, (_, i) => ({ t: i + 1, rps: 3000, p99Us: 198_000, errors: 0, histogram: histograms[i % histograms.length] }));
+  const timeline = Array.from({ length: seconds }, (_, i) => ({
+    t: i + 1,
+    rps: 3000,
+    p99Us: 198_000,
+    errors: 0,
+    histogram: histograms[i % histograms.length],
+  }));
   return { ...base, durationMs: seconds * 1000, timeline };
 }

@@ -8,5 +8,4 @@ describe('informer restarts', () => {
     for (let i = 0; i < 7; i++) delays.push((d = nextBackoffMs(d)));
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
-
 });

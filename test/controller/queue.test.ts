@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { queueHolder, type QueueEntry } from '../../src/controller/queue.js';
 
-const entry = (name: string, createdAtMs: number, phase?: string, deleting = false): QueueEntry => ({ name, uid: `uid-${name}`, createdAtMs, phase, deleting });
+const entry = (name: string, createdAtMs: number, phase?: string, deleting = false): QueueEntry => ({
+  name,
+  uid: `uid-${name}`,
+  createdAtMs,
+  phase,
+  deleting,
+});
 
 describe('one Benchmark at a time per namespace', () => {
   it('the oldest waiting one runs first; ties by name', () => {

@@ -29,7 +29,7 @@ function job(run: RunId, attempt: number, state: ObservedJob['state'], reason?: 
 }
 
 describe('decide: which Job next', () => {
-  it('creates the first run\'s Job first, and only one', () => {
+  it("creates the first run's Job first, and only one", () => {
     const d = decide(input());
     expect(d.actions).toEqual([{ kind: 'createJob', run: { topology: 'single', trial: 1 }, attempt: 1 }]);
     expect(d.phase).toBe('Running');
@@ -42,7 +42,7 @@ describe('decide: which Job next', () => {
     expect(d.current?.job).toBe(jobName(DEMO, { topology: 'single', trial: 1 }, 1));
   });
 
-  it('records a finished run from its runners\' results and starts the next run in the same pass', () => {
+  it("records a finished run from its runners' results and starts the next run in the same pass", () => {
     const run: RunId = { topology: 'single', trial: 1 };
     const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), runnerResults(run)]]) }));
     expect(d.actions.map((a) => a.kind)).toEqual(['recordRun', 'createJob']);
@@ -56,7 +56,9 @@ describe('decide: which Job next', () => {
     const d = decide(input({ deployed: new Set<Topology>(['single', 'rpc-gateway']) }));
     expect(d.skippedTopologies).toEqual(['nginx']);
     expect(d.totalRuns).toBe(4);
-    expect(d.conditions).toContainEqual(expect.objectContaining({ type: 'TopologyNotDeployed', status: 'True', message: expect.stringContaining('nginx') }));
+    expect(d.conditions).toContainEqual(
+      expect.objectContaining({ type: 'TopologyNotDeployed', status: 'True', message: expect.stringContaining('nginx') }),
+    );
     // Once decided (kept in the status), a later deployment does not change the plan mid-run.
     const later = decide(input({ skippedTopologies: ['nginx'], deployed: new Set<Topology>(['single', 'nginx', 'rpc-gateway']) }));
     expect(later.totalRuns).toBe(4);
@@ -76,29 +78,48 @@ describe('decide: failures and retries', () => {
   it('retries a failed run once with a second Job', () => {
     const d = decide(input({ jobs: [job(run, 1, 'failed', 'BackoffLimitExceeded: runner exited 1')] }));
     expect(d.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
-    expect(d.conditions).toContainEqual(expect.objectContaining({ type: 'RunRetried', message: expect.stringContaining(jobName(DEMO, run, 1)) }));
+    expect(d.conditions).toContainEqual(
+      expect.objectContaining({ type: 'RunRetried', message: expect.stringContaining(jobName(DEMO, run, 1)) }),
+    );
   });
 
-  it('treats a finished Job with a runner\'s result missing as a failed attempt', () => {
+  it("treats a finished Job with a runner's result missing as a failed attempt", () => {
     const partial = new Map([[0, result('single', 1, 0, [100])]]);
     const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), partial]]) }));
     expect(d.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
   });
 
   it('fails an attempt whose runner measured less than the plan (stopped early) and reruns it; the record and report say so', () => {
-    const short = new Map([[0, { ...result('single', 1, 0, [100]), durationMs: 3_200 }], [1, result('single', 1, 1, [100])]]);
+    const short = new Map([
+      [0, { ...result('single', 1, 0, [100]), durationMs: 3_200 }],
+      [1, result('single', 1, 1, [100])],
+    ]);
     const first = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), short]]) }));
     expect(first.actions).toEqual([{ kind: 'createJob', run, attempt: 2 }]);
-    expect(first.conditions).toContainEqual(expect.objectContaining({ type: 'RunRetried', message: `${jobName(DEMO, run, 1)}: runner 0 measured 3200 ms of the planned 5000 ms` }));
-    const second = decide(input({
-      jobs: [job(run, 1, 'succeeded'), job(run, 2, 'succeeded')],
-      results: new Map([[jobName(DEMO, run, 1), short], [jobName(DEMO, run, 2), runnerResults(run)]]),
-    }));
+    expect(first.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'RunRetried',
+        message: `${jobName(DEMO, run, 1)}: runner 0 measured 3200 ms of the planned 5000 ms`,
+      }),
+    );
+    const second = decide(
+      input({
+        jobs: [job(run, 1, 'succeeded'), job(run, 2, 'succeeded')],
+        results: new Map([
+          [jobName(DEMO, run, 1), short],
+          [jobName(DEMO, run, 2), runnerResults(run)],
+        ]),
+      }),
+    );
     const recorded = second.actions.find((a) => a.kind === 'recordRun');
-    expect(recorded).toMatchObject({ record: { state: 'succeeded', attempts: 2, retries: ['attempt 1: runner 0 measured 3200 ms of the planned 5000 ms'] } });
+    expect(recorded).toMatchObject({
+      record: { state: 'succeeded', attempts: 2, retries: ['attempt 1: runner 0 measured 3200 ms of the planned 5000 ms'] },
+    });
     const record = (recorded as { record: RunRecord }).record;
     const report = clusterReport(plan({ topologies: ['single'], trials: 1 }), [record], environment, []);
-    expect(report.environment.notes).toContain('single trial 1 was rerun (attempt 1: runner 0 measured 3200 ms of the planned 5000 ms); only attempt 2 is counted');
+    expect(report.environment.notes).toContain(
+      'single trial 1 was rerun (attempt 1: runner 0 measured 3200 ms of the planned 5000 ms); only attempt 2 is counted',
+    );
   });
 
   it('marks the run failed after the second attempt and goes on with the next run', () => {
@@ -106,7 +127,9 @@ describe('decide: failures and retries', () => {
     const record = d.actions.find((a) => a.kind === 'recordRun');
     expect(record).toMatchObject({ record: { state: 'failed', attempts: 2, reason: 'DeadlineExceeded' } });
     expect(d.actions.find((a) => a.kind === 'createJob')).toMatchObject({ run: { topology: 'nginx', trial: 1 }, attempt: 1 });
-    expect(d.conditions).toContainEqual(expect.objectContaining({ type: 'TrialFailed', message: expect.stringContaining('single trial 1') }));
+    expect(d.conditions).toContainEqual(
+      expect.objectContaining({ type: 'TrialFailed', message: expect.stringContaining('single trial 1') }),
+    );
   });
 
   it('writes a partial report and ends Failed when a run failed and the rest succeeded', () => {
@@ -158,7 +181,9 @@ describe('decide: resume after a controller restart', () => {
       [jobName(DEMO, first, 1), runnerResults(first)],
       [jobName(DEMO, second, 1), runnerResults(second)],
     ]);
-    const d = decide(input({ plan: p, jobs, results, records: new Map([[runKey(first), succeededRecord(first, [...runnerResults(first).values()])]]) }));
+    const d = decide(
+      input({ plan: p, jobs, results, records: new Map([[runKey(first), succeededRecord(first, [...runnerResults(first).values()])]]) }),
+    );
     const recorded = d.actions.filter((a) => a.kind === 'recordRun');
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ record: { run: second } });
@@ -167,9 +192,11 @@ describe('decide: resume after a controller restart', () => {
     const final = decide(input({ plan: p, jobs, results, records: all }));
     expect(final.actions.map((a) => a.kind)).toEqual(['writeReport']);
     const report = clusterReport(p, final.actions[0].kind === 'writeReport' ? final.actions[0].records : [], environment, []);
-    expect(report.topologies.map((t) => [t.name, t.trials, t.requests])).toEqual([['single', 1, 6], ['nginx', 1, 6]]);
+    expect(report.topologies.map((t) => [t.name, t.trials, t.requests])).toEqual([
+      ['single', 1, 6],
+      ['nginx', 1, 6],
+    ]);
   });
-
 });
 
 describe('decide: failover', () => {
@@ -183,25 +210,55 @@ describe('decide: failover', () => {
   const startAt = 1_000_000;
 
   it('deletes one ready hello pod once killAfter into the measured part has passed, not before', () => {
-    const early = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 2_999 }));
+    const early = decide(
+      input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 2_999 }),
+    );
     expect(early.actions).toEqual([]);
     expect(early.wakeAt).toBe(startAt + 3_000);
-    const due = decide(input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 3_000 }));
+    const due = decide(
+      input({ plan: p, jobs: running, helloPods, startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 3_000 }),
+    );
     expect(due.actions).toEqual([{ kind: 'killPod', run, pod: 'hello-a' }]);
-    const done = decide(input({ plan: p, jobs: running, helloPods, kills: new Map([[runKey(run), { pod: 'hello-a', atEpochMs: startAt + 3_000 }]]), startTimes: new Map([[jobName(DEMO, run, 1), startAt]]), now: startAt + 4_000 }));
+    const done = decide(
+      input({
+        plan: p,
+        jobs: running,
+        helloPods,
+        kills: new Map([[runKey(run), { pod: 'hello-a', atEpochMs: startAt + 3_000 }]]),
+        startTimes: new Map([[jobName(DEMO, run, 1), startAt]]),
+        now: startAt + 4_000,
+      }),
+    );
     expect(done.actions).toEqual([]);
   });
 
   it('kills only in the last trial, as make local --failover does', () => {
     const two = { ...p, trials: 2 };
-    const at = (trial: number) => decide(input({ plan: two, jobs: [job({ topology: 'nginx', trial }, 1, 'active')], helloPods, startTimes: new Map([[jobName(DEMO, { topology: 'nginx', trial }, 1), startAt]]), now: startAt + 60_000 }));
+    const at = (trial: number) =>
+      decide(
+        input({
+          plan: two,
+          jobs: [job({ topology: 'nginx', trial }, 1, 'active')],
+          helloPods,
+          startTimes: new Map([[jobName(DEMO, { topology: 'nginx', trial }, 1), startAt]]),
+          now: startAt + 60_000,
+        }),
+      );
     expect(at(1).actions).toEqual([]);
     expect(at(2).actions).toEqual([{ kind: 'killPod', run: { topology: 'nginx', trial: 2 }, pod: 'hello-a' }]);
   });
 
   it('never kills during the single topology', () => {
     const single: RunId = { topology: 'single', trial: 1 };
-    const d = decide(input({ plan: { ...p, topologies: ['single', 'nginx'] }, jobs: [job(single, 1, 'active')], helloPods, startTimes: new Map([[jobName(DEMO, single, 1), startAt]]), now: startAt + 60_000 }));
+    const d = decide(
+      input({
+        plan: { ...p, topologies: ['single', 'nginx'] },
+        jobs: [job(single, 1, 'active')],
+        helloPods,
+        startTimes: new Map([[jobName(DEMO, single, 1), startAt]]),
+        now: startAt + 60_000,
+      }),
+    );
     expect(d.actions).toEqual([]);
   });
 
@@ -209,9 +266,23 @@ describe('decide: failover', () => {
     const results = runnerResults(run);
     const measuredStart = Date.parse(results.get(0)?.startedAt ?? '');
     const kill = { pod: 'hello-a', atEpochMs: measuredStart + 2_000 };
-    const pods = [...helloPods.filter((h) => h.name !== 'hello-a'), { name: 'hello-c', createdAtMs: measuredStart + 2_100, readyAtMs: measuredStart + 3_500 }];
-    const d = decide(input({ plan: p, jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), results]]), kills: new Map([[runKey(run), kill]]), helloPods: pods }));
-    expect(d.actions[0]).toMatchObject({ kind: 'recordRun', record: { failover: { topology: 'nginx', trial: 1, backend: 'hello-a', killedAtMs: 2_000, restartedAtMs: 3_500 } } });
+    const pods = [
+      ...helloPods.filter((h) => h.name !== 'hello-a'),
+      { name: 'hello-c', createdAtMs: measuredStart + 2_100, readyAtMs: measuredStart + 3_500 },
+    ];
+    const d = decide(
+      input({
+        plan: p,
+        jobs: [job(run, 1, 'succeeded')],
+        results: new Map([[jobName(DEMO, run, 1), results]]),
+        kills: new Map([[runKey(run), kill]]),
+        helloPods: pods,
+      }),
+    );
+    expect(d.actions[0]).toMatchObject({
+      kind: 'recordRun',
+      record: { failover: { topology: 'nginx', trial: 1, backend: 'hello-a', killedAtMs: 2_000, restartedAtMs: 3_500 } },
+    });
   });
 
   it('says in the report when and how a pod was deleted, in the words make local uses', () => {

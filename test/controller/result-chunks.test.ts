@@ -12,7 +12,8 @@ describe('result chunks', () => {
     expect(encoded.length).toBeGreaterThan(MAX_MESSAGE_BYTES);
     const chunks = chunkResult(encoded);
     expect(chunks.length).toBe(Math.ceil(encoded.length / RESULT_CHUNK_CHARS));
-    for (const c of chunks) expect(Buffer.byteLength(JSON.stringify({ type: 'result', job: 'j'.repeat(63), index: 9, ...c }))).toBeLessThan(MAX_MESSAGE_BYTES);
+    for (const c of chunks)
+      expect(Buffer.byteLength(JSON.stringify({ type: 'result', job: 'j'.repeat(63), index: 9, ...c }))).toBeLessThan(MAX_MESSAGE_BYTES);
     const assembly = new ResultAssembly();
     const got = chunks.map((c) => assembly.add(c));
     expect(got.slice(0, -1).every((g) => g === undefined)).toBe(true);

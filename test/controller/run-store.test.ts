@@ -10,7 +10,13 @@ describe('run ConfigMaps: what a restarted controller resumes from', () => {
   it('reads back the records and kills it wrote to the run ConfigMaps', () => {
     const run: RunId = { topology: 'nginx', trial: 2 };
     const record = succeededRecord(run, [...runnerResults(run).values()]);
-    const failed: RunRecord = { run: { topology: 'single', trial: 1 }, state: 'failed', job: 'demo-single-t1-a2', attempts: 2, reason: 'DeadlineExceeded' };
+    const failed: RunRecord = {
+      run: { topology: 'single', trial: 1 },
+      state: 'failed',
+      job: 'demo-single-t1-a2',
+      attempts: 2,
+      reason: 'DeadlineExceeded',
+    };
     const parsed = parseRunConfigMaps([
       { data: recordData(record) },
       { data: { ...killData({ topology: 'nginx', trial: 1 }, { pod: 'hello-abc', atEpochMs: 5 }) } },
@@ -25,7 +31,16 @@ describe('run ConfigMaps: what a restarted controller resumes from', () => {
     const run: RunId = { topology: 'nginx', trial: 1 };
     const base = result('nginx', 1, 0, [100, 200]);
     // Incompressible per-second histograms, as many as a long run with many runners has.
-    const big = { ...base, timeline: Array.from({ length: 30 }, (_, i) => ({ t: i + 1, rps: 1, p99Us: 1, errors: 0, histogram: randomBytes(30_000).toString('base64') })) };
+    const big = {
+      ...base,
+      timeline: Array.from({ length: 30 }, (_, i) => ({
+        t: i + 1,
+        rps: 1,
+        p99Us: 1,
+        errors: 0,
+        histogram: randomBytes(30_000).toString('base64'),
+      })),
+    };
     const data = recordData(succeededRecord(run, [big]));
     expect(Object.values(data).reduce((n, v) => n + v.length, 0)).toBeLessThan(RUN_CONFIGMAP_BUDGET_BYTES);
     const back = parseRunConfigMaps([{ data }]).records.get('nginx.t1');

@@ -20,13 +20,32 @@ describe('runner Job', () => {
 
   it('is an Indexed Job of `runners` pods, named for its run, owned by the Benchmark, cleaned up after an hour', () => {
     expect(job.metadata?.name).toBe('demo-6f1c2a9e0b-rpc-gateway-t2-a1');
-    expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 0, ttlSecondsAfterFinished: 3600 });
+    expect(job.spec).toMatchObject({
+      completionMode: 'Indexed',
+      completions: 3,
+      parallelism: 3,
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 3600,
+    });
     expect(job.spec?.activeDeadlineSeconds).toBeGreaterThan(180 + 6);
-    expect(job.metadata?.ownerReferences).toEqual([{ apiVersion: 'clusterbench.dev/v1alpha1', kind: 'Benchmark', name: 'demo', uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50', controller: true }]);
-    expect(job.spec?.template.metadata?.labels).toMatchObject({ 'app.kubernetes.io/name': 'clusterbench-runner', 'clusterbench.dev/benchmark': 'demo', 'clusterbench.dev/benchmark-uid': '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50', 'clusterbench.dev/trial': '2' });
+    expect(job.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: 'clusterbench.dev/v1alpha1',
+        kind: 'Benchmark',
+        name: 'demo',
+        uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50',
+        controller: true,
+      },
+    ]);
+    expect(job.spec?.template.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/name': 'clusterbench-runner',
+      'clusterbench.dev/benchmark': 'demo',
+      'clusterbench.dev/benchmark-uid': '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50',
+      'clusterbench.dev/trial': '2',
+    });
   });
 
-  it('runs clusterbench runner against the topology\'s in-cluster address with the totals to split', () => {
+  it("runs clusterbench runner against the topology's in-cluster address with the totals to split", () => {
     expect(container?.command?.slice(0, 3)).toEqual(['node', 'build/src/cli.js', 'runner']);
     const args = container?.command?.join(' ');
     expect(args).toContain('--url http://rpc-gateway.clusterbench.svc:8080/');
@@ -37,13 +56,24 @@ describe('runner Job', () => {
   });
 
   it('gives the runners their token from the Secret and carries only its hash', () => {
-    expect(container?.env).toEqual([{ name: 'CLUSTERBENCH_RUNNER_TOKEN', valueFrom: { secretKeyRef: { name: 'demo-rpc-gateway-t2-a1-q8x2z', key: 'token' } } }]);
+    expect(container?.env).toEqual([
+      { name: 'CLUSTERBENCH_RUNNER_TOKEN', valueFrom: { secretKeyRef: { name: 'demo-rpc-gateway-t2-a1-q8x2z', key: 'token' } } },
+    ]);
     expect(job.metadata?.annotations).toEqual({ 'clusterbench.dev/runner-token-sha256': 'ab'.repeat(32) });
   });
 
   it('passes the restricted Pod Security Standard and is not BestEffort', () => {
-    expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false, securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
-    expect(container?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod).toMatchObject({
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    });
+    expect(container?.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container?.resources?.requests?.cpu).toBe('250m');
     expect(container?.resources?.limits?.cpu).toBeUndefined();
     expect(container?.terminationMessagePolicy).toBe('FallbackToLogsOnError');
@@ -59,7 +89,9 @@ describe('names of the objects a Benchmark owns', () => {
     expect(jobName(b, { topology: 'nginx', trial: 1 }, 1)).toBe('x-ingress-f0e1d2c3b4-nginx-t1-a1');
     expect(runConfigMapName(a, { topology: 'ingress-nginx', trial: 1 })).not.toBe(runConfigMapName(b, { topology: 'nginx', trial: 1 }));
     // The same name created again is another Benchmark: other names.
-    expect(jobName({ ...a, uid: 'c4d5e6f7-0000-4000-8000-000000000000' }, { topology: 'single', trial: 1 }, 1)).not.toBe(jobName(a, { topology: 'single', trial: 1 }, 1));
+    expect(jobName({ ...a, uid: 'c4d5e6f7-0000-4000-8000-000000000000' }, { topology: 'single', trial: 1 }, 1)).not.toBe(
+      jobName(a, { topology: 'single', trial: 1 }, 1),
+    );
   });
 
   it('stay within 63 characters for the longest name, topology, trial and attempt, keeping the UID part', () => {
@@ -67,6 +99,8 @@ describe('names of the objects a Benchmark owns', () => {
     const name = jobName(long, { topology: 'ingress-nginx', trial: 10 }, 2);
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^a+-0a1b2c3d4e-ingress-nginx-t10-a2$/);
-    expect(jobName({ name: 'a'.repeat(30) + '-' + 'b'.repeat(9), uid: a.uid }, { topology: 'ingress-nginx', trial: 10 }, 2)).toMatch(/^a{30}-0a1b/);
+    expect(jobName({ name: 'a'.repeat(30) + '-' + 'b'.repeat(9), uid: a.uid }, { topology: 'ingress-nginx', trial: 10 }, 2)).toMatch(
+      /^a{30}-0a1b/,
+    );
   });
 });

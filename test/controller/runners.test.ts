@@ -12,7 +12,15 @@ import { frameText } from '../../src/controller/protocol.js';
 import { Coordinator } from '../../src/controller/coordinator.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { authorizeRunner, newRunnerToken } from '../../src/controller/runner-auth.js';
-import { RESULT_LOG_PREFIX, decodeResult, encodeResult, isTrimmed, resultFromLog, terminationMessageFor, trimResult } from '../../src/controller/result-codec.js';
+import {
+  RESULT_LOG_PREFIX,
+  decodeResult,
+  encodeResult,
+  isTrimmed,
+  resultFromLog,
+  terminationMessageFor,
+  trimResult,
+} from '../../src/controller/result-codec.js';
 import { chunkResult } from '../../src/controller/result-chunks.js';
 import { runRunner, shareOf } from '../../src/controller/runner.js';
 import { longResult, result } from './fixtures.js';
@@ -29,9 +37,22 @@ function close(server: Server): Promise<void> {
 /** A Job of `runners` runner pods, all on loopback (127.0.0.1), and its token, as the controller's informers would show them. */
 function loopbackJob(name: string, topology: string, trial: number, runners: number) {
   const { token, sha256 } = newRunnerToken();
-  const job: V1Job = { metadata: { name, annotations: { 'clusterbench.dev/runner-token-sha256': sha256 }, labels: { 'clusterbench.dev/topology': topology, 'clusterbench.dev/trial': String(trial) } }, spec: { completions: runners, template: {} } };
-  const pods: V1Pod[] = [...Array(runners).keys()].map((i) => ({ metadata: { annotations: { 'batch.kubernetes.io/job-completion-index': String(i) } }, status: { podIP: '127.0.0.1' } }));
-  return { token, authorize: (claim: Parameters<typeof authorizeRunner>[0]) => authorizeRunner(claim, claim.job === name ? job : undefined, pods) };
+  const job: V1Job = {
+    metadata: {
+      name,
+      annotations: { 'clusterbench.dev/runner-token-sha256': sha256 },
+      labels: { 'clusterbench.dev/topology': topology, 'clusterbench.dev/trial': String(trial) },
+    },
+    spec: { completions: runners, template: {} },
+  };
+  const pods: V1Pod[] = [...Array(runners).keys()].map((i) => ({
+    metadata: { annotations: { 'batch.kubernetes.io/job-completion-index': String(i) } },
+    status: { podIP: '127.0.0.1' },
+  }));
+  return {
+    token,
+    authorize: (claim: Parameters<typeof authorizeRunner>[0]) => authorizeRunner(claim, claim.job === name ? job : undefined, pods),
+  };
 }
 
 /** Opens a runner socket as a client would: resolves with the socket once open, or the refused HTTP status. */
@@ -51,7 +72,9 @@ describe('runners and the coordinator, over real sockets with the real load gene
 
   beforeAll(async () => {
     // A real HTTP server on loopback, answering like the hello server.
-    target = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': 'hello-test' }).end('Hello, World!'));
+    target = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': 'hello-test' }).end('Hello, World!'),
+    );
     targetUrl = `http://127.0.0.1:${await listen(target)}/`;
     dir = mkdtempSync(join(tmpdir(), 'cb-runners-'));
   });
@@ -110,7 +133,10 @@ describe('runners and the coordinator, over real sockets with the real load gene
         expect(decodeResult(message)).toEqual(isTrimmed(message) ? trimResult(result) : result);
       }
       expect(printed.every((l) => l.startsWith(RESULT_LOG_PREFIX))).toBe(true);
-      expect(printed.map((l) => resultFromLog(`noise\n${l}`)).sort((a, b) => (a?.runner ?? 0) - (b?.runner ?? 0))).toEqual([results?.get(0), results?.get(1)]);
+      expect(printed.map((l) => resultFromLog(`noise\n${l}`)).sort((a, b) => (a?.runner ?? 0) - (b?.runner ?? 0))).toEqual([
+        results?.get(0),
+        results?.get(1),
+      ]);
     } finally {
       coordinator.close();
       await close(controller);
@@ -180,7 +206,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
     }
   });
 
-  it('refuses sockets without the Job\'s token or from another address, and results that are not the runner\'s, logging why', async () => {
+  it("refuses sockets without the Job's token or from another address, and results that are not the runner's, logging why", async () => {
     const job = 'demo-nginx-t2-a1';
     const { token, authorize } = loopbackJob(job, 'nginx', 2, 1);
     const lines: string[] = [];
@@ -210,7 +236,8 @@ describe('runners and the coordinator, over real sockets with the real load gene
       expect(coordinator.results().size).toBe(0); // unknown jobs and refused runners made no session
 
       // Let in, the runner may speak only for itself, and only a result of its own run counts.
-      const encode = (topology: string, trial: number, runner: number) => encodeResult(result(topology as never, trial, runner, [100, 200]));
+      const encode = (topology: string, trial: number, runner: number) =>
+        encodeResult(result(topology as never, trial, runner, [100, 200]));
       /** A result small enough for one chunk, as a runner sends it. */
       const resultMessage = (forJob: string, encoded: string) => ({ type: 'result', job: forJob, index: 0, ...chunkResult(encoded)[0] });
       let ws = (await connect(url, as(token))) as WebSocket;
@@ -224,7 +251,9 @@ describe('runners and the coordinator, over real sockets with the real load gene
       expect(await sendAndWait(ws, resultMessage(job, bomb))).toBe('closed 1008');
       // A chunk whose data is not what its digest says.
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await sendAndWait(ws, { ...resultMessage(job, encode('nginx', 2, 0)), data: encode('nginx', 2, 0).replace('cbr1:', 'cbr1:A') })).toBe('closed 1008');
+      expect(
+        await sendAndWait(ws, { ...resultMessage(job, encode('nginx', 2, 0)), data: encode('nginx', 2, 0).replace('cbr1:', 'cbr1:A') }),
+      ).toBe('closed 1008');
       expect(coordinator.results().get(job)?.size ?? 0).toBe(0);
       ws = (await connect(url, as(token))) as WebSocket;
       expect(await sendAndWait(ws, resultMessage(job, encode('nginx', 2, 0)))).toBe('{"type":"ack"}');
@@ -300,7 +329,16 @@ describe('result encoding', () => {
     // Sixty seconds, each with its own histogram of spread-out latencies, as a long run has.
     const spread = (seed: number) => Array.from({ length: 3000 }, (_, i) => 50 + ((i * 7919 + seed * 104729) % 200_000));
     const base = result('nginx', 2, 1, spread(0));
-    const big = { ...base, timeline: Array.from({ length: 60 }, (_, i) => ({ t: i + 1, rps: 1000, p99Us: 900, errors: 0, histogram: result('nginx', 2, 1, spread(i + 1)).histogram })) };
+    const big = {
+      ...base,
+      timeline: Array.from({ length: 60 }, (_, i) => ({
+        t: i + 1,
+        rps: 1000,
+        p99Us: 900,
+        errors: 0,
+        histogram: result('nginx', 2, 1, spread(i + 1)).histogram,
+      })),
+    };
     expect(Buffer.byteLength(encodeResult(big))).toBeGreaterThan(4096);
     const message = terminationMessageFor(big) ?? '';
     expect(isTrimmed(message)).toBe(true);

@@ -76,11 +76,40 @@ describe('clusterbench load', () => {
 
   it('writes the result JSON (--out and --json), a summary on stderr, labels included', async () => {
     const out = join(work, 'one.json');
-    const r = await clusterbench('load', server.url, '-c', '3', '-d', '600ms', '-w', '200ms', '--workers', '1', '--json', '--out', out, '--topology', 'single', '--trial', '2', '--runner', '1');
+    const r = await clusterbench(
+      'load',
+      server.url,
+      '-c',
+      '3',
+      '-d',
+      '600ms',
+      '-w',
+      '200ms',
+      '--workers',
+      '1',
+      '--json',
+      '--out',
+      out,
+      '--topology',
+      'single',
+      '--trial',
+      '2',
+      '--runner',
+      '1',
+    );
     expect(r.code, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout) as LoadResult;
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(printed);
-    expect(printed).toMatchObject({ schema: 'clusterbench/load-result@2', topology: 'single', trial: 2, runner: 1, mode: 'closed', connections: 3, durationMs: 600, warmupMs: 200 });
+    expect(printed).toMatchObject({
+      schema: 'clusterbench/load-result@2',
+      topology: 'single',
+      trial: 2,
+      runner: 1,
+      mode: 'closed',
+      connections: 3,
+      durationMs: 600,
+      warmupMs: 200,
+    });
     expect(printed.requests).toBeGreaterThan(0);
     expect(printed.backends).toEqual({ fixture: printed.requests });
     expect(r.stderr).toContain(`requests      ${printed.due} due, ${printed.sent} sent; ${printed.requests} successful`);
@@ -125,12 +154,32 @@ describe('clusterbench load', () => {
 
 describe('clusterbench merge', () => {
   it('merges the results of runners of one run exactly; a target that is down gives a result of connect errors, not a crash', async () => {
-    const [runner0, runner1, down, merged] = [join(work, 'runner0.json'), join(work, 'runner1.json'), join(work, 'down.json'), join(work, 'merged.json')];
-    const [r0, r1] = await Promise.all([0, 1].map((runner) => runLoad({ url: server.url, connections: 2, durationMs: 400, warmupMs: 0, workers: 1, runner })));
+    const [runner0, runner1, down, merged] = [
+      join(work, 'runner0.json'),
+      join(work, 'runner1.json'),
+      join(work, 'down.json'),
+      join(work, 'merged.json'),
+    ];
+    const [r0, r1] = await Promise.all(
+      [0, 1].map((runner) => runLoad({ url: server.url, connections: 2, durationMs: 400, warmupMs: 0, workers: 1, runner })),
+    );
     writeFileSync(runner0, JSON.stringify(r0));
     writeFileSync(runner1, JSON.stringify(r1));
     const [downRun, bad] = await Promise.all([
-      clusterbench('load', `http://127.0.0.1:${await refusedPort()}/`, '-c', '2', '-d', '400ms', '-w', '0', '--workers', '1', '--out', down),
+      clusterbench(
+        'load',
+        `http://127.0.0.1:${await refusedPort()}/`,
+        '-c',
+        '2',
+        '-d',
+        '400ms',
+        '-w',
+        '0',
+        '--workers',
+        '1',
+        '--out',
+        down,
+      ),
       clusterbench('merge', runner0, join(ROOT, 'package.json')),
     ]);
     // Every request failed: exit 1, said so, and no made-up latencies.

@@ -6,7 +6,7 @@ import { LOAD_RESULT_SCHEMA, type LoadResult } from '../../loadtest/types.js';
 /** A deterministic, long-tailed latency sample (us): mostly ~1 ms, some up to 2 s. */
 function samples(seed: number, n: number): number[] {
   let x = seed;
-  const next = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: n }, () => Math.round(200 + 1000 * next() + (next() < 0.02 ? 2_000_000 * next() : 0)));
 }
 

@@ -31,7 +31,9 @@ async function startCapacityServer(serviceMs: number): Promise<CapacityServer> {
     url: `http://127.0.0.1:${port}/`,
     count: async (from, to) => {
       child.stdin?.write(`count ${from} ${to}\n`);
-      const [received, answered] = String((await lines.next()).value).split(' ').map(Number);
+      const [received, answered] = String((await lines.next()).value)
+        .split(' ')
+        .map(Number);
       return { received, answered };
     },
     stop: async () => {
@@ -69,30 +71,36 @@ describe('open loop against a server of known capacity (one request at a time, 2
     [1.25, 1000, 1],
     [5, 0, 1],
     [5, 1000, 2],
-  ])('offered %sx capacity, warmup %s ms, %s worker(s): the achieved rate is the server count in the window', async (factor, warmupMs, workers) => {
-    const rate = factor * CAPACITY;
-    const result = await runLoad({ url: server.url, connections: 4, rate, durationMs: 2000, warmupMs, workers });
-    const { from, to } = windowOf(result);
-    const inWindow = await server.count(from, to);
-    const serverRps = inWindow.answered / 2;
-    expect(inWindow.answered).toBeGreaterThan(50);
-    // Within 3%, or the responses of the warmup's requests still in flight when the window opened
-    // (one per connection, counted by the server, not ours), whichever is more: a starved machine
-    // may serve only a hundred responses in the window.
-    const tolerance = Math.max(0.03 * inWindow.answered, 4);
-    expect(Math.abs(result.throughputRps * 2 - inWindow.answered), `reported ${result.throughputRps} req/s, server ${serverRps}`).toBeLessThanOrEqual(tolerance);
-    expect(isSaturated(result.throughputRps, result.rate)).toBe(true);
-    // The window is judged on its own requests: exactly those due in it, each accounted for once.
-    expect(result.due).toBe(rate * 2);
-    expectAccounted(result);
-    expect(result.notSent).toBeGreaterThan(0);
-    // Nothing is sent after the window closes (the old engine sent its whole backlog then); the
-    // margin is for the server reading late on a busy machine and the workers' start skew.
-    expect((await server.count(to + 250, to + 60_000)).received).toBe(0);
-    // The server's queue is at most one request per connection: no unbounded backlog was sent.
-    expect(result.sent).toBeLessThanOrEqual(inWindow.answered + 2 * 4);
-    expect(result.latencyUs.max).toBeLessThanOrEqual(5_000_000 * 1.001);
-  });
+  ])(
+    'offered %sx capacity, warmup %s ms, %s worker(s): the achieved rate is the server count in the window',
+    async (factor, warmupMs, workers) => {
+      const rate = factor * CAPACITY;
+      const result = await runLoad({ url: server.url, connections: 4, rate, durationMs: 2000, warmupMs, workers });
+      const { from, to } = windowOf(result);
+      const inWindow = await server.count(from, to);
+      const serverRps = inWindow.answered / 2;
+      expect(inWindow.answered).toBeGreaterThan(50);
+      // Within 3%, or the responses of the warmup's requests still in flight when the window opened
+      // (one per connection, counted by the server, not ours), whichever is more: a starved machine
+      // may serve only a hundred responses in the window.
+      const tolerance = Math.max(0.03 * inWindow.answered, 4);
+      expect(
+        Math.abs(result.throughputRps * 2 - inWindow.answered),
+        `reported ${result.throughputRps} req/s, server ${serverRps}`,
+      ).toBeLessThanOrEqual(tolerance);
+      expect(isSaturated(result.throughputRps, result.rate)).toBe(true);
+      // The window is judged on its own requests: exactly those due in it, each accounted for once.
+      expect(result.due).toBe(rate * 2);
+      expectAccounted(result);
+      expect(result.notSent).toBeGreaterThan(0);
+      // Nothing is sent after the window closes (the old engine sent its whole backlog then); the
+      // margin is for the server reading late on a busy machine and the workers' start skew.
+      expect((await server.count(to + 250, to + 60_000)).received).toBe(0);
+      // The server's queue is at most one request per connection: no unbounded backlog was sent.
+      expect(result.sent).toBeLessThanOrEqual(inWindow.answered + 2 * 4);
+      expect(result.latencyUs.max).toBeLessThanOrEqual(5_000_000 * 1.001);
+    },
+  );
 });
 
 describe('open loop timeouts', () => {
@@ -112,7 +120,15 @@ describe('open loop timeouts', () => {
   it('the latency maximum never exceeds the timeout (answers spread over twice the timeout)', async () => {
     const spread = await startFixtureServer((socket, i) => setTimeout(() => socket.write(response(200)), (i * 37) % 400));
     fixtures.push(spread);
-    const result = await runLoad({ url: spread.url, connections: 40, rate: 100, durationMs: 1000, warmupMs: 0, timeoutMs: 200, workers: 1 });
+    const result = await runLoad({
+      url: spread.url,
+      connections: 40,
+      rate: 100,
+      durationMs: 1000,
+      warmupMs: 0,
+      timeoutMs: 200,
+      workers: 1,
+    });
     expect(result.requests).toBeGreaterThan(20);
     expect(result.errors.timeout).toBeGreaterThan(20);
     expect(result.latencyUs.max).toBeLessThanOrEqual(200_000 * 1.001);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseAscendingIntegers, parseDurationMs, parseEnum, parseEnumList, parseInteger, parsePositiveNumber } from '../../loadtest/parse.js';
+import {
+  parseAscendingIntegers,
+  parseDurationMs,
+  parseEnum,
+  parseEnumList,
+  parseInteger,
+  parsePositiveNumber,
+} from '../../loadtest/parse.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 
 describe('parseDurationMs', () => {
@@ -65,10 +72,13 @@ describe('parseAscendingIntegers', () => {
     expect(parseAscendingIntegers('--replicas', '1, 2,3,4,6', 1, 16)).toEqual([1, 2, 3, 4, 6]);
     expect(parseAscendingIntegers('--replicas', '3', 1, 16)).toEqual([3]);
   });
-  it.each(['', '1,,2', '0,1', '1,17', '2,1', '1,2,2', '1.5', '1,x', '-1', '1e1'])('rejects %j with one line naming the field and the rule', (text) => {
-    expect(() => parseAscendingIntegers('--replicas', text, 1, 16)).toThrow(UsageError);
-    expect(() => parseAscendingIntegers('--replicas', text, 1, 16)).toThrow(
-      `--replicas: "${text}" must be whole numbers 1 to 16, ascending, each once (e.g. 1,2,3,4)`,
-    );
-  });
+  it.each(['', '1,,2', '0,1', '1,17', '2,1', '1,2,2', '1.5', '1,x', '-1', '1e1'])(
+    'rejects %j with one line naming the field and the rule',
+    (text) => {
+      expect(() => parseAscendingIntegers('--replicas', text, 1, 16)).toThrow(UsageError);
+      expect(() => parseAscendingIntegers('--replicas', text, 1, 16)).toThrow(
+        `--replicas: "${text}" must be whole numbers 1 to 16, ascending, each once (e.g. 1,2,3,4)`,
+      );
+    },
+  );
 });

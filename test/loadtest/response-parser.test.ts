@@ -67,7 +67,11 @@ describe('ResponseParser', () => {
 
   it('knows bodies that are empty, that run until close, and heads that promise a close', () => {
     const parser = new ResponseParser(new BackendTable());
-    for (const head of ['HTTP/1.1 204 No Content\r\n\r\n', 'HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n']) {
+    for (const head of [
+      'HTTP/1.1 204 No Content\r\n\r\n',
+      'HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+    ]) {
       const bytes = Buffer.from(head, 'latin1');
       expect(parser.feed(bytes, 0, bytes.length), head).toBe(bytes.length);
     }

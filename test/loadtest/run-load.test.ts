@@ -87,7 +87,15 @@ describe('runLoad against the real hello server', () => {
   it('tells onStart when the warmup really begins, once the workers are ready, even if startAt has passed', async () => {
     const calledAt = Date.now();
     const starts: number[] = [];
-    const result = await runLoad({ url: hello.url, connections: 4, durationMs: 300, warmupMs: 200, workers: 2, startAt: calledAt - 5000, onStart: (at) => starts.push(at) });
+    const result = await runLoad({
+      url: hello.url,
+      connections: 4,
+      durationMs: 300,
+      warmupMs: 200,
+      workers: 2,
+      startAt: calledAt - 5000,
+      onStart: (at) => starts.push(at),
+    });
     expect(starts).toHaveLength(1);
     expect(starts[0]).toBeGreaterThanOrEqual(calledAt);
     // The measured part began warmupMs after that start, not before it (1 ms: Date.now's rounding).
@@ -199,7 +207,14 @@ describe('runLoad, failures by class', () => {
     const server = await fixture((socket) => socket.write(response(200)));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    const result = await runLoad({ url: server.url, connections: 2, durationMs: 30_000, warmupMs: 0, workers: 1, signal: controller.signal });
+    const result = await runLoad({
+      url: server.url,
+      connections: 2,
+      durationMs: 30_000,
+      warmupMs: 0,
+      workers: 1,
+      signal: controller.signal,
+    });
     expect(result.durationMs).toBeLessThan(5000);
     expect(result.requests).toBeGreaterThan(0);
   });

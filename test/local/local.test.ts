@@ -37,7 +37,12 @@ function cli(args: readonly string[], whenLine?: (line: string, child: ReturnTyp
     child.stderr.on('data', (d) => {
       const before = stderr.length;
       stderr += d;
-      if (whenLine) for (const line of stderr.slice(stderr.lastIndexOf('\n', before) + 1).split('\n').slice(0, -1)) whenLine(line, child);
+      if (whenLine)
+        for (const line of stderr
+          .slice(stderr.lastIndexOf('\n', before) + 1)
+          .split('\n')
+          .slice(0, -1))
+          whenLine(line, child);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.once('error', reject);
@@ -162,10 +167,16 @@ describe('clusterbench local: runs', () => {
       expect(report.environment.cpuLimits).toMatchObject({ perServer: 0.5, mechanism: expect.stringMatching(/^cgroup v[12]/) });
     }
     if (haveChromium) {
-      await checkReportInChromium(join(out, dir, 'report.html'), { topologies: 3, timelines: 3, screenshot: 'clusterbench-local-report.png' });
+      await checkReportInChromium(join(out, dir, 'report.html'), {
+        topologies: 3,
+        timelines: 3,
+        screenshot: 'clusterbench-local-report.png',
+      });
     }
     // The results table is printed first, then the answer.
-    expect(run.stdout).toMatch(/^# clusterbench report[^\n]*\n\n[^\n]*\n\n\| topology \| throughput \(req\/s\) \| 95% interval \(req\/s\) \| ratio to single \|[^\n]*\n(\|[^\n]*\n)+\n\*\*[^\n]+(fastest|highest throughput)/);
+    expect(run.stdout).toMatch(
+      /^# clusterbench report[^\n]*\n\n[^\n]*\n\n\| topology \| throughput \(req\/s\) \| 95% interval \(req\/s\) \| ratio to single \|[^\n]*\n(\|[^\n]*\n)+\n\*\*[^\n]+(fastest|highest throughput)/,
+    );
     await expectNothingLeft(run.stderr);
   });
 
@@ -175,7 +186,16 @@ describe('clusterbench local: runs', () => {
     // killed at 8 s and started 3 s later; nginx tries a failed server again at most 3 s after its
     // last failure (fail_timeout 2 s on a whole-second clock), the gateway redials within 1.5 s.
     const durationMs = 16_000;
-    const args = ['--topologies', 'nginx,rpc-gateway', '--duration', `${durationMs}ms`, '--warmup', '300ms', '--connections', String(connections)];
+    const args = [
+      '--topologies',
+      'nginx,rpc-gateway',
+      '--duration',
+      `${durationMs}ms`,
+      '--warmup',
+      '300ms',
+      '--connections',
+      String(connections),
+    ];
     const run = await cli(['local', '--scenario', 'quick', ...args, '--failover', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
     const dir = (await readdir(out)).sort().at(-1) as string;
@@ -186,7 +206,9 @@ describe('clusterbench local: runs', () => {
       expect(f, name).toMatchObject({ trial: 1, backend: 'hello-1' });
       // Halfway through the measured part as the load generator really ran it, however late its
       // threads started (within a tenth of the window: timer and kill latency on a busy machine).
-      expect(Math.abs((f?.killedAtMs ?? -1) - localKillAfterMs(durationMs)), `${name} killedAtMs ${f?.killedAtMs}`).toBeLessThan(durationMs / 10);
+      expect(Math.abs((f?.killedAtMs ?? -1) - localKillAfterMs(durationMs)), `${name} killedAtMs ${f?.killedAtMs}`).toBeLessThan(
+        durationMs / 10,
+      );
       expect((f?.restartedAtMs ?? 0) - (f?.killedAtMs ?? 0), name).toBeGreaterThanOrEqual(localDownMs(durationMs));
       // The restarted server took requests again before the end of the measured part.
       expect(f?.servingAgainMs, name).toBeGreaterThan(0);
@@ -201,19 +223,41 @@ describe('clusterbench local: runs', () => {
   }, 120_000);
 
   it('sweeps the replicas: each balancer over exactly N servers at each count, a scaling point for each', async () => {
-    const run = await cli(['local', '--scenario', 'quick', '--duration', '1s', '--warmup', '200ms', '--connections', '8', '--replicas', '1,2', '--out', out]);
+    const run = await cli([
+      'local',
+      '--scenario',
+      'quick',
+      '--duration',
+      '1s',
+      '--warmup',
+      '200ms',
+      '--connections',
+      '8',
+      '--replicas',
+      '1,2',
+      '--out',
+      out,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const dir = (await readdir(out)).sort().at(-1) as string;
     const report = JSON.parse(await readFile(join(out, dir, 'report.json'), 'utf8')) as Report;
     expect(report.scaling?.availableCpus).toBe(cpus().length);
     expect(report.scaling?.topologies.map((t) => t.name)).toEqual(['nginx', 'rpc-gateway']);
     for (const t of report.scaling?.topologies ?? []) {
-      expect(t.points.map((p) => p.replicas), t.name).toEqual([1, 2]);
+      expect(
+        t.points.map((p) => p.replicas),
+        t.name,
+      ).toEqual([1, 2]);
       for (const p of t.points) {
         expect(p.throughputRps.median, `${t.name} at ${p.replicas}`).toBeGreaterThan(0);
         expect(p.errors, `${t.name} at ${p.replicas}`).toBe(0);
         // The CPU meter watched exactly the servers behind the balancer at this count.
-        expect(Object.keys(p.cpuUse ?? {}).filter((k) => k.startsWith('hello-')).sort(), `${t.name} at ${p.replicas}`).toEqual(p.replicas === 1 ? ['hello-1'] : ['hello-1', 'hello-2']);
+        expect(
+          Object.keys(p.cpuUse ?? {})
+            .filter((k) => k.startsWith('hello-'))
+            .sort(),
+          `${t.name} at ${p.replicas}`,
+        ).toEqual(p.replicas === 1 ? ['hello-1'] : ['hello-1', 'hello-2']);
       }
       expect(t.points[0].ratioToOne).toBe(1);
       // Each balancer answered from exactly the N servers of its count, every one a real share: the
@@ -223,7 +267,8 @@ describe('clusterbench local: runs', () => {
         const result = JSON.parse(await readFile(join(out, dir, 'results', `${t.name}-${n}-replicas-trial1.json`), 'utf8')) as LoadResult;
         const total = Object.values(result.backends).reduce((a, b) => a + b, 0);
         expect(Object.keys(result.backends).sort(), `${t.name} at ${n}`).toEqual(n === 1 ? ['hello-1'] : ['hello-1', 'hello-2']);
-        for (const [id, count] of Object.entries(result.backends)) expect(count / total, `${t.name} at ${n}: ${id}`).toBeGreaterThan(0.25 / n);
+        for (const [id, count] of Object.entries(result.backends))
+          expect(count / total, `${t.name} at ${n}: ${id}`).toBeGreaterThan(0.25 / n);
       }
     }
     // The main tables: single, and the balancers at the largest count (3 is not swept).

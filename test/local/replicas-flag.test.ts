@@ -45,7 +45,11 @@ describe('clusterbench local --replicas', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cb-replicas-'));
     dirs.push(dir);
     const out = join(dir, 'reports');
-    const run = spawnSync(process.execPath, [CLI, 'local', '--replicas', ...list.split(' '), '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, [CLI, 'local', '--replicas', ...list.split(' '), '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(line);
     expect(run.stdout).toBe('');

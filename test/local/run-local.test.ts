@@ -10,7 +10,19 @@ import { describeFailover, RUN_ORDER_DESCRIPTION } from '../../src/plan/run-plan
 import { ProcessGroup } from '../../src/local/process-group.js';
 import { SCENARIOS } from '../../src/scenarios.js';
 import type { HelloServer } from '../../src/local/servers.js';
-import { failoverEvent, findBinaries, localNotes, localScenario, mainReplicas, requestedCpus, runTrial, scalingRuns, startTestbed, watchedProcesses, writeLocalReport } from '../../src/local/run-local.js';
+import {
+  failoverEvent,
+  findBinaries,
+  localNotes,
+  localScenario,
+  mainReplicas,
+  requestedCpus,
+  runTrial,
+  scalingRuns,
+  startTestbed,
+  watchedProcesses,
+  writeLocalReport,
+} from '../../src/local/run-local.js';
 import type { LoadResult } from '../../loadtest/types.js';
 import type { LocalTopology } from '../../src/topologies.js';
 
@@ -27,7 +39,14 @@ describe('the pure parts of a local run', () => {
 
   it('watches the servers of a topology and its balancer, by name', () => {
     expect(watchedProcesses({ servers, targets, balanced }, 'single')).toEqual(new Map([['single', 100]]));
-    expect(watchedProcesses({ servers, targets, balanced }, 'nginx')).toEqual(new Map([['hello-1', 101], ['hello-2', 102], ['hello-3', 103], ['nginx', 200]]));
+    expect(watchedProcesses({ servers, targets, balanced }, 'nginx')).toEqual(
+      new Map([
+        ['hello-1', 101],
+        ['hello-2', 102],
+        ['hello-3', 103],
+        ['nginx', 200],
+      ]),
+    );
   });
 
   it('says which part is missing instead of measuring nothing', () => {
@@ -44,22 +63,52 @@ describe('the pure parts of a local run', () => {
     expect(requestedCpus(4, 0.25, 2, 2)).toBe(5);
     expect(requestedCpus(2, null, 2, 2)).toBe(8);
     const result = (topology: string, trial: number) => ({ topology, trial }) as unknown as LoadResult;
-    const outcome = (topology: LocalTopology, replicas: number, trial: number) => ({ run: { topology, replicas, trial }, result: result(topology, trial), cpuUse: null });
+    const outcome = (topology: LocalTopology, replicas: number, trial: number) => ({
+      run: { topology, replicas, trial },
+      result: result(topology, trial),
+      cpuUse: null,
+    });
     const runs = scalingRuns([outcome('single', 1, 1), outcome('nginx', 1, 1), outcome('nginx', 2, 1), outcome('nginx', 1, 2)], 0.5, 2, 2);
-    expect(runs.map((r) => [r.topology, r.replicas, r.results.length, r.requestedCpus])).toEqual([['nginx', 1, 2, 4.5], ['nginx', 2, 1, 5]]);
+    expect(runs.map((r) => [r.topology, r.replicas, r.results.length, r.requestedCpus])).toEqual([
+      ['nginx', 1, 2, 4.5],
+      ['nginx', 2, 1, 5],
+    ]);
   });
 
   it('times a failover event from when the load generator began measuring', () => {
     const startedAt = Date.UTC(2026, 0, 1);
-    const event = failoverEvent({ topology: 'nginx', trial: 2 }, 'hello-1', { killedAt: startedAt + 3_000, restartedAt: startedAt + 5_500, servingAgainAt: null }, { startedAt: new Date(startedAt).toISOString() });
-    expect(event).toEqual({ topology: 'nginx', trial: 2, backend: 'hello-1', killedAtMs: 3_000, restartedAtMs: 5_500, servingAgainAtMs: null });
+    const event = failoverEvent(
+      { topology: 'nginx', trial: 2 },
+      'hello-1',
+      { killedAt: startedAt + 3_000, restartedAt: startedAt + 5_500, servingAgainAt: null },
+      { startedAt: new Date(startedAt).toISOString() },
+    );
+    expect(event).toEqual({
+      topology: 'nginx',
+      trial: 2,
+      backend: 'hello-1',
+      killedAtMs: 3_000,
+      restartedAtMs: 5_500,
+      servingAgainAtMs: null,
+    });
   });
 
-  it('notes the --work calibration and the failover rule, and states the plan\'s order', () => {
+  it("notes the --work calibration and the failover rule, and states the plan's order", () => {
     const scenario = { ...SCENARIOS.standard, durationMs: 10_000 };
-    const notes = localNotes({ scenario, work: '200us', failover: true }, new Map([['hello-1', 40], ['hello-2', 41]]));
-    expect(localNotes({ scenario, failover: false, replicas: [1, 2] }, new Map())).toEqual(['replica sweep: 1, 2 hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at 2']);
-    expect(notes).toEqual(['--work 200us calibrated by each hello server at start-up to hash rounds per request: hello-1 40, hello-2 41', describeFailover(5_000, 2_500)]);
+    const notes = localNotes(
+      { scenario, work: '200us', failover: true },
+      new Map([
+        ['hello-1', 40],
+        ['hello-2', 41],
+      ]),
+    );
+    expect(localNotes({ scenario, failover: false, replicas: [1, 2] }, new Map())).toEqual([
+      'replica sweep: 1, 2 hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at 2',
+    ]);
+    expect(notes).toEqual([
+      '--work 200us calibrated by each hello server at start-up to hash rounds per request: hello-1 40, hello-2 41',
+      describeFailover(5_000, 2_500),
+    ]);
     expect(localNotes({ scenario, failover: false }, new Map())).toEqual([]);
     expect(localScenario({ scenario })).toMatchObject({ order: RUN_ORDER_DESCRIPTION, runners: 1, rate: null, serverSettings: {} });
   });
@@ -83,19 +132,38 @@ describe('start, one trial, report (a real hello server)', () => {
     const cleanups: (() => Promise<void>)[] = [];
     const scenario = { ...SCENARIOS.quick, connections: 4, durationMs: 500, warmupMs: 0, trials: 1 };
     try {
-      const bed = await startTestbed(group, findBinaries(ROOT, ['single']), { topologies: ['single'], cpusPerServer: null, log: (l) => lines.push(l) }, (c) => cleanups.push(c));
+      const bed = await startTestbed(
+        group,
+        findBinaries(ROOT, ['single']),
+        { topologies: ['single'], cpusPerServer: null, log: (l) => lines.push(l) },
+        (c) => cleanups.push(c),
+      );
       expect([...bed.targets.keys()]).toEqual(['single']);
       expect(lines.some((l) => l.startsWith('ready single: http://127.0.0.1:'))).toBe(true);
-      const outcome = await runTrial(bed, { topology: 'single', trial: 1 }, { scenario, failover: true, log: (l) => lines.push(l) }, 2, stop);
+      const outcome = await runTrial(
+        bed,
+        { topology: 'single', trial: 1 },
+        { scenario, failover: true, log: (l) => lines.push(l) },
+        2,
+        stop,
+      );
       // The single topology is never disturbed, failover or not.
       expect(outcome.failover).toBeNull();
       expect(outcome.result.requests).toBeGreaterThan(0);
       expect(Object.keys(outcome.result.backends)).toEqual(['single']);
       expect(outcome.cpuUse?.cpus.single).toBeGreaterThan(0);
-      const report = buildReport({ scenario: localScenario({ scenario }), environment: { where: 'test', cpus: { model: 'test', count: 1 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } }, results: [outcome.result] });
+      const report = buildReport({
+        scenario: localScenario({ scenario }),
+        environment: { where: 'test', cpus: { model: 'test', count: 1 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } },
+        results: [outcome.result],
+      });
       const written = await writeLocalReport(out, report, [{ run: { topology: 'single', trial: 1, replicas: 1 }, result: outcome.result }]);
       expect((await readdir(written.dir)).sort()).toEqual(['report.html', 'report.json', 'report.md', 'results']);
-      expect(JSON.parse(await readFile(join(written.dir, 'results', 'single-trial1.json'), 'utf8'))).toMatchObject({ topology: 'single', trial: 1, requests: outcome.result.requests });
+      expect(JSON.parse(await readFile(join(written.dir, 'results', 'single-trial1.json'), 'utf8'))).toMatchObject({
+        topology: 'single',
+        trial: 1,
+        requests: outcome.result.requests,
+      });
     } finally {
       stop.abort();
       await group.stopAll();

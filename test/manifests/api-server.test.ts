@@ -23,11 +23,16 @@ let kubeconfig = process.env.KUBECONFIG ?? '';
 const privateServer = !process.env.KUBECONFIG;
 
 const kubectl = (...args: string[]) =>
-  spawnSync(KUBECTL, ['--request-timeout=20s', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: kubeconfig } });
+  spawnSync(KUBECTL, ['--request-timeout=20s', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+  });
 const onPath = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 
 function why(): string | undefined {
-  if (process.env.KUBECONFIG) return kubectl('get', '--raw', '/readyz').status === 0 ? undefined : `KUBECONFIG=${process.env.KUBECONFIG}: API server not ready`;
+  if (process.env.KUBECONFIG)
+    return kubectl('get', '--raw', '/readyz').status === 0 ? undefined : `KUBECONFIG=${process.env.KUBECONFIG}: API server not ready`;
   if (!onPath('etcd')) return 'no KUBECONFIG, and no etcd to start a private API server with (Debian etcd-server)';
   for (const program of ['kube-apiserver', 'kube-controller-manager']) {
     if (!existsSync(join(cacheBin, program))) return `no KUBECONFIG, and no ${cacheBin}/${program} (test/cluster/build.sh builds it)`;
@@ -48,30 +53,56 @@ async function startPrivateApiServer(): Promise<void> {
     children.push(child);
   };
   run('etcd', [
-    '--name', 'manifests', '--data-dir', join(work, 'etcd'), '--log-level', 'warn', '--listen-metrics-urls', '',
-    '--listen-client-urls', `http://127.0.0.1:${etcdClient}`, '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-    '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-    '--initial-cluster', `manifests=http://127.0.0.1:${etcdPeer}`,
+    '--name',
+    'manifests',
+    '--data-dir',
+    join(work, 'etcd'),
+    '--log-level',
+    'warn',
+    '--listen-metrics-urls',
+    '',
+    '--listen-client-urls',
+    `http://127.0.0.1:${etcdClient}`,
+    '--advertise-client-urls',
+    `http://127.0.0.1:${etcdClient}`,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${etcdPeer}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${etcdPeer}`,
+    '--initial-cluster',
+    `manifests=http://127.0.0.1:${etcdPeer}`,
   ]);
   run(join(cacheBin, 'kube-apiserver'), [
-    '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, `--cert-dir=${join(work, 'certs')}`,
-    `--etcd-servers=http://127.0.0.1:${etcdClient}`, `--token-auth-file=${join(work, 'tokens.csv')}`, '--authorization-mode=RBAC',
-    '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${join(work, 'sa.key')}`,
-    `--service-account-signing-key-file=${join(work, 'sa.key')}`, '--service-cluster-ip-range=10.252.0.0/24',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${join(work, 'certs')}`,
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+    `--token-auth-file=${join(work, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc',
+    `--service-account-key-file=${join(work, 'sa.key')}`,
+    `--service-account-signing-key-file=${join(work, 'sa.key')}`,
+    '--service-cluster-ip-range=10.252.0.0/24',
   ]);
   kubeconfig = join(work, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1',
-    'kind: Config',
-    `clusters: [{name: private, cluster: {server: "https://127.0.0.1:${apiPort}", insecure-skip-tls-verify: true}}]`,
-    `users: [{name: admin, user: {token: ${token}}}]`,
-    'contexts: [{name: private, context: {cluster: private, user: admin}}]',
-    'current-context: private',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: private, cluster: {server: "https://127.0.0.1:${apiPort}", insecure-skip-tls-verify: true}}]`,
+      `users: [{name: admin, user: {token: ${token}}}]`,
+      'contexts: [{name: private, context: {cluster: private, user: admin}}]',
+      'current-context: private',
+      '',
+    ].join('\n'),
+  );
   // Only the controller that fills aggregated ClusterRoles (edit, view) from their labelled parts.
   run(join(cacheBin, 'kube-controller-manager'), [
-    `--kubeconfig=${kubeconfig}`, '--controllers=clusterrole-aggregation', '--leader-elect=false', '--secure-port=0',
+    `--kubeconfig=${kubeconfig}`,
+    '--controllers=clusterrole-aggregation',
+    '--leader-elect=false',
+    '--secure-port=0',
   ]);
   const deadline = Date.now() + 90_000;
   while (kubectl('get', '--raw', '/readyz').status !== 0) {
@@ -102,7 +133,10 @@ function synth(name: string, ...sets: string[]): string[] {
   const dist = join(work, name);
   const r = spawnSync(process.execPath, [CLI, 'synth', '--out', dist, ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
-  return readdirSync(dist).filter((f) => f.endsWith('.k8s.yaml')).sort().map((f) => join(dist, f));
+  return readdirSync(dist)
+    .filter((f) => f.endsWith('.k8s.yaml'))
+    .sort()
+    .map((f) => join(dist, f));
 }
 
 describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 180_000 }, () => {
@@ -129,27 +163,44 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
     expect(first.stderr).not.toMatch(/Warning/);
     const second = kubectl('apply', '-f', dist);
     expect(second.status, second.stderr).toBe(0);
-    const changed = second.stdout.trim().split('\n').filter((line) => !line.endsWith(' unchanged'));
+    const changed = second.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => !line.endsWith(' unchanged'));
     expect(changed).toEqual([]);
   });
 
   it.skipIf(!privateServer)("the controller's account can do what it calls and nothing else", () => {
     const as = ['--as', 'system:serviceaccount:clusterbench:clusterbench-controller', '-n', 'clusterbench'];
-    const can = (verb: string, resource: string, ...more: string[]) => kubectl('auth', 'can-i', verb, resource, ...more, ...as).stdout.trim();
+    const can = (verb: string, resource: string, ...more: string[]) =>
+      kubectl('auth', 'can-i', verb, resource, ...more, ...as).stdout.trim();
     expect(can('create', 'jobs.batch')).toBe('yes');
     expect(can('patch', 'benchmarks.clusterbench.dev', '--subresource=status')).toBe('yes');
     expect(can('update', 'benchmarks.clusterbench.dev')).toBe('no');
     expect(can('delete', 'pods')).toBe('yes');
     expect(can('get', 'secrets')).toBe('no');
     expect(can('create', 'pods')).toBe('no');
-    expect(kubectl('auth', 'can-i', 'list', 'pods', '--as', 'system:serviceaccount:clusterbench:clusterbench-controller', '-n', 'default').stdout.trim()).toBe('no');
+    expect(
+      kubectl(
+        'auth',
+        'can-i',
+        'list',
+        'pods',
+        '--as',
+        'system:serviceaccount:clusterbench:clusterbench-controller',
+        '-n',
+        'default',
+      ).stdout.trim(),
+    ).toBe('no');
   });
 
   it.skipIf(!privateServer)('users of the built-in edit role create the sample Benchmark; view reads it and nothing more', async () => {
-    const bind = (user: string, role: string) => kubectl('create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', 'clusterbench');
+    const bind = (user: string, role: string) =>
+      kubectl('create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', 'clusterbench');
     expect(bind('alice', 'edit').status).toBe(0);
     expect(bind('bob', 'view').status).toBe(0);
-    const can = (user: string, verb: string) => kubectl('auth', 'can-i', verb, 'benchmarks.clusterbench.dev', '--as', user, '-n', 'clusterbench').stdout.trim();
+    const can = (user: string, verb: string) =>
+      kubectl('auth', 'can-i', verb, 'benchmarks.clusterbench.dev', '--as', user, '-n', 'clusterbench').stdout.trim();
     // Aggregation is asynchronous: the controller fills edit's rules within a moment.
     const deadline = Date.now() + 30_000;
     while (can('alice', 'create') !== 'yes' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
@@ -169,7 +220,12 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
   it.skipIf(!privateServer)('the Benchmark CRD enforces its schema: enums, bounds, required fields', () => {
     const benchmark = (name: string, spec: object) =>
       JSON.stringify({ apiVersion: 'clusterbench.dev/v1alpha1', kind: 'Benchmark', metadata: { name, namespace: 'clusterbench' }, spec });
-    const create = (body: string) => spawnSync(KUBECTL, ['create', '--dry-run=server', '-f', '-'], { input: body, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
+    const create = (body: string) =>
+      spawnSync(KUBECTL, ['create', '--dry-run=server', '-f', '-'], {
+        input: body,
+        encoding: 'utf8',
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+      });
     const ok = create(benchmark('ok', { topologies: ['single', 'nginx'], scenario: 'quick', runners: 2, load: { duration: '5s' } }));
     expect(ok.status, ok.stderr).toBe(0);
     const rejected: [object, RegExp][] = [

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BENCHMARK_GROUP, BENCHMARK_VERSION, benchmarkCrdSchema, benchmarkPrinterColumns, controllerRbacRules } from '../../src/api/benchmark.js';
+import {
+  BENCHMARK_GROUP,
+  BENCHMARK_VERSION,
+  benchmarkCrdSchema,
+  benchmarkPrinterColumns,
+  controllerRbacRules,
+} from '../../src/api/benchmark.js';
 import { renderNginxConfig } from '../../src/nginx/nginx-config.js';
 import { cpuMillis, find, memoryMiB, podSpecOf, selects, synth, type K8sObject } from './manifests.js';
 
@@ -17,8 +23,20 @@ describe('charts: objects and names', () => {
   it('the recommended labels on every object and pod template; ingress-nginx keeps upstream part-of', () => {
     const keys = ['name', 'instance', 'version', 'component', 'part-of', 'managed-by'].map((k) => `app.kubernetes.io/${k}`);
     const labelled = objects.flatMap((o) => [
-      { what: `${o.kind}/${o.metadata.name}`, labels: o.metadata.labels ?? {}, chart: [...charts].find(([, list]) => list.includes(o))?.[0] },
-      ...(podSpecOf(o) ? [{ what: `${o.kind}/${o.metadata.name} pods`, labels: o.spec.template.metadata.labels ?? {}, chart: [...charts].find(([, list]) => list.includes(o))?.[0] }] : []),
+      {
+        what: `${o.kind}/${o.metadata.name}`,
+        labels: o.metadata.labels ?? {},
+        chart: [...charts].find(([, list]) => list.includes(o))?.[0],
+      },
+      ...(podSpecOf(o)
+        ? [
+            {
+              what: `${o.kind}/${o.metadata.name} pods`,
+              labels: o.spec.template.metadata.labels ?? {},
+              chart: [...charts].find(([, list]) => list.includes(o))?.[0],
+            },
+          ]
+        : []),
     ]);
     expect(labelled.length).toBeGreaterThan(30);
     for (const { what, labels, chart } of labelled) {
@@ -29,18 +47,36 @@ describe('charts: objects and names', () => {
     }
     // What each part is: its own name and role; a Deployment's selector labels are unchanged.
     const labelsOf = (kind: string, name: string) => find(objects, kind, name).metadata.labels ?? {};
-    expect(labelsOf('Deployment', 'hello-single')).toMatchObject({ 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello-single', 'app.kubernetes.io/component': 'server' });
+    expect(labelsOf('Deployment', 'hello-single')).toMatchObject({
+      'app.kubernetes.io/name': 'hello',
+      'app.kubernetes.io/instance': 'hello-single',
+      'app.kubernetes.io/component': 'server',
+    });
     expect(labelsOf('Deployment', 'nginx')['app.kubernetes.io/component']).toBe('load-balancer');
     expect(labelsOf('Deployment', 'rpc-gateway')['app.kubernetes.io/component']).toBe('gateway');
     expect(labelsOf('CustomResourceDefinition', 'benchmarks.clusterbench.dev')['app.kubernetes.io/component']).toBe('api');
-    expect(find(objects, 'Deployment', 'hello').spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' });
-    expect(labelsOf('Deployment', 'ingress-nginx-controller')).toMatchObject({ 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' });
+    expect(find(objects, 'Deployment', 'hello').spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'hello',
+      'app.kubernetes.io/instance': 'hello',
+    });
+    expect(labelsOf('Deployment', 'ingress-nginx-controller')).toMatchObject({
+      'app.kubernetes.io/name': 'ingress-nginx',
+      'app.kubernetes.io/instance': 'ingress-nginx',
+      'app.kubernetes.io/component': 'controller',
+    });
   });
 
   it('fixed names: Deployments, Services (plus headless) and the Ingress of DESIGN.md', () => {
-    const replicas = Object.fromEntries(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'clusterbench').map((o) => [o.metadata.name, o.spec.replicas]));
+    const replicas = Object.fromEntries(
+      objects
+        .filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'clusterbench')
+        .map((o) => [o.metadata.name, o.spec.replicas]),
+    );
     expect(replicas).toEqual({ 'hello-single': 1, hello: 3, 'rpc-gateway': 1, nginx: 1, 'clusterbench-controller': 1 });
-    const services = objects.filter((o) => o.kind === 'Service' && o.metadata.namespace === 'clusterbench').map((o) => o.metadata.name).sort();
+    const services = objects
+      .filter((o) => o.kind === 'Service' && o.metadata.namespace === 'clusterbench')
+      .map((o) => o.metadata.name)
+      .sort();
     expect(services).toEqual(['clusterbench-controller', 'hello', 'hello-headless', 'hello-single', 'nginx', 'rpc-gateway']);
     expect(find(objects, 'Service', 'hello-headless').spec.clusterIP).toBe('None');
     for (const o of objects) expect(o.metadata.name, `${o.kind} name`).not.toMatch(/-c[0-9a-f]{7}$/);
@@ -59,9 +95,14 @@ describe('charts: objects and names', () => {
   it('each Service selects exactly the pods of its Deployment', () => {
     const deployments = objects.filter((o) => o.kind === 'Deployment');
     for (const svc of objects.filter((o) => o.kind === 'Service')) {
-      const matched = deployments.filter((d) => d.metadata.namespace === svc.metadata.namespace && selects(svc.spec.selector, d.spec.template.metadata.labels));
+      const matched = deployments.filter(
+        (d) => d.metadata.namespace === svc.metadata.namespace && selects(svc.spec.selector, d.spec.template.metadata.labels),
+      );
       const expected = svc.metadata.name === 'hello-headless' ? 'hello' : svc.metadata.name;
-      expect(matched.map((d) => d.metadata.name), `Service ${svc.metadata.name}`).toEqual([expected]);
+      expect(
+        matched.map((d) => d.metadata.name),
+        `Service ${svc.metadata.name}`,
+      ).toEqual([expected]);
     }
   });
 });
@@ -173,7 +214,12 @@ describe('charts: every pod is set deliberately', () => {
   it('emptyDir where a program writes: nginx its run dir, the controller /tmp', () => {
     const mountsOf = (name: string) => {
       const spec = podSpecOf(find(objects, 'Deployment', name));
-      return Object.fromEntries(spec.containers[0].volumeMounts.map((m: any) => [m.mountPath, Object.keys(spec.volumes.find((v: any) => v.name === m.name)).find((k) => k !== 'name')]));
+      return Object.fromEntries(
+        spec.containers[0].volumeMounts.map((m: any) => [
+          m.mountPath,
+          Object.keys(spec.volumes.find((v: any) => v.name === m.name)).find((k) => k !== 'name'),
+        ]),
+      );
     };
     expect(mountsOf('nginx')).toEqual({ '/tmp/nginx': 'emptyDir', '/etc/clusterbench': 'configMap' });
     expect(mountsOf('clusterbench-controller')).toEqual({ '/tmp': 'emptyDir' });
@@ -181,7 +227,9 @@ describe('charts: every pod is set deliberately', () => {
   });
 
   it('service account tokens: only the clusterbench controller (and the ingress controller) mount one', () => {
-    const withToken = workloads(objects).filter((o) => podSpecOf(o).automountServiceAccountToken !== false).map((o) => o.metadata.name);
+    const withToken = workloads(objects)
+      .filter((o) => podSpecOf(o).automountServiceAccountToken !== false)
+      .map((o) => o.metadata.name);
     expect(withToken.sort()).toEqual(['clusterbench-controller', 'ingress-nginx-controller']);
     expect(podSpecOf(find(objects, 'Deployment', 'clusterbench-controller')).serviceAccountName).toBe('clusterbench-controller');
     const accounts = objects.filter((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === 'clusterbench');
@@ -197,8 +245,14 @@ describe('charts: network policy', () => {
   const allowedPorts = (labels: Record<string, string>, namespace: string) =>
     policy.spec.ingress
       .filter((rule: any) =>
-        rule.from.some((peer: any) => selects(peer.podSelector.matchLabels, labels) &&
-          (peer.namespaceSelector ? peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name'] === namespace : namespace === 'clusterbench')))
+        rule.from.some(
+          (peer: any) =>
+            selects(peer.podSelector.matchLabels, labels) &&
+            (peer.namespaceSelector
+              ? peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name'] === namespace
+              : namespace === 'clusterbench'),
+        ),
+      )
       .flatMap((rule: any) => rule.ports.map((p: any) => p.port))
       .sort();
 
@@ -225,7 +279,9 @@ describe('charts: the controller NetworkPolicy', () => {
   const policy = find(objects, 'NetworkPolicy', 'clusterbench-controller');
   const podsOf = (name: string) => find(objects, 'Deployment', name).spec.template.metadata.labels;
   const admits = (labels: Record<string, string>) =>
-    policy.spec.ingress.filter((rule: any) => rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels))).flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+    policy.spec.ingress
+      .filter((rule: any) => rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels)))
+      .flatMap((rule: any) => rule.ports.map((p: any) => p.port));
 
   it('guards the controller and admits only the load runners of its namespace, on its port', () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
@@ -244,20 +300,34 @@ describe('charts: topologies', () => {
     const c = containersOf(hello)[0];
     expect(hello.spec.replicas).toBe(5);
     expect(c.args).toEqual(['--http', ':8080', '--rpc', ':9090']);
-    expect(envOf(c)).toEqual({ HELLO_WORK: '200us', HELLO_DELAY: '1ms', HELLO_PAYLOAD: '512', POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(envOf(c)).toEqual({
+      HELLO_WORK: '200us',
+      HELLO_DELAY: '1ms',
+      HELLO_PAYLOAD: '512',
+      POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
     expect(c.resources.limits.cpu).toBe('250m');
     expect(find(objects, 'Deployment', 'hello-single').spec.replicas).toBe(1);
-    expect(envOf(containersOf(find(synth().objects, 'Deployment', 'hello'))[0])).toEqual({ POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(envOf(containersOf(find(synth().objects, 'Deployment', 'hello'))[0])).toEqual({
+      POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
   });
 
   it('hello: the three balanced pods spread over nodes by hostname, preferred so one node still runs them', () => {
     const { objects } = synth();
     const spread = podSpecOf(find(objects, 'Deployment', 'hello')).topologySpreadConstraints;
     expect(spread).toEqual([
-      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' } } },
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' } },
+      },
     ]);
     // The selector picks exactly the pods being spread (not hello-single's).
-    expect(selects(spread[0].labelSelector.matchLabels, find(objects, 'Deployment', 'hello-single').spec.template.metadata.labels)).toBe(false);
+    expect(selects(spread[0].labelSelector.matchLabels, find(objects, 'Deployment', 'hello-single').spec.template.metadata.labels)).toBe(
+      false,
+    );
     expect(podSpecOf(find(objects, 'Deployment', 'nginx')).topologySpreadConstraints).toBeUndefined();
   });
 
@@ -293,7 +363,12 @@ describe('charts: topologies', () => {
   it('rpc-gateway: re-resolves the headless Service on the RPC port', () => {
     const { objects } = synth(['rpcGateway.balancer=round-robin']);
     expect(containersOf(find(objects, 'Deployment', 'rpc-gateway'))[0].args).toEqual([
-      '--http', ':8080', '--backends-dns', 'hello-headless.clusterbench.svc.cluster.local:9090', '--balancer', 'round-robin',
+      '--http',
+      ':8080',
+      '--backends-dns',
+      'hello-headless.clusterbench.svc.cluster.local:9090',
+      '--balancer',
+      'round-robin',
     ]);
     const headless = find(objects, 'Service', 'hello-headless');
     expect(headless.spec.ports.map((p: any) => p.port)).toContain(9090);
@@ -302,7 +377,9 @@ describe('charts: topologies', () => {
   it('ingress: class nginx, every path to the three-replica hello Service', () => {
     const ingress = find(synth().objects, 'Ingress', 'hello');
     expect(ingress.spec.ingressClassName).toBe('nginx');
-    expect(ingress.spec.rules).toEqual([{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'hello', port: { number: 8080 } } } }] } }]);
+    expect(ingress.spec.rules).toEqual([
+      { http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'hello', port: { number: 8080 } } } }] } },
+    ]);
   });
 });
 
@@ -310,13 +387,30 @@ describe('charts: ingress-nginx', () => {
   it('pinned to v1.15.1 by digest, with RBAC, IngressClass, Service and keep-alive tuning', () => {
     const { charts } = synth();
     const list = charts.get('ingress-nginx')!;
-    expect(list.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'IngressClass', 'ConfigMap', 'Deployment', 'Service']);
+    expect(list.map((o) => o.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'Role',
+      'RoleBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'IngressClass',
+      'ConfigMap',
+      'Deployment',
+      'Service',
+    ]);
     const c = containersOf(find(list, 'Deployment', 'ingress-nginx-controller'))[0];
-    expect(c.image).toBe('registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1');
+    expect(c.image).toBe(
+      'registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1',
+    );
     expect(c.args).toContain('--ingress-class=nginx');
     expect(c.args.some((a: string) => a.startsWith('--validating-webhook'))).toBe(false);
     expect(find(list, 'IngressClass', 'nginx').spec.controller).toBe('k8s.io/ingress-nginx');
-    expect(find(list, 'ConfigMap', 'ingress-nginx-controller').data).toMatchObject({ 'upstream-keepalive-connections': '320', 'keep-alive-requests': '1000000', 'worker-processes': '1' });
+    expect(find(list, 'ConfigMap', 'ingress-nginx-controller').data).toMatchObject({
+      'upstream-keepalive-connections': '320',
+      'keep-alive-requests': '1000000',
+      'worker-processes': '1',
+    });
   });
 
   it('kind: host ports 80/443 on the node labelled ingress-ready; generic: neither', () => {
@@ -328,17 +422,22 @@ describe('charts: ingress-nginx', () => {
     expect(podSpecOf(generic).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
   });
 
-  it('minikube: the addon is the controller, so only the same tuning ConfigMap, replacing the addon\'s', () => {
+  it("minikube: the addon is the controller, so only the same tuning ConfigMap, replacing the addon's", () => {
     const { charts } = synth(['cluster=minikube', 'ingressNginx.upstreamKeepalive=100']);
     const list = charts.get('ingress-nginx')!;
-    expect(list.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['ConfigMap/ingress-nginx/ingress-nginx-controller']);
+    expect(list.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'ConfigMap/ingress-nginx/ingress-nginx-controller',
+    ]);
     const kind = find(synth(['ingressNginx.upstreamKeepalive=100']).objects, 'ConfigMap', 'ingress-nginx-controller');
     expect(list[0].data).toEqual(kind.data);
     expect(list[0].data['upstream-keepalive-connections']).toBe('100');
   });
 
   it('left out with ingressNginx.enabled=false, and so is the Ingress (it would make the topology look deployed)', () => {
-    for (const sets of [['cluster=minikube', 'ingressNginx.enabled=false'], ['cluster=generic', 'ingressNginx.enabled=false']]) {
+    for (const sets of [
+      ['cluster=minikube', 'ingressNginx.enabled=false'],
+      ['cluster=generic', 'ingressNginx.enabled=false'],
+    ]) {
       const { charts, objects } = synth(sets);
       expect(charts.has('ingress-nginx'), sets.join(' ')).toBe(false);
       expect(charts.has('ingress'), sets.join(' ')).toBe(false);
@@ -371,10 +470,19 @@ describe('charts: the benchmark controller', () => {
     const { objects } = synth();
     const editor = find(objects, 'ClusterRole', 'clusterbench-benchmark-editor');
     const viewer = find(objects, 'ClusterRole', 'clusterbench-benchmark-viewer');
-    expect(editor.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' });
+    expect(editor.metadata.labels).toMatchObject({
+      'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+      'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+    });
     expect(editor.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view']).toBeUndefined();
     expect(viewer.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-view': 'true' });
-    expect(editor.rules).toEqual([{ apiGroups: ['clusterbench.dev'], resources: ['benchmarks'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }]);
+    expect(editor.rules).toEqual([
+      {
+        apiGroups: ['clusterbench.dev'],
+        resources: ['benchmarks'],
+        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      },
+    ]);
     expect(viewer.rules.flatMap((r: any) => r.resources)).toEqual(['benchmarks', 'benchmarks/status']);
     for (const rule of viewer.rules) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
     // Nothing binds them: the cluster's own bindings of edit and view do.
@@ -383,8 +491,14 @@ describe('charts: the benchmark controller', () => {
 
   it('a Role of exactly the calls it makes, bound to its own ServiceAccount', () => {
     const role = find(objects, 'Role', 'clusterbench-controller');
-    const granted = role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}/${res}:${v}`)))).sort();
-    const wanted = controllerRbacRules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))).sort();
+    const granted = role.rules
+      .flatMap((r: any) =>
+        r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}/${res}:${v}`))),
+      )
+      .sort();
+    const wanted = controllerRbacRules
+      .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))))
+      .sort();
     expect(granted).toEqual(wanted);
     const binding = find(objects, 'RoleBinding', 'clusterbench-controller');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'clusterbench-controller' });
@@ -398,7 +512,10 @@ describe('charts: the benchmark controller', () => {
   it('runs `node build/src/cli.js controller` with its namespace and the runner image; a Service on 8080', () => {
     const c = containersOf(find(objects, 'Deployment', 'clusterbench-controller'))[0];
     expect(c.command).toEqual(['node', 'build/src/cli.js', 'controller']);
-    expect(envOf(c)).toMatchObject({ CLUSTERBENCH_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } }, CLUSTERBENCH_IMAGE: 'clusterbench/bench:test1' });
+    expect(envOf(c)).toMatchObject({
+      CLUSTERBENCH_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      CLUSTERBENCH_IMAGE: 'clusterbench/bench:test1',
+    });
     expect(find(objects, 'Service', 'clusterbench-controller').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
   });
 });

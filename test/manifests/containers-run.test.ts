@@ -28,7 +28,13 @@ function container(o: K8sObject) {
   const c = o.spec.template.spec.containers[0];
   const env: Record<string, string> = {};
   for (const e of c.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name' ? POD_NAME : '');
-  return { command: c.command as string[] | undefined, args: (c.args ?? []) as string[], env, readiness: c.readinessProbe.httpGet.path as string, liveness: c.livenessProbe.httpGet.path as string };
+  return {
+    command: c.command as string[] | undefined,
+    args: (c.args ?? []) as string[],
+    env,
+    readiness: c.readinessProbe.httpGet.path as string,
+    liveness: c.livenessProbe.httpGet.path as string,
+  };
 }
 
 /** Starts a program and resolves with the first stderr line matching `ready`. */
@@ -73,57 +79,61 @@ async function ready(url: string): Promise<number> {
 
 const listenAnywhere = (args: string[]) => args.map((a) => (/^:\d+$/.test(a) ? '127.0.0.1:0' : a));
 
-describe.skipIf(!existsSync('bin/hello') || !existsSync('bin/rpc-gateway'))('containers run as synthesized (bin/ from make build)', { timeout: 120_000 }, () => {
-  const { objects } = synth(['hello.work=50us', 'hello.payload=64', 'nginx.resolveUpstreams=false']);
-  let helloHttp = '';
-  let helloRpc = '';
+describe.skipIf(!existsSync('bin/hello') || !existsSync('bin/rpc-gateway'))(
+  'containers run as synthesized (bin/ from make build)',
+  { timeout: 120_000 },
+  () => {
+    const { objects } = synth(['hello.work=50us', 'hello.payload=64', 'nginx.resolveUpstreams=false']);
+    let helloHttp = '';
+    let helloRpc = '';
 
-  it('hello: its args and HELLO_* env are accepted; probes and X-Served-By answer', async () => {
-    const hello = container(find(objects, 'Deployment', 'hello'));
-    expect(hello.env).toMatchObject({ HELLO_WORK: '50us', HELLO_PAYLOAD: '64', POD_NAME });
-    const [, http, rpc] = await start('bin/hello', listenAnywhere(hello.args), hello.env, /listening http=(\S+) rpc=(\S+)/);
-    helloHttp = http;
-    helloRpc = rpc;
-    for (const path of [hello.readiness, hello.liveness]) expect(await ready(`http://${helloHttp}${path}`), path).toBe(200);
-    const res = await get(`http://${helloHttp}/`);
-    expect(res.headers.get('x-served-by')).toBe(POD_NAME);
-    expect((await res.arrayBuffer()).byteLength).toBe(64);
-  });
+    it('hello: its args and HELLO_* env are accepted; probes and X-Served-By answer', async () => {
+      const hello = container(find(objects, 'Deployment', 'hello'));
+      expect(hello.env).toMatchObject({ HELLO_WORK: '50us', HELLO_PAYLOAD: '64', POD_NAME });
+      const [, http, rpc] = await start('bin/hello', listenAnywhere(hello.args), hello.env, /listening http=(\S+) rpc=(\S+)/);
+      helloHttp = http;
+      helloRpc = rpc;
+      for (const path of [hello.readiness, hello.liveness]) expect(await ready(`http://${helloHttp}${path}`), path).toBe(200);
+      const res = await get(`http://${helloHttp}/`);
+      expect(res.headers.get('x-served-by')).toBe(POD_NAME);
+      expect((await res.arrayBuffer()).byteLength).toBe(64);
+    });
 
-  it('rpc-gateway: its args are accepted; it reaches hello over net/rpc', async () => {
-    const gateway = container(find(objects, 'Deployment', 'rpc-gateway'));
-    const args = listenAnywhere(gateway.args).map((a) => (a.startsWith('hello-headless.') ? helloRpc : a));
-    const [, http] = await start('bin/rpc-gateway', args, gateway.env, /listening http=(\S+)/);
-    for (const path of [gateway.readiness, gateway.liveness]) expect(await ready(`http://${http}${path}`), path).toBe(200);
-    const res = await get(`http://${http}/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-served-by')).toBe(POD_NAME);
-  });
+    it('rpc-gateway: its args are accepted; it reaches hello over net/rpc', async () => {
+      const gateway = container(find(objects, 'Deployment', 'rpc-gateway'));
+      const args = listenAnywhere(gateway.args).map((a) => (a.startsWith('hello-headless.') ? helloRpc : a));
+      const [, http] = await start('bin/rpc-gateway', args, gateway.env, /listening http=(\S+)/);
+      for (const path of [gateway.readiness, gateway.liveness]) expect(await ready(`http://${http}${path}`), path).toBe(200);
+      const res = await get(`http://${http}/`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe(POD_NAME);
+    });
 
-  it('nginx: its command and the ConfigMap config run; it proxies to hello', async () => {
-    const nginx = container(find(objects, 'Deployment', 'nginx'));
-    const port = await freePort();
-    const runDir = mkdtempSync(join(work, 'nginx-'));
-    const conf = (find(objects, 'ConfigMap', 'nginx-config').data['nginx.conf'] as string)
-      .replace(/listen 8080 /, `listen 127.0.0.1:${port} `)
-      .replace(/hello-headless\.clusterbench\.svc\.cluster\.local:8080/, helloHttp)
-      .replace(/resolver \S+/, 'resolver 127.0.0.1')
-      .replaceAll('/tmp/nginx', runDir);
-    const confPath = join(runDir, 'nginx.conf');
-    writeFileSync(confPath, conf);
-    const [program, ...args] = nginx.command!.map((a) => (a === '/etc/clusterbench/nginx.conf' ? confPath : a));
-    const child = spawn(program, args, { stdio: 'ignore' });
-    children.push(child);
-    expect(await ready(`http://127.0.0.1:${port}${nginx.readiness}`)).toBe(200);
-    const res = await get(`http://127.0.0.1:${port}/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-served-by')).toBe(POD_NAME);
-  });
+    it('nginx: its command and the ConfigMap config run; it proxies to hello', async () => {
+      const nginx = container(find(objects, 'Deployment', 'nginx'));
+      const port = await freePort();
+      const runDir = mkdtempSync(join(work, 'nginx-'));
+      const conf = (find(objects, 'ConfigMap', 'nginx-config').data['nginx.conf'] as string)
+        .replace(/listen 8080 /, `listen 127.0.0.1:${port} `)
+        .replace(/hello-headless\.clusterbench\.svc\.cluster\.local:8080/, helloHttp)
+        .replace(/resolver \S+/, 'resolver 127.0.0.1')
+        .replaceAll('/tmp/nginx', runDir);
+      const confPath = join(runDir, 'nginx.conf');
+      writeFileSync(confPath, conf);
+      const [program, ...args] = nginx.command!.map((a) => (a === '/etc/clusterbench/nginx.conf' ? confPath : a));
+      const child = spawn(program, args, { stdio: 'ignore' });
+      children.push(child);
+      expect(await ready(`http://127.0.0.1:${port}${nginx.readiness}`)).toBe(200);
+      const res = await get(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe(POD_NAME);
+    });
 
-  it('stops every process it started', async () => {
-    expect(children).toHaveLength(3);
-    await stopAll();
-    expect(children.filter(running)).toEqual([]);
-    await expect(fetch(`http://${helloHttp}/`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
-  });
-});
+    it('stops every process it started', async () => {
+      expect(children).toHaveLength(3);
+      await stopAll();
+      expect(children.filter(running)).toEqual([]);
+      await expect(fetch(`http://${helloHttp}/`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    });
+  },
+);

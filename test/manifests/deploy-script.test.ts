@@ -98,7 +98,9 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     writeFileSync(join(fake.state, 'ingress-failures'), '2');
     const first = deploy(fake, 'deploy', { CLUSTER: 'kind', SYNTH_ARGS: '--set cluster=kind --set images.tag=t1' });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.calls.filter((c) => c.startsWith('kind create'))).toEqual(['kind create cluster --name clusterbench --config deploy/kind-config.yaml --wait 300s']);
+    expect(first.calls.filter((c) => c.startsWith('kind create'))).toEqual([
+      'kind create cluster --name clusterbench --config deploy/kind-config.yaml --wait 300s',
+    ]);
     expect(first.calls.filter((c) => c.startsWith('docker build'))).toEqual([
       'docker build -f images/hello/Dockerfile -t clusterbench/hello:t1 images',
       'docker build -f images/rpc-gateway/Dockerfile -t clusterbench/rpc-gateway:t1 images',
@@ -107,8 +109,16 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
     expect(first.calls.filter((c) => c.startsWith('kind load'))).toHaveLength(3);
     const applies = first.calls.filter((c) => c.includes(' apply -f ')).map((c) => c.replace(/.*\/dist\//, ''));
     expect(applies).toEqual([
-      '0000-namespace.k8s.yaml', '0001-crd.k8s.yaml', '0002-hello.k8s.yaml', '0003-nginx.k8s.yaml', '0004-rpc-gateway.k8s.yaml',
-      '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml', '0007-ingress.k8s.yaml', '0007-ingress.k8s.yaml',
+      '0000-namespace.k8s.yaml',
+      '0001-crd.k8s.yaml',
+      '0002-hello.k8s.yaml',
+      '0003-nginx.k8s.yaml',
+      '0004-rpc-gateway.k8s.yaml',
+      '0005-controller.k8s.yaml',
+      '0006-ingress-nginx.k8s.yaml',
+      '0007-ingress.k8s.yaml',
+      '0007-ingress.k8s.yaml',
+      '0007-ingress.k8s.yaml',
     ]);
     expect(first.calls.every((c) => !c.startsWith('kubectl') || c.startsWith('kubectl --context kind-clusterbench'))).toBe(true);
     // The Ingress goes in only after every rollout, ingress-nginx's included.
@@ -151,23 +161,40 @@ describe('deploy/deploy.sh (against recording fakes of kind, minikube, docker, k
 
   it('generic with SKIP_IMAGES=1: the current context, no image tool, ingress-nginx skippable', () => {
     const fake = setup('generic');
-    const r = deploy(fake, 'deploy', { CLUSTER: 'generic', SKIP_IMAGES: '1', SYNTH_ARGS: '--set cluster=generic --set ingressNginx.enabled=false --set images.tag=t1' });
+    const r = deploy(fake, 'deploy', {
+      CLUSTER: 'generic',
+      SKIP_IMAGES: '1',
+      SYNTH_ARGS: '--set cluster=generic --set ingressNginx.enabled=false --set images.tag=t1',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.calls.some((c) => c.startsWith('docker') || c.startsWith('kind') || c.startsWith('minikube'))).toBe(false);
-    expect(r.calls.filter((c) => c.startsWith('kubectl') && c !== 'kubectl config current-context').every((c) => c.startsWith('kubectl --context fake-context'))).toBe(true);
+    expect(
+      r.calls
+        .filter((c) => c.startsWith('kubectl') && c !== 'kubectl config current-context')
+        .every((c) => c.startsWith('kubectl --context fake-context')),
+    ).toBe(true);
     expect(r.calls.some((c) => c.includes('ingress-nginx.k8s.yaml'))).toBe(false);
     expect(r.stderr).toContain('no ingress-nginx in this cluster');
   });
 
   it('push builds and pushes the images of images.registry; deploy waits in the namespace setting', () => {
     const fake = setup('push');
-    const push = deploy(fake, 'push', { CLUSTER: 'generic', SYNTH_ARGS: '--set cluster=generic --set images.tag=t1 --set images.registry=registry.example.com/team' });
+    const push = deploy(fake, 'push', {
+      CLUSTER: 'generic',
+      SYNTH_ARGS: '--set cluster=generic --set images.tag=t1 --set images.registry=registry.example.com/team',
+    });
     expect(push.code, push.stderr).toBe(0);
     expect(push.calls.filter((c) => c.startsWith('docker push'))).toEqual(
       ['hello', 'rpc-gateway', 'bench'].map((name) => `docker push registry.example.com/team/${name}:t1`),
     );
-    expect(push.calls.findIndex((c) => c.startsWith('docker build'))).toBeLessThan(push.calls.findIndex((c) => c.startsWith('docker push')));
-    const r = deploy(fake, 'deploy', { CLUSTER: 'generic', SKIP_IMAGES: '1', SYNTH_ARGS: '--set cluster=generic --set images.tag=t1 --set namespace=bench-a' });
+    expect(push.calls.findIndex((c) => c.startsWith('docker build'))).toBeLessThan(
+      push.calls.findIndex((c) => c.startsWith('docker push')),
+    );
+    const r = deploy(fake, 'deploy', {
+      CLUSTER: 'generic',
+      SKIP_IMAGES: '1',
+      SYNTH_ARGS: '--set cluster=generic --set images.tag=t1 --set namespace=bench-a',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.calls.filter((c) => c.includes(' -n bench-a get deployments'))).toHaveLength(1);
     expect(r.calls.some((c) => c.includes(' -n clusterbench '))).toBe(false);

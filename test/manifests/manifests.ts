@@ -5,7 +5,12 @@ import { createApp } from '../../charts/clusterbench-app.js';
 import { resolveConfig } from '../../src/config/config.js';
 
 /** A Kubernetes object as synthesized. */
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: any };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: any;
+};
 
 export interface Synthesized {
   /** Chart id to its objects, in file order. */

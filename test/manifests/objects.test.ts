@@ -1,7 +1,17 @@
 // The cluster contract (src/api/objects.ts) against what the charts synthesize: every address the
 // controller and its runners dial is a Service of the charts, on a port its pods listen on.
 import { describe, expect, it } from 'vitest';
-import { CONTROLLER, HELLO_HTTP_PORT, HELLO_POD_SELECTOR, HELLO_RPC_PORT, NAMESPACE, TOPOLOGY_SERVICES, controllerUrl, helloHeadlessDns, topologyUrl } from '../../src/api/objects.js';
+import {
+  CONTROLLER,
+  HELLO_HTTP_PORT,
+  HELLO_POD_SELECTOR,
+  HELLO_RPC_PORT,
+  NAMESPACE,
+  TOPOLOGY_SERVICES,
+  controllerUrl,
+  helloHeadlessDns,
+  topologyUrl,
+} from '../../src/api/objects.js';
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { TOPOLOGIES } from '../../src/topologies.js';
 import { podSpecOf, selects, synth, type K8sObject } from './manifests.js';
@@ -19,9 +29,13 @@ function unresolved(address: string, all: readonly K8sObject[]): string | undefi
   const wanted = Number(port || (address.startsWith('http:') ? 80 : NaN));
   const servicePort = (service.spec.ports as { port: number; targetPort?: number }[]).find((p) => p.port === wanted);
   if (!servicePort) return `Service ${namespace}/${name} has no port ${wanted}`;
-  const pods = all.filter((o) => o.metadata.namespace === namespace && podSpecOf(o) && selects(service.spec.selector, o.spec.template.metadata.labels ?? {}));
+  const pods = all.filter(
+    (o) => o.metadata.namespace === namespace && podSpecOf(o) && selects(service.spec.selector, o.spec.template.metadata.labels ?? {}),
+  );
   const target = servicePort.targetPort ?? servicePort.port;
-  const listening = pods.some((o) => (podSpecOf(o).containers as { ports?: { containerPort: number }[] }[]).some((c) => c.ports?.some((p) => p.containerPort === target)));
+  const listening = pods.some((o) =>
+    (podSpecOf(o).containers as { ports?: { containerPort: number }[] }[]).some((c) => c.ports?.some((p) => p.containerPort === target)),
+  );
   return listening ? undefined : `no pod behind Service ${namespace}/${name} listens on ${target}`;
 }
 
@@ -36,7 +50,11 @@ describe('the cluster contract (src/api/objects.ts)', () => {
 
   it('the Services the controller looks up to see what is deployed are synthesized', () => {
     for (const service of Object.values(TOPOLOGY_SERVICES)) {
-      expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === service.name && o.metadata.namespace === (service.namespace ?? NAMESPACE))).toBe(true);
+      expect(
+        objects.some(
+          (o) => o.kind === 'Service' && o.metadata.name === service.name && o.metadata.namespace === (service.namespace ?? NAMESPACE),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -57,7 +75,19 @@ describe('the cluster contract (src/api/objects.ts)', () => {
     expect(unresolved('http://nginx.clusterbench.svc:9090/', objects)).toBe('Service clusterbench/nginx has no port 9090');
     const renamedPort = objects.map((o) =>
       o.kind === 'Deployment' && o.metadata.name === 'nginx'
-        ? { ...o, spec: { ...o.spec, template: { ...o.spec.template, spec: { ...o.spec.template.spec, containers: [{ ...o.spec.template.spec.containers[0], ports: [{ containerPort: 8081 }] }] } } } }
+        ? {
+            ...o,
+            spec: {
+              ...o.spec,
+              template: {
+                ...o.spec.template,
+                spec: {
+                  ...o.spec.template.spec,
+                  containers: [{ ...o.spec.template.spec.containers[0], ports: [{ containerPort: 8081 }] }],
+                },
+              },
+            },
+          }
         : o,
     );
     expect(unresolved(topologyUrl('nginx', NAMESPACE), renamedPort)).toBe('no pod behind Service clusterbench/nginx listens on 8080');

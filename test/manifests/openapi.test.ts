@@ -26,7 +26,12 @@ async function validate(o: K8sObject): Promise<void> {
 }
 
 describe('every synthesized object validates against the Kubernetes OpenAPI schemas', () => {
-  for (const sets of [[], ['cluster=minikube'], ['cluster=generic', 'ingressNginx.serviceType=LoadBalancer'], ['hello.work=1ms', 'hello.payload=4096']]) {
+  for (const sets of [
+    [],
+    ['cluster=minikube'],
+    ['cluster=generic', 'ingressNginx.serviceType=LoadBalancer'],
+    ['hello.work=1ms', 'hello.payload=4096'],
+  ]) {
     it(`${sets.join(' ') || 'defaults'}`, async () => {
       const { objects } = synth(sets);
       expect(objects.length).toBeGreaterThan(15);

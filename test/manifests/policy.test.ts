@@ -32,7 +32,9 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
     expect(restrictedViolations(job.spec!.template.spec)).toEqual([]);
     const policy = find(synth().objects, 'NetworkPolicy', 'hello');
     const labels = job.spec!.template.metadata!.labels!;
-    const admitted = policy.spec.ingress.filter((rule: any) => rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels)));
+    const admitted = policy.spec.ingress.filter((rule: any) =>
+      rule.from.some((peer: any) => !peer.namespaceSelector && selects(peer.podSelector.matchLabels, labels)),
+    );
     expect(admitted.flatMap((rule: any) => rule.ports.map((p: any) => p.port))).toEqual([8080]);
   });
 
@@ -53,8 +55,18 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
     expect(mutate((s) => delete s.containers[0].securityContext.capabilities)).toHaveLength(1);
     expect(mutate((s) => (s.containers[0].securityContext.capabilities.add = ['SYS_ADMIN']))).toHaveLength(1);
     expect(mutate((s) => (s.containers[0].securityContext.runAsUser = 0))).toHaveLength(1);
-    expect(mutate((s) => { delete s.containers[0].securityContext.runAsNonRoot; delete s.securityContext.runAsNonRoot; })).toHaveLength(1);
-    expect(mutate((s) => { delete s.containers[0].securityContext.seccompProfile; delete s.securityContext.seccompProfile; })).toHaveLength(1);
+    expect(
+      mutate((s) => {
+        delete s.containers[0].securityContext.runAsNonRoot;
+        delete s.securityContext.runAsNonRoot;
+      }),
+    ).toHaveLength(1);
+    expect(
+      mutate((s) => {
+        delete s.containers[0].securityContext.seccompProfile;
+        delete s.securityContext.seccompProfile;
+      }),
+    ).toHaveLength(1);
     expect(mutate((s) => (s.containers[0].securityContext.privileged = true))).toHaveLength(1);
     expect(mutate((s) => (s.hostNetwork = true))).toHaveLength(1);
     expect(mutate((s) => (s.containers[0].ports[0].hostPort = 80))).toHaveLength(1);
@@ -63,7 +75,10 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
 
   it('ingress-nginx (its own namespace) would need baseline on kind only for its host ports', () => {
     const controller = find(synth().objects, 'Deployment', 'ingress-nginx-controller');
-    expect(restrictedViolations(podSpecOf(controller))).toEqual(['container controller: hostPort 80', 'container controller: hostPort 443']);
+    expect(restrictedViolations(podSpecOf(controller))).toEqual([
+      'container controller: hostPort 80',
+      'container controller: hostPort 443',
+    ]);
     const generic = find(synth(['cluster=generic']).objects, 'Deployment', 'ingress-nginx-controller');
     expect(restrictedViolations(podSpecOf(generic))).toEqual([]);
   });
@@ -79,13 +94,18 @@ describe('policy: least-privilege RBAC', () => {
   it('nothing in clusterbench is bound to a ClusterRole', () => {
     const bindings = synth().objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding');
     for (const b of bindings) {
-      if (b.subjects.some((s: { namespace?: string }) => s.namespace === 'clusterbench')) expect(b.roleRef.kind, b.metadata.name).toBe('Role');
+      if (b.subjects.some((s: { namespace?: string }) => s.namespace === 'clusterbench'))
+        expect(b.roleRef.kind, b.metadata.name).toBe('Role');
     }
   });
 
   it('no RBAC object anywhere in dist/ has a wildcard', () => {
     const rbac = synth().objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
-    for (const r of rbac) expect(roleViolations(r.rules).filter((p) => p.startsWith('wildcard')), r.metadata.name).toEqual([]);
+    for (const r of rbac)
+      expect(
+        roleViolations(r.rules).filter((p) => p.startsWith('wildcard')),
+        r.metadata.name,
+      ).toEqual([]);
   });
 
   it('the checker rejects wildcards and secrets (so the suite can fail)', () => {

@@ -17,7 +17,12 @@ function clusterbench(...args: string[]) {
 
 /** The manifests of `dir` (synth's marker, which lists them, aside). */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).filter((f) => f !== '.clusterbench-synth').sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f !== '.clusterbench-synth')
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 describe('clusterbench synth', { timeout: 180_000 }, () => {
@@ -31,22 +36,37 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
     expect(first.code, first.stderr).toBe(0);
     const files = snapshot(out);
     expect(Object.keys(files)).toEqual([
-      '0000-namespace.k8s.yaml', '0001-crd.k8s.yaml', '0002-hello.k8s.yaml', '0003-nginx.k8s.yaml',
-      '0004-rpc-gateway.k8s.yaml', '0005-controller.k8s.yaml', '0006-ingress-nginx.k8s.yaml', '0007-ingress.k8s.yaml', 'install.yaml',
+      '0000-namespace.k8s.yaml',
+      '0001-crd.k8s.yaml',
+      '0002-hello.k8s.yaml',
+      '0003-nginx.k8s.yaml',
+      '0004-rpc-gateway.k8s.yaml',
+      '0005-controller.k8s.yaml',
+      '0006-ingress-nginx.k8s.yaml',
+      '0007-ingress.k8s.yaml',
+      'install.yaml',
     ]);
     // The marker names what synth wrote: a second synth may replace those, and only those.
     expect(readFileSync(join(out, '.clusterbench-synth'), 'utf8')).toBe(`${Object.keys(files).join('\n')}\n`);
     // install.yaml: every chart's objects, in the same order, in one file.
-    const perChart = Object.entries(files).filter(([f]) => f.endsWith('.k8s.yaml')).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
+    const perChart = Object.entries(files)
+      .filter(([f]) => f.endsWith('.k8s.yaml'))
+      .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()));
     const bundled = parseAllDocuments(files['install.yaml']).map((d) => d.toJS());
     expect(bundled).toEqual(perChart);
     expect(bundled.slice(0, 2).map((d) => d.kind)).toEqual(['Namespace', 'CustomResourceDefinition']);
     expect(clusterbench('synth', '--out', out).code).toBe(0);
     expect(snapshot(out)).toEqual(files);
     // Parsable YAML, and the default tag is the content hash `--print-images` reports.
-    const docs = Object.entries(files).filter(([f]) => f !== 'install.yaml').map(([, text]) => text).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()));
+    const docs = Object.entries(files)
+      .filter(([f]) => f !== 'install.yaml')
+      .map(([, text]) => text)
+      .flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()));
     expect(docs.every((d) => d.apiVersion && d.kind && d.metadata.name)).toBe(true);
-    const printed = clusterbench('synth', '--print-images').stdout.trim().split('\n').map((l) => l.split(' '));
+    const printed = clusterbench('synth', '--print-images')
+      .stdout.trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(printed.map(([name]) => name)).toEqual(['hello', 'rpc-gateway', 'bench']);
     expect(files['0002-hello.k8s.yaml']).toContain(`image: ${printed[0][1]}`);
     expect(printed[0][1]).toMatch(/^clusterbench\/hello:h[0-9a-f]{16}$/);
@@ -71,7 +91,10 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
     const viaCli = join(work, 'via-cli');
     const viaApp = join(work, 'via-app');
     expect(clusterbench('synth', '--out', viaCli).code).toBe(0);
-    const app = spawnSync(process.execPath, [join(process.cwd(), 'build/charts/main.js')], { encoding: 'utf8', env: { ...process.env, CDK8S_OUTDIR: viaApp } });
+    const app = spawnSync(process.execPath, [join(process.cwd(), 'build/charts/main.js')], {
+      encoding: 'utf8',
+      env: { ...process.env, CDK8S_OUTDIR: viaApp },
+    });
     expect(app.status, app.stderr).toBe(0);
     expect(snapshot(viaApp)).toEqual(snapshot(viaCli));
   });
@@ -80,7 +103,11 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
     const out = join(work, 'kept');
     expect(clusterbench('synth', '--out', out, '--set', 'images.tag=v1').code).toBe(0);
     const before = snapshot(out);
-    for (const bad of [['--set', 'hello.replicas=-1'], ['--set', 'cluster=openshift'], ['--config', join(work, 'missing.yaml')]]) {
+    for (const bad of [
+      ['--set', 'hello.replicas=-1'],
+      ['--set', 'cluster=openshift'],
+      ['--config', join(work, 'missing.yaml')],
+    ]) {
       const r = clusterbench('synth', '--out', out, ...bad);
       expect(r.code, bad.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);

@@ -37,7 +37,16 @@ describe('reresolve', () => {
     writeFileSync(conf, renderNginxConfig({ listen: `127.0.0.1:${port}`, upstreams: ['127.0.0.1:9'], runDir: work, workerProcesses: 1 }));
     nginx = spawn('nginx', ['-e', 'stderr', '-c', conf], { stdio: 'ignore' });
     const pidFile = join(work, 'nginx.pid');
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/nginx-healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`http://127.0.0.1:${port}/nginx-healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     const master = Number(readFileSync(pidFile, 'utf8'));
     const firstWorker = workers(master);
 
@@ -48,7 +57,17 @@ describe('reresolve', () => {
       host: 'hello-headless',
       pidFile,
       intervalMs: 100,
-      resolve: scriptedDns([['10.0.0.2', '10.0.0.1'], ['10.0.0.1', '10.0.0.2'], [], new Error('queryA ETIMEOUT hello-headless'), ['10.0.0.1', '10.0.0.3'], ['10.0.0.3', '10.0.0.1']], stop),
+      resolve: scriptedDns(
+        [
+          ['10.0.0.2', '10.0.0.1'],
+          ['10.0.0.1', '10.0.0.2'],
+          [],
+          new Error('queryA ETIMEOUT hello-headless'),
+          ['10.0.0.1', '10.0.0.3'],
+          ['10.0.0.3', '10.0.0.1'],
+        ],
+        stop,
+      ),
       reload: (pid) => {
         reloads.push(pid);
         process.kill(pid, 'SIGHUP');
@@ -92,11 +111,14 @@ describe('reresolve', () => {
     expect(reloads).toEqual([4242]);
   });
 
-  it.each([[[]], [['--host', 'h']], [['--host', 'h', '--pid-file', 'p', '--interval', '5']], [['--bogus']]])('exits 2 on bad arguments %j', async (args) => {
-    const lines: string[] = [];
-    expect(await main(args, (l) => lines.push(l))).toBe(2);
-    expect(lines.join('\n')).toMatch(/reresolve/);
-  });
+  it.each([[[]], [['--host', 'h']], [['--host', 'h', '--pid-file', 'p', '--interval', '5']], [['--bogus']]])(
+    'exits 2 on bad arguments %j',
+    async (args) => {
+      const lines: string[] = [];
+      expect(await main(args, (l) => lines.push(l))).toBe(2);
+      expect(lines.join('\n')).toMatch(/reresolve/);
+    },
+  );
 });
 
 describe('the reresolver container (nginx.resolveUpstreams=false, for nginx before 1.27.3)', () => {

@@ -1,14 +1,29 @@
 // The run plan make local and the controller share, tested like a specification.
 import { describe, expect, it } from 'vitest';
-import { describeFailover, failoverKillAt, failoverVictim, isFailoverRun, localDownMs, localKillAfterMs, runOrder, sweepOrder } from '../../src/plan/run-plan.js';
+import {
+  describeFailover,
+  failoverKillAt,
+  failoverVictim,
+  isFailoverRun,
+  localDownMs,
+  localKillAfterMs,
+  runOrder,
+  sweepOrder,
+} from '../../src/plan/run-plan.js';
 
 describe('runOrder', () => {
   it('interleaves topologies within a trial and rotates the order by one each trial', () => {
     const order = runOrder(['single', 'nginx', 'rpc-gateway'], 3).map((r) => `${r.trial}:${r.topology}`);
     expect(order).toEqual([
-      '1:single', '1:nginx', '1:rpc-gateway',
-      '2:nginx', '2:rpc-gateway', '2:single',
-      '3:rpc-gateway', '3:single', '3:nginx',
+      '1:single',
+      '1:nginx',
+      '1:rpc-gateway',
+      '2:nginx',
+      '2:rpc-gateway',
+      '2:single',
+      '3:rpc-gateway',
+      '3:single',
+      '3:nginx',
     ]);
   });
 
@@ -23,8 +38,20 @@ describe('sweepOrder', () => {
   it('runs each replica count in turn, rotated per trial, the topologies interleaved within it, single once per trial', () => {
     const order = sweepOrder(['single', 'nginx', 'rpc-gateway'], 2, [1, 2, 4]).map((r) => `${r.trial}:${r.topology}@${r.replicas}`);
     expect(order).toEqual([
-      '1:single@1', '1:nginx@1', '1:rpc-gateway@1', '1:nginx@2', '1:rpc-gateway@2', '1:nginx@4', '1:rpc-gateway@4',
-      '2:nginx@2', '2:rpc-gateway@2', '2:single@1', '2:nginx@4', '2:rpc-gateway@4', '2:nginx@1', '2:rpc-gateway@1',
+      '1:single@1',
+      '1:nginx@1',
+      '1:rpc-gateway@1',
+      '1:nginx@2',
+      '1:rpc-gateway@2',
+      '1:nginx@4',
+      '1:rpc-gateway@4',
+      '2:nginx@2',
+      '2:rpc-gateway@2',
+      '2:single@1',
+      '2:nginx@4',
+      '2:rpc-gateway@4',
+      '2:nginx@1',
+      '2:rpc-gateway@1',
     ]);
   });
 
@@ -46,7 +73,13 @@ describe('the failover rule', () => {
   });
 
   it('kills the first ready backend by name, none when none is ready', () => {
-    expect(failoverVictim([{ name: 'hello-b', ready: true }, { name: 'hello-a', ready: false }, { name: 'hello-c', ready: true }])).toBe('hello-b');
+    expect(
+      failoverVictim([
+        { name: 'hello-b', ready: true },
+        { name: 'hello-a', ready: false },
+        { name: 'hello-c', ready: true },
+      ]),
+    ).toBe('hello-b');
     expect(failoverVictim(['hello-1', 'hello-2', 'hello-3'].map((name) => ({ name, ready: true })))).toBe('hello-1');
     expect(failoverVictim([{ name: 'hello-a', ready: false }])).toBeUndefined();
   });

@@ -21,10 +21,21 @@ export const VIEWPORT_WIDTHS = [1280, 390] as const;
  * timeline lines to expect. Screenshots go to the temp folder as `<screenshot>-<width>.png`; the
  * paths are returned.
  */
-export async function checkReportInChromium(file: string, expected: { topologies: number; timelines: number; charts?: readonly string[]; screenshot: string }): Promise<string[]> {
+export async function checkReportInChromium(
+  file: string,
+  expected: { topologies: number; timelines: number; charts?: readonly string[]; screenshot: string },
+): Promise<string[]> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   const screenshots: string[] = [];
   try {
@@ -49,7 +60,8 @@ export async function checkReportInChromium(file: string, expected: { topologies
         const title = svg.locator('text.chart-title');
         expect(await title.isVisible(), `${chart} title at ${width} px`).toBe(true);
         expect(await title.textContent()).toMatch(/\((req\/s|ms)\)/);
-        for (const axis of await svg.locator('text.axis-title').allTextContents()) expect(axis, `${chart} axis`).toMatch(/\((%|s|ms|req\/s)[,)]/);
+        for (const axis of await svg.locator('text.axis-title').allTextContents())
+          expect(axis, `${chart} axis`).toMatch(/\((%|s|ms|req\/s)[,)]/);
       }
       expect(await page.locator('svg[data-chart="latency-spectrum"] text.axis-title').count()).toBe(2);
       expect(await page.locator('svg[data-chart="timeline"] text.axis-title').count()).toBe(2);

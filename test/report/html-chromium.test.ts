@@ -11,10 +11,16 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
   afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
   it('loads offline without console errors and draws every chart, with intervals and a failover', async () => {
-    const timeline = (base: number) => Array.from({ length: 10 }, (_, i) => ({ t: i + 1, rps: i === 5 ? base / 2 : base, p99Us: 2000, errors: 0 }));
+    const timeline = (base: number) =>
+      Array.from({ length: 10 }, (_, i) => ({ t: i + 1, rps: i === 5 ? base / 2 : base, p99Us: 2000, errors: 0 }));
     const report = buildReport({
       scenario: { name: 'standard', mode: 'closed', connections: 256, rate: null, durationMs: 10_000, warmupMs: 2000, trials: 2 },
-      environment: { where: 'local (browser test)', cpus: { model: 'Test CPU', count: 2 }, versions: {}, cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' } },
+      environment: {
+        where: 'local (browser test)',
+        cpus: { model: 'Test CPU', count: 2 },
+        versions: {},
+        cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' },
+      },
       results: ['single', 'nginx', 'rpc-gateway'].flatMap((topology, i) =>
         [1, 2].map((trial) =>
           loadResult({

@@ -58,8 +58,7 @@ export function loadResult(spec: ResultSpec): LoadResult {
     errors,
     backends: spec.backends ?? { [`${spec.topology}-a`]: spec.latenciesUs.length },
     timeline:
-      spec.timeline ??
-      Array.from({ length: seconds }, (_, i) => ({ t: i + 1, rps: spec.throughputRps, p99Us: summary.p99, errors: 0 })),
+      spec.timeline ?? Array.from({ length: seconds }, (_, i) => ({ t: i + 1, rps: spec.throughputRps, p99Us: summary.p99, errors: 0 })),
     histogram: encoded,
   };
 }

@@ -10,7 +10,13 @@ import { answerSentence } from '../../src/report/tables.js';
 import { loadResult, repeat } from './load-results.js';
 
 const scenario: ReportInput['scenario'] = {
-  name: 'quick', mode: 'closed', connections: 8, rate: null, durationMs: 5000, warmupMs: 1000, trials: 3,
+  name: 'quick',
+  mode: 'closed',
+  connections: 8,
+  rate: null,
+  durationMs: 5000,
+  warmupMs: 1000,
+  trials: 3,
 };
 const environment: ReportInput['environment'] = {
   where: 'local (test)',
@@ -26,14 +32,40 @@ function threeTopologies(): ReportInput {
     environment,
     createdAt: new Date('2026-01-02T03:04:05Z'),
     results: [
-      loadResult({ topology: 'rpc-gateway', trial: 1, throughputRps: 3000, latenciesUs: repeat(1000, 100), backends: { a: 50, b: 30, c: 20 } }),
-      loadResult({ topology: 'rpc-gateway', trial: 2, throughputRps: 3200, latenciesUs: repeat(10_000, 100), backends: { a: 50, b: 30, c: 20 } }),
-      loadResult({ topology: 'rpc-gateway', trial: 3, throughputRps: 3100, latenciesUs: repeat(1000, 100), backends: { a: 50, b: 30, c: 20 } }),
+      loadResult({
+        topology: 'rpc-gateway',
+        trial: 1,
+        throughputRps: 3000,
+        latenciesUs: repeat(1000, 100),
+        backends: { a: 50, b: 30, c: 20 },
+      }),
+      loadResult({
+        topology: 'rpc-gateway',
+        trial: 2,
+        throughputRps: 3200,
+        latenciesUs: repeat(10_000, 100),
+        backends: { a: 50, b: 30, c: 20 },
+      }),
+      loadResult({
+        topology: 'rpc-gateway',
+        trial: 3,
+        throughputRps: 3100,
+        latenciesUs: repeat(1000, 100),
+        backends: { a: 50, b: 30, c: 20 },
+      }),
       ...[1000, 1100, 1200].map((rps, i) =>
-        loadResult({ topology: 'single', trial: i + 1, throughputRps: rps, latenciesUs: repeat(2000, 50), errors: { status5xx: i, reset: 1 } }),
+        loadResult({
+          topology: 'single',
+          trial: i + 1,
+          throughputRps: rps,
+          latenciesUs: repeat(2000, 50),
+          errors: { status5xx: i, reset: 1 },
+        }),
       ),
       ...[1, 2, 3].flatMap((trial) =>
-        [0, 1].map((runner) => loadResult({ topology: 'nginx', trial, runner, throughputRps: 900 + trial * 100, latenciesUs: repeat(1500, 40) })),
+        [0, 1].map((runner) =>
+          loadResult({ topology: 'nginx', trial, runner, throughputRps: 900 + trial * 100, latenciesUs: repeat(1500, 40) }),
+        ),
       ),
     ],
   };
@@ -131,21 +163,50 @@ describe('buildReport', () => {
     const failover = buildReport({
       scenario,
       environment,
-      results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 920, latenciesUs: repeat(100, 10), errors: { reset: 3 }, timeline, durationMs: 10_000 })],
+      results: [
+        loadResult({
+          topology: 'nginx',
+          trial: 1,
+          throughputRps: 920,
+          latenciesUs: repeat(100, 10),
+          errors: { reset: 3 },
+          timeline,
+          durationMs: 10_000,
+        }),
+      ],
       failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainAtMs: 5600 }],
     }).topologies[0].failover;
     // Second 7 (6 s to 7 s) is the first whole second after the restart at >= 90% of 1000 req/s.
-    expect(failover).toEqual({ trial: 1, backend: 'b', killedAtMs: 4200, restartedAtMs: 5200, servingAgainMs: 1400, errors: 3, drillErrors: 3, recoveryMs: 2800 });
+    expect(failover).toEqual({
+      trial: 1,
+      backend: 'b',
+      killedAtMs: 4200,
+      restartedAtMs: 5200,
+      servingAgainMs: 1400,
+      errors: 3,
+      drillErrors: 3,
+      recoveryMs: 2800,
+    });
   });
 
-  it('counts the failover drill\'s errors apart from --max-errors, but not errors outside it', () => {
+  it("counts the failover drill's errors apart from --max-errors, but not errors outside it", () => {
     const report = (errorsPerSecond: number[]) => {
       const timeline = errorsPerSecond.map((errors, i) => ({ t: i + 1, rps: 1000, p99Us: 1000, errors }));
       const reset = errorsPerSecond.reduce((a, b) => a + b, 0);
       return buildReport({
         scenario,
         environment,
-        results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 1000, latenciesUs: repeat(100, 1000), errors: { reset }, timeline, durationMs: 6000 })],
+        results: [
+          loadResult({
+            topology: 'nginx',
+            trial: 1,
+            throughputRps: 1000,
+            latenciesUs: repeat(100, 1000),
+            errors: { reset },
+            timeline,
+            durationMs: 6000,
+          }),
+        ],
         failover: [{ topology: 'nginx', trial: 1, backend: 'b', killedAtMs: 2500, restartedAtMs: 3500 }],
       }).topologies[0];
     };
@@ -170,7 +231,12 @@ describe('buildReport', () => {
       environment,
       results: [
         open('single', 990, { sendLagUs: lag(50) }),
-        open('nginx', 0, { requests: 0, due: 5000, errors: { connect: 0, timeout: 0, reset: 0, status4xx: 0, status5xx: 5000 }, sendLagUs: lag(50) }),
+        open('nginx', 0, {
+          requests: 0,
+          due: 5000,
+          errors: { connect: 0, timeout: 0, reset: 0, status4xx: 0, status5xx: 5000 },
+          sendLagUs: lag(50),
+        }),
         open('rpc-gateway', 400, { notSent: 3000, due: 8000, sendLagUs: lag(300) }),
       ],
     });
@@ -180,7 +246,9 @@ describe('buildReport', () => {
     expect([gateway.failed, gateway.saturated, gateway.offeredRps]).toEqual([false, true, 1000]);
     const md = renderMarkdown(marked);
     expect(md).toMatch(/^\| single \| 990 \|.*\| ok \|$/m);
-    expect(md).toMatch(/^\| nginx \| 0 \|.*\| no successful responses \|.*\| failed: 100% of requests failed \(--max-errors 1%\); saturated: achieved 0 of 1,000 req\/s offered \|$/m);
+    expect(md).toMatch(
+      /^\| nginx \| 0 \|.*\| no successful responses \|.*\| failed: 100% of requests failed \(--max-errors 1%\); saturated: achieved 0 of 1,000 req\/s offered \|$/m,
+    );
     expect(md).toMatch(/^\| rpc-gateway \| 400 \|.*\| 1\.00 \|.*\| saturated: achieved 400 of 1,000 req\/s offered \|$/m);
     // Lag p50 300 us against a latency p50 of 1 ms: more than 10%; 50 us is not.
     expect(md).toContain('Warning, rpc-gateway: the load generator sent late: send lag p50 300 us');
@@ -192,21 +260,28 @@ describe('buildReport', () => {
 describe('rendering', () => {
   const report = buildReport(threeTopologies());
 
-  it('leads with the results table and the answer, the blog post\'s claim after the results', () => {
+  it("leads with the results table and the answer, the blog post's claim after the results", () => {
     const md = renderMarkdown(report);
     const lines = md.split('\n');
     const firstTable = lines.findIndex((l) => l.startsWith('|'));
-    expect(lines[firstTable]).toBe('| topology | throughput (req/s) | 95% interval (req/s) | ratio to single | mean latency (ms) | p99 latency (ms) | errors | status |');
+    expect(lines[firstTable]).toBe(
+      '| topology | throughput (req/s) | 95% interval (req/s) | ratio to single | mean latency (ms) | p99 latency (ms) | errors | status |',
+    );
     // single: 1000/1100/1200 req/s, 2 ms, 3 5xx + 3 resets; nginx 2200 req/s, twice single.
-    expect(md).toMatch(/^\| single \| 1,100 \| 852 to 1,348 \| 1\.00x \| 2\.00 \| 2\.00 \| 6 \| failed: 3\.85% of requests failed \(--max-errors 1%\) \|$/m);
+    expect(md).toMatch(
+      /^\| single \| 1,100 \| 852 to 1,348 \| 1\.00x \| 2\.00 \| 2\.00 \| 6 \| failed: 3\.85% of requests failed \(--max-errors 1%\) \|$/m,
+    );
     expect(md).toMatch(/^\| nginx \| 2,200 \| 1,703 to 2,697 \| 2\.00x \| 1\.50 \| 1\.50 \| 0 \| ok \|$/m);
     const tableEnd = lines.findIndex((l, i) => i > firstTable && !l.startsWith('|'));
-    expect(lines[tableEnd + 1]).toBe("**rpc-gateway is fastest: 3,100 req/s, 1.41x the next, nginx (2,200 req/s), and its 95% interval overlaps no other topology's. single failed (too many errors; see status) and is not ranked.**");
+    expect(lines[tableEnd + 1]).toBe(
+      "**rpc-gateway is fastest: 3,100 req/s, 1.41x the next, nginx (2,200 req/s), and its 95% interval overlaps no other topology's. single failed (too many errors; see status) and is not ranked.**",
+    );
     const claim = md.indexOf("## The blog post's claim (not measured)");
     expect(claim).toBeGreaterThan(md.indexOf('## Errors'));
     expect(md.slice(0, claim)).not.toMatch(/\b500\b.*req\/s|basic Go web server/);
     expect(md.slice(claim)).toMatch(/\| single \| basic Go web server \| 100 \| 500 \|/);
-    for (const section of ['## Throughput of each trial', '## Latency', '## Errors', '## Backends', '## Environment']) expect(md).toContain(section);
+    for (const section of ['## Throughput of each trial', '## Latency', '## Errors', '## Backends', '## Environment'])
+      expect(md).toContain(section);
     expect(md).not.toContain('## Failover');
   });
 
@@ -238,7 +313,7 @@ describe('rendering', () => {
     expect(timeline.match(/class="trial-legend"/g)).toHaveLength(3);
   });
 
-  it('states whether the fastest topology\'s interval overlaps another\'s', () => {
+  it("states whether the fastest topology's interval overlaps another's", () => {
     const withTrials = (perTopology: Record<string, number[]>) =>
       buildReport({
         scenario,
@@ -253,7 +328,9 @@ describe('rendering', () => {
     expect(answerSentence(withTrials({ single: [1000], nginx: [900] }))).toBe(
       'single has the highest throughput, 1,000 req/s, 1.11x the next, nginx (900 req/s); with one trial there is no interval, so this run does not show that the difference is more than noise.',
     );
-    expect(answerSentence(withTrials({ nginx: [900, 950] }))).toBe('nginx has the highest throughput, 925 req/s (the only topology measured).');
+    expect(answerSentence(withTrials({ nginx: [900, 950] }))).toBe(
+      'nginx has the highest throughput, 925 req/s (the only topology measured).',
+    );
     const oneFailed = withTrials({ nginx: [900, 950], single: [1000, 1000] });
     const failedSingle = { ...oneFailed, topologies: oneFailed.topologies.map((t) => (t.name === 'single' ? { ...t, failed: true } : t)) };
     expect(answerSentence(failedSingle)).toBe(
@@ -281,7 +358,9 @@ describe('rendering', () => {
 describe("README's sample report", () => {
   it('has the header the report prints, and each table the sentence its numbers give', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n');
-    const header = renderMarkdown(buildReport(threeTopologies())).split('\n').find((l) => l.startsWith('|'));
+    const header = renderMarkdown(buildReport(threeTopologies()))
+      .split('\n')
+      .find((l) => l.startsWith('|'));
     const starts = readme.flatMap((l, i) => (l.startsWith('| topology | throughput') || l.startsWith('| topology | average') ? [i] : []));
     expect(starts.length).toBeGreaterThanOrEqual(2);
     for (const start of starts) {
@@ -290,7 +369,10 @@ describe("README's sample report", () => {
       // Rebuild the topologies from the printed numbers and check the sentence README shows.
       const num = (text: string) => Number(text.replace(/,/g, ''));
       const topologies = rows.map((row) => {
-        const [name, median, ci] = row.split('|').slice(1, -1).map((c) => c.trim());
+        const [name, median, ci] = row
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim());
         const [low, high] = ci.split(' to ').map(num);
         return { name, throughputRps: { median: num(median), ciLow: low, ciHigh: high } };
       });

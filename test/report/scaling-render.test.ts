@@ -2,7 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildReport, buildScaling, renderHtml, renderMarkdown, uslThroughput, type Report, type ScalingRun } from '../../src/report/index.js';
+import {
+  buildReport,
+  buildScaling,
+  renderHtml,
+  renderMarkdown,
+  uslThroughput,
+  type Report,
+  type ScalingRun,
+} from '../../src/report/index.js';
 import { checkReportInChromium, haveChromium } from './chromium.js';
 import { loadResult, repeat } from './load-results.js';
 
@@ -12,17 +20,26 @@ const GATEWAY = { sigma: 0.2, kappa: 0, lambda: 800 };
 /** A sweep as part 2 will hand it over: hello servers at 0.25 CPU each, a balancer and a load generator of one CPU each, on 2 CPUs. */
 function sweep(): Report {
   const runs: ScalingRun[] = [];
-  for (const [topology, law, counts] of [['nginx', NGINX, [1, 2, 3, 4, 6]], ['rpc-gateway', GATEWAY, [1, 2, 4]]] as const) {
+  for (const [topology, law, counts] of [
+    ['nginx', NGINX, [1, 2, 3, 4, 6]],
+    ['rpc-gateway', GATEWAY, [1, 2, 4]],
+  ] as const) {
     for (const replicas of counts) {
       const x = uslThroughput(law, replicas);
       runs.push({
         topology,
         replicas,
-        results: [0.97, 1.0, 1.03].map((f, i) => loadResult({ topology, trial: i + 1, throughputRps: x * f, latenciesUs: repeat(900, 20) })),
+        results: [0.97, 1.0, 1.03].map((f, i) =>
+          loadResult({ topology, trial: i + 1, throughputRps: x * f, latenciesUs: repeat(900, 20) }),
+        ),
         cpuUse: [1, 2, 3].map((trial) => ({
           topology,
           trial,
-          cpus: { [topology]: 0.4, 'load generator': 0.9, ...Object.fromEntries(Array.from({ length: replicas }, (_, k) => [`hello-${k + 1}`, 0.2 + 0.01 * k])) },
+          cpus: {
+            [topology]: 0.4,
+            'load generator': 0.9,
+            ...Object.fromEntries(Array.from({ length: replicas }, (_, k) => [`hello-${k + 1}`, 0.2 + 0.01 * k])),
+          },
         })),
         requestedCpus: 0.25 * replicas + 2 * 0.5,
       });
@@ -30,7 +47,12 @@ function sweep(): Report {
   }
   const report = buildReport({
     scenario: { name: 'quick', mode: 'closed', connections: 64, rate: null, durationMs: 5000, warmupMs: 1000, trials: 3 },
-    environment: { where: 'local (test)', cpus: { model: 'Test CPU', count: 2 }, versions: {}, cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' } },
+    environment: {
+      where: 'local (test)',
+      cpus: { model: 'Test CPU', count: 2 },
+      versions: {},
+      cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' },
+    },
     results: runs.filter((r) => r.replicas === 2).flatMap((r) => r.results),
     createdAt: new Date('2026-01-02T03:04:05Z'),
   });
@@ -94,7 +116,17 @@ describe('the chart "throughput vs replicas" in report.html', () => {
 
   it('draws a topology measured at one replica count without a fit, and says why', () => {
     const report = sweep();
-    const one = buildScaling({ availableCpus: 2, runs: [{ topology: 'nginx', replicas: 3, results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 900, latenciesUs: [800] })], requestedCpus: 1 }] });
+    const one = buildScaling({
+      availableCpus: 2,
+      runs: [
+        {
+          topology: 'nginx',
+          replicas: 3,
+          results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: 900, latenciesUs: [800] })],
+          requestedCpus: 1,
+        },
+      ],
+    });
     const lone = renderHtml({ ...report, scaling: one });
     expect(lone.match(/class="point"/g)).toHaveLength(1);
     expect(lone).not.toContain('class="fit"');
@@ -117,6 +149,11 @@ describe('the chart "throughput vs replicas" in report.html', () => {
     dirs.push(dir);
     const file = join(dir, 'report.html');
     await writeFile(file, html);
-    await checkReportInChromium(file, { topologies: 2, timelines: 6, charts: ['scaling'], screenshot: 'clusterbench-scaling-screenshot.png' });
+    await checkReportInChromium(file, {
+      topologies: 2,
+      timelines: 6,
+      charts: ['scaling'],
+      screenshot: 'clusterbench-scaling-screenshot.png',
+    });
   });
 });

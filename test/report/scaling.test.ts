@@ -31,7 +31,17 @@ describe('buildScaling', () => {
       run('nginx', 2),
       run('rpc-gateway', 4),
       run('nginx', 3),
-      run('nginx', 4, { results: [loadResult({ topology: 'nginx', trial: 1, throughputRps: uslThroughput(LAW, 4), latenciesUs: repeat(1000, 10), errors: { status5xx: 7 } })] }),
+      run('nginx', 4, {
+        results: [
+          loadResult({
+            topology: 'nginx',
+            trial: 1,
+            throughputRps: uslThroughput(LAW, 4),
+            latenciesUs: repeat(1000, 10),
+            errors: { status5xx: 7 },
+          }),
+        ],
+      }),
     ],
   });
   const nginx = section.topologies[0];
@@ -99,7 +109,9 @@ describe('buildScaling', () => {
 
   it('rejects input that is not a sweep', () => {
     expect(() => buildScaling({ availableCpus: 0, runs: [run('nginx', 1)] })).toThrow(/availableCpus 0/);
-    expect(() => buildScaling({ availableCpus: 2, runs: [run('nginx', 2), run('nginx', 2)] })).toThrow(/nginx at 2 replicas is given twice/);
+    expect(() => buildScaling({ availableCpus: 2, runs: [run('nginx', 2), run('nginx', 2)] })).toThrow(
+      /nginx at 2 replicas is given twice/,
+    );
     expect(() => buildScaling({ availableCpus: 2, runs: [run('nginx', 0)] })).toThrow(/nginx replicas 0/);
     expect(() => buildScaling({ availableCpus: 2, runs: [run('nginx', 2, { results: [] })] })).toThrow(/no load results/);
     expect(() => buildScaling({ availableCpus: 2, runs: [run('nginx', 2, { requestedCpus: Number.NaN })] })).toThrow(/requestedCpus NaN/);

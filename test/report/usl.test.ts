@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { fitUsl, uslThroughput, type UslFit, type UslPoint } from '../../src/report/usl.js';
 
 /** Points on the law with known parameters, each scaled by (1 + noise[i]). */
-function curve(law: { sigma: number; kappa: number; lambda: number }, replicas: readonly number[], noise: readonly number[] = []): UslPoint[] {
+function curve(
+  law: { sigma: number; kappa: number; lambda: number },
+  replicas: readonly number[],
+  noise: readonly number[] = [],
+): UslPoint[] {
   return replicas.map((n, i) => ({ replicas: n, throughputRps: uslThroughput(law, n) * (1 + (noise[i] ?? 0)) }));
 }
 
@@ -107,8 +111,18 @@ describe('fitUsl on degenerate input', () => {
   it('does not fit one replica count, or no throughput', () => {
     expect(fitUsl([])).toBeNull();
     expect(fitUsl([{ replicas: 3, throughputRps: 900 }])).toBeNull();
-    expect(fitUsl([{ replicas: 2, throughputRps: 900 }, { replicas: 2, throughputRps: 950 }])).toBeNull();
-    expect(fitUsl([{ replicas: 1, throughputRps: 0 }, { replicas: 2, throughputRps: 0 }])).toBeNull();
+    expect(
+      fitUsl([
+        { replicas: 2, throughputRps: 900 },
+        { replicas: 2, throughputRps: 950 },
+      ]),
+    ).toBeNull();
+    expect(
+      fitUsl([
+        { replicas: 1, throughputRps: 0 },
+        { replicas: 2, throughputRps: 0 },
+      ]),
+    ).toBeNull();
   });
 
   it('fits two replica counts with sigma alone (kappa 0), flagged as too few points', () => {
@@ -154,9 +168,29 @@ describe('fitUsl on degenerate input', () => {
   });
 
   it('rejects replica counts and throughputs that are not measurements', () => {
-    expect(() => fitUsl([{ replicas: 0, throughputRps: 1 }, { replicas: 2, throughputRps: 2 }])).toThrow(/replicas 0/);
-    expect(() => fitUsl([{ replicas: 1.5, throughputRps: 1 }, { replicas: 2, throughputRps: 2 }])).toThrow(/replicas 1.5/);
-    expect(() => fitUsl([{ replicas: 1, throughputRps: -1 }, { replicas: 2, throughputRps: 2 }])).toThrow(/throughput -1/);
-    expect(() => fitUsl([{ replicas: 1, throughputRps: Number.NaN }, { replicas: 2, throughputRps: 2 }])).toThrow(/throughput NaN/);
+    expect(() =>
+      fitUsl([
+        { replicas: 0, throughputRps: 1 },
+        { replicas: 2, throughputRps: 2 },
+      ]),
+    ).toThrow(/replicas 0/);
+    expect(() =>
+      fitUsl([
+        { replicas: 1.5, throughputRps: 1 },
+        { replicas: 2, throughputRps: 2 },
+      ]),
+    ).toThrow(/replicas 1.5/);
+    expect(() =>
+      fitUsl([
+        { replicas: 1, throughputRps: -1 },
+        { replicas: 2, throughputRps: 2 },
+      ]),
+    ).toThrow(/throughput -1/);
+    expect(() =>
+      fitUsl([
+        { replicas: 1, throughputRps: Number.NaN },
+        { replicas: 2, throughputRps: 2 },
+      ]),
+    ).toThrow(/throughput NaN/);
   });
 });

@@ -31,10 +31,22 @@ describe('clusterbench start-up (build/)', () => {
   /** The heavy packages the command imported, and its exit code. */
   function heavyImports(args: string[]): Promise<{ heavy: string[]; code: number }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, ['--import', register, cli, ...args], { cwd: dir, env: { ...process.env, KUBECONFIG: join(dir, 'no-kubeconfig') } }, (err, _stdout, stderr) => {
-        const heavy = [...new Set(stderr.split('\n').filter((l) => l.startsWith('heavy-import ')).map((l) => l.slice('heavy-import '.length)))].sort();
-        resolve({ heavy, code: err ? Number(err.code) : 0 });
-      });
+      execFile(
+        process.execPath,
+        ['--import', register, cli, ...args],
+        { cwd: dir, env: { ...process.env, KUBECONFIG: join(dir, 'no-kubeconfig') } },
+        (err, _stdout, stderr) => {
+          const heavy = [
+            ...new Set(
+              stderr
+                .split('\n')
+                .filter((l) => l.startsWith('heavy-import '))
+                .map((l) => l.slice('heavy-import '.length)),
+            ),
+          ].sort();
+          resolve({ heavy, code: err ? Number(err.code) : 0 });
+        },
+      );
     });
   }
 

@@ -33,7 +33,13 @@ describe('the import graph between folders', () => {
     });
     try {
       const edges: Map<string, number> = importGraph(root);
-      expect([...edges.keys()]).toEqual(['cli -> charts', 'loadtest -> src/util', 'src/bench -> src/controller', 'src/config -> charts', 'src/controller -> src/api']);
+      expect([...edges.keys()]).toEqual([
+        'cli -> charts',
+        'loadtest -> src/util',
+        'src/bench -> src/controller',
+        'src/config -> charts',
+        'src/controller -> src/api',
+      ]);
       expect(upwardEdges(edges)).toEqual(['loadtest -> src/util', 'src/bench -> src/controller', 'src/config -> charts']);
     } finally {
       rmSync(root, { recursive: true, force: true });
