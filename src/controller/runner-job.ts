@@ -11,6 +11,7 @@ import {
   LABEL_BENCHMARK,
   LABEL_BENCHMARK_UID,
   LABEL_MANAGED_BY,
+  LABEL_REPLICAS,
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
   LOAD_RUNNER_LABELS,
@@ -89,6 +90,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
     [LABEL_TOPOLOGY]: run.topology,
     [LABEL_TRIAL]: String(run.trial),
     [LABEL_ATTEMPT]: String(attempt),
+    ...(run.replicas === undefined ? {} : { [LABEL_REPLICAS]: String(run.replicas) }),
   };
   const activeDeadlineSeconds = Math.ceil((START_DEADLINE_MS + plan.warmupMs + plan.durationMs + plan.timeoutMs + 60_000) / 1000);
   return {

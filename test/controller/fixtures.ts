@@ -20,6 +20,7 @@ export function plan(overrides: Partial<BenchmarkPlan> = {}): BenchmarkPlan {
     runners: 2,
     trials: 2,
     killAfterMs: null,
+    replicas: null,
     ...overrides,
   };
 }
