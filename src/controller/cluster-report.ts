@@ -7,6 +7,7 @@ import type { BenchmarkPlan } from '../api/validate.js';
 import { buildReport, buildScaling, type Report, type ReportEnvironment, type ReportScenario, type ScalingRun } from '../report/index.js';
 import { describeFailover, describeSweep, mainReplicas, RUN_ORDER_DESCRIPTION } from '../plan/run-plan.js';
 import type { RunRecord } from './reconcile.js';
+import { runName } from './names.js';
 
 export function reportScenario(plan: BenchmarkPlan): ReportScenario {
   return {
@@ -39,14 +40,12 @@ export function reportNotes(
 ): string[] {
   const notes = records
     .filter((r) => r.state === 'failed')
-    .map((r) => `${r.run.topology} trial ${r.run.trial} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
+    .map((r) => `${runName(r.run)} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
   for (const r of records.filter((x) => x.state === 'succeeded' && x.retries)) {
-    notes.push(`${r.run.topology} trial ${r.run.trial} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
+    notes.push(`${runName(r.run)} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
   }
   for (const r of records.filter((x) => x.trimmed)) {
-    notes.push(
-      `${r.run.topology} trial ${r.run.trial}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`,
-    );
+    notes.push(`${runName(r.run)}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`);
   }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
   if (runners > 1)

@@ -267,6 +267,7 @@ export class BenchmarkController {
     const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid));
     for (const uid of this.parsedRuns.keys()) if (!uids.has(uid)) this.parsedRuns.delete(uid);
     for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    for (const uid of this.waitingFor.keys()) if (!uids.has(uid)) this.waitingFor.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     // First, before any Benchmark scales it: the hello Deployment back to its count if its sweep is over.
     const running = this.benchmarks

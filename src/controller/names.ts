@@ -31,6 +31,11 @@ export function runKey(run: RunId): string {
   return run.replicas === undefined ? `${run.topology}.t${run.trial}` : `${run.topology}.r${run.replicas}.t${run.trial}`;
 }
 
+/** A run in the report's and the conditions' words: `nginx trial 1`, in a sweep `nginx at 2 replicas trial 1`. */
+export function runName(run: RunId): string {
+  return `${run.topology}${run.replicas === undefined ? '' : ` at ${run.replicas} replica${run.replicas === 1 ? '' : 's'}`} trial ${run.trial}`;
+}
+
 /** `<topology>[-r<replicas>]-t<trial>`: the part of a run's object names that says which run. */
 function runSuffix(run: RunId): string {
   return `${run.topology}${run.replicas === undefined ? '' : `-r${run.replicas}`}-t${run.trial}`;

@@ -10,7 +10,7 @@ import type { BenchmarkPlan } from '../api/validate.js';
 import type { Topology } from '../topologies.js';
 import type { FailoverEvent } from '../report/index.js';
 import { failoverKillAt, failoverVictim, isFailoverRun } from '../plan/run-plan.js';
-import { runKey, type RunId } from './names.js';
+import { runKey, runName, type RunId } from './names.js';
 import { plannedRuns, scaleStep, type HelloScale } from './sweep.js';
 
 /** A run is retried once (a second Job) before it counts as failed. */
@@ -251,7 +251,7 @@ export function decide(input: ReconcileInput): Decision {
       type: 'TrialFailed',
       status: 'True',
       reason: 'RunFailed',
-      message: failed.map((r) => `${r.run.topology} trial ${r.run.trial}: ${r.reason} (after ${r.attempts} attempts)`).join('; '),
+      message: failed.map((r) => `${runName(r.run)}: ${r.reason} (after ${r.attempts} attempts)`).join('; '),
     });
   }
 
