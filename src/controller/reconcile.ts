@@ -256,7 +256,8 @@ export function decide(input: ReconcileInput): Decision {
   }
 
   const allFinal = runs.length > 0 && records.length === runs.length;
-  let phase: BenchmarkPhase = records.length > 0 || input.jobs.length > 0 || actions.length > 0 ? 'Running' : 'Pending';
+  let phase: BenchmarkPhase =
+    records.length > 0 || input.jobs.length > 0 || actions.length > 0 || waiting !== undefined ? 'Running' : 'Pending';
   if (runs.length === 0) {
     phase = 'Failed';
     conditions.push({ type: 'NoResults', status: 'True', reason: 'NothingDeployed', message: 'none of spec.topologies is deployed' });

@@ -181,6 +181,7 @@ describe('decide with a sweep', () => {
     expect(d.actions).toEqual([]);
     expect(d.waiting).toBe('a removed hello pod may still be in the balancers');
     expect(d.wakeAt).toBe(NOW + SETTLE_AFTER_REMOVAL_MS);
+    expect(d.phase).toBe('Running');
     expect(decide(input({})).waiting).toBe('reading the hello Deployment');
   });
 });
