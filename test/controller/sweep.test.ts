@@ -14,7 +14,7 @@ import {
 } from '../../src/controller/sweep.js';
 import { runOrder } from '../../src/plan/run-plan.js';
 import type { Topology } from '../../src/topologies.js';
-import { DEMO, plan } from './fixtures.js';
+import { DEMO, plan, reconcileInput } from './fixtures.js';
 
 const NOW = 1_000_000;
 const UID = DEMO.uid;
@@ -150,22 +150,8 @@ describe('sweep: restoring the deployed count', () => {
 
 describe('decide with a sweep', () => {
   const sweepPlan = plan({ topologies: ['nginx'], trials: 1, runners: 1, replicas: [1, 2] });
-  const input = (overrides: Partial<ReconcileInput>): ReconcileInput => ({
-    benchmark: 'demo',
-    uid: UID,
-    plan: sweepPlan,
-    skippedTopologies: undefined,
-    deployed: new Set<Topology>(['nginx']),
-    records: new Map(),
-    kills: new Map(),
-    jobs: [],
-    results: new Map(),
-    startTimes: new Map(),
-    helloPods: [],
-    reportWritten: false,
-    now: NOW,
-    ...overrides,
-  });
+  const input = (overrides: Partial<ReconcileInput>): ReconcileInput =>
+    reconcileInput({ uid: UID, plan: sweepPlan, deployed: new Set<Topology>(['nginx']), ...overrides });
 
   it('scales to the first count, then probes, then starts the run at that count', () => {
     expect(decide(input({ scale: settled(3) })).actions).toEqual([{ kind: 'scaleHello', replicas: 1 }]);
