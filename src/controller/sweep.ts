@@ -120,12 +120,21 @@ export function probeMatches(probe: Probe, pods: readonly string[], topologies: 
   );
 }
 
-/** What a probe saw, in words for the log: per topology the distinct backends or the error. */
+/**
+ * What a probe saw, for the log: per topology each backend with the answers it gave, then the
+ * error that ended the probe, if one did (`nginx: hello-a ×8, hello-b ×8 | rpc-gateway: hello-a ×3
+ * (then failed: HTTP 503)`). make e2e adds these answers up against the hello servers' counters.
+ */
 export function describeProbe(probe: Probe, topologies: readonly Topology[]): string {
   return topologies
     .filter((t) => probe.answered.has(t) || probe.errors?.has(t))
-    .map((t) => `${t}: ${probe.errors?.get(t) ?? [...new Set(probe.answered.get(t))].sort().join(', ')}`)
-    .join('; ');
+    .map((t) => {
+      const answered = probe.answered.get(t) ?? [];
+      const counts = [...new Set(answered)].sort().map((pod) => `${pod} ×${answered.filter((a) => a === pod).length}`);
+      const error = probe.errors?.get(t);
+      return `${t}: ${counts.join(', ') || 'none'}${error ? ` (then failed: ${error})` : ''}`;
+    })
+    .join(' | ');
 }
 
 export type RestoreStep =

@@ -4,6 +4,7 @@ import { jobName, runConfigMapName, runKey } from '../../src/controller/names.js
 import { decide, type ReconcileInput } from '../../src/controller/reconcile.js';
 import {
   SETTLE_AFTER_REMOVAL_MS,
+  describeProbe,
   helloPodState,
   plannedRuns,
   probeMatches,
@@ -114,6 +115,20 @@ describe('sweep: before a run at N replicas', () => {
     expect(probeMatches(failed, pods, both)).toBe(false);
     // Only the sweep's balanced topologies are asked.
     expect(probeMatches(stale, pods, ['rpc-gateway', 'single'])).toBe(true);
+  });
+
+  it('logs each backend a probe reached with its count, and the error that ended it', () => {
+    const probe = {
+      pods: ['hello-a', 'hello-b'],
+      answered: new Map([
+        ['nginx', ['hello-b', 'hello-a', 'hello-b']],
+        ['rpc-gateway', []],
+      ]),
+      errors: new Map([['rpc-gateway', 'HTTP 503']]),
+    };
+    expect(describeProbe(probe, ['single', 'nginx', 'rpc-gateway'])).toBe(
+      'nginx: hello-a ×1, hello-b ×2 | rpc-gateway: none (then failed: HTTP 503)',
+    );
   });
 
   it("waits while another Benchmark's sweep still holds the Deployment (it is restored first)", () => {
