@@ -386,3 +386,10 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
+
+/**
+ * The one cluster-wide grant (a ClusterRole): `get` of the nodes the Benchmark's pods ran on, for
+ * the report's CPU count and allocatable CPU of each (issue 18). Read one by one by name, never
+ * listed: the report needs only those nodes.
+ */
+export const controllerNodeRbacRules: readonly PolicyRule[] = [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }];

@@ -5,7 +5,8 @@
  * apiserver-harness.ts: the real runner code, in this process, against a local target).
  * Proves at that scale: the start barrier (every runner starts at the agreed time: the start
  * skews), result collection (50 results recorded) and the exact merge (the report's numbers are
- * the merge of the 50 results, and the target's own counter agrees). Prints the numbers the README
+ * the merge of the 50 results, and the target's own counter agrees), and the report's account of
+ * where they ran (the pods bound to two Node objects, as a scheduler would). Prints the numbers the README
  * quotes: wall time, start skew, the controller's CPU seconds and peak memory.
  * Run by `make test-integration`; skipped, saying why, without an API server.
  */
@@ -15,7 +16,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import {
   BENCHMARK_API_VERSION,
   BENCHMARK_GROUP,
@@ -24,7 +25,7 @@ import {
   BENCHMARK_VERSION,
   type Benchmark,
 } from '../../src/api/benchmark.js';
-import { reportConfigMapName } from '../../src/api/objects.js';
+import { ANNOTATION_COMPLETION_INDEX, reportConfigMapName } from '../../src/api/objects.js';
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { mergeResults } from '../../loadtest/merge.js';
@@ -33,6 +34,8 @@ import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harne
 import { freePort } from '../manifests/manifests.js';
 
 const RUNNERS = 50;
+/** Node objects the runners are bound to (unschedulable: nothing runs there), deleted afterwards. */
+const FAKE_NODES = ['cb-fake-node-a', 'cb-fake-node-b'];
 const found = await findApiServer();
 const skip = 'skip' in found ? found.skip : 'fakeKubeletSkip' in found ? found.fakeKubeletSkip : undefined;
 // make test-integration starts an API server and sets this: there a skip would hide a failure.
@@ -86,6 +89,8 @@ describe.skipIf(skip !== undefined)(`${RUNNERS} runners against a real API serve
     target?.closeAllConnections();
     await new Promise((r) => target?.close(r));
     await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+    // Other suites run their fake kubelet only on a cluster without nodes.
+    for (const name of FAKE_NODES) await core?.deleteNode({ name }).catch(() => undefined);
   });
 
   it(`${RUNNERS} runners start together, all 50 results are collected, the report is their exact merge; the controller stays small`, async () => {
@@ -109,7 +114,38 @@ describe.skipIf(skip !== undefined)(`${RUNNERS} runners against a real API serve
     for (const stream of [controller.stdout, controller.stderr]) stream?.on('data', (d: Buffer) => controllerLog.push(d.toString()));
     const pid = controller.pid ?? 0;
     const targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
-    const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+    // Where things ran: two Nodes of 8 CPUs (7.5 allocatable), the runners bound to them in turn,
+    // and a hello-single pod bound to the first, so runners and a server share it.
+    for (const name of FAKE_NODES) {
+      await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: { unschedulable: true } } });
+      await core.patchNodeStatus(
+        {
+          name,
+          body: {
+            status: { capacity: { cpu: '8', memory: '16Gi', pods: '110' }, allocatable: { cpu: '7500m', memory: '15Gi', pods: '110' } },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'hello-single-x', labels: { 'app.kubernetes.io/instance': 'hello-single', 'app.kubernetes.io/name': 'hello' } },
+        spec: { containers: [{ name: 'hello', image: 'clusterbench/hello:test' }] },
+      },
+    });
+    await core.createNamespacedPodBinding({
+      name: 'hello-single-x',
+      namespace,
+      body: { metadata: { name: 'hello-single-x' }, target: { kind: 'Node', name: FAKE_NODES[0] } },
+    });
+    const kubelet = new FakeKubelet({
+      kc,
+      namespace,
+      targets: { single: targetUrl },
+      nodeOf: (pod) => FAKE_NODES[Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]) % 2],
+    });
     kubelet.start();
     let peakMiB = 0;
     const sampler = setInterval(() => {
@@ -190,6 +226,21 @@ describe.skipIf(skip !== undefined)(`${RUNNERS} runners against a real API serve
       expect(topology.requests).toBeGreaterThan(0);
       // Ground truth: the target answered every request the runners counted (and the warmup's).
       expect(served).toBeGreaterThanOrEqual(topology.requests);
+
+      // Where things ran: each runner's node, the server's, the nodes' CPUs, and the warning.
+      const nodes = report.environment.nodes;
+      const runnerNodes = Object.values(nodes?.topologies.single?.runners ?? {});
+      expect(runnerNodes).toHaveLength(RUNNERS);
+      expect(runnerNodes.filter((n) => n === FAKE_NODES[0])).toHaveLength(RUNNERS / 2);
+      expect(nodes?.topologies.single?.servers).toEqual({ 'hello-single-x': FAKE_NODES[0] });
+      expect(nodes?.nodes).toEqual(Object.fromEntries(FAKE_NODES.map((n) => [n, { cpus: 8, allocatableCpus: 7.5 }])));
+      expect(nodes?.shared).toEqual([FAKE_NODES[0]]);
+      const markdown = cm.data?.['report.md'] ?? '';
+      expect(markdown).toContain(
+        `- nodes of single: runner pods: ${FAKE_NODES[0]} ×25, ${FAKE_NODES[1]} ×25; server pods: hello-single-x on ${FAKE_NODES[0]}`,
+      );
+      expect(markdown).toContain(`- node CPUs: ${FAKE_NODES[0]} 8 CPUs, 7.5 allocatable; ${FAKE_NODES[1]} 8 CPUs, 7.5 allocatable`);
+      expect(markdown).toContain(`- warning: runners and servers shared node(s) ${FAKE_NODES[0]}:`);
 
       const bytes = configMaps.reduce((n, c) => n + JSON.stringify(c.data ?? {}).length + JSON.stringify(c.binaryData ?? {}).length, 0);
       const p50 = skews[Math.floor(skews.length / 2)];

@@ -183,6 +183,9 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
     expect(can('delete', 'pods')).toBe('yes');
     expect(can('get', 'secrets')).toBe('no');
     expect(can('create', 'pods')).toBe('no');
+    // Nodes: get (the report's CPUs of the nodes its pods ran on), not list.
+    expect(can('get', 'nodes')).toBe('yes');
+    expect(can('list', 'nodes')).toBe('no');
     expect(
       kubectl(
         'auth',

@@ -4,6 +4,7 @@ import {
   BENCHMARK_VERSION,
   benchmarkCrdSchema,
   benchmarkPrinterColumns,
+  controllerNodeRbacRules,
   controllerRbacRules,
 } from '../../src/api/benchmark.js';
 import { renderNginxConfig } from '../../src/nginx/nginx-config.js';
@@ -502,6 +503,13 @@ describe('charts: the benchmark controller', () => {
     expect(granted).toEqual(wanted);
     const binding = find(objects, 'RoleBinding', 'clusterbench-controller');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'clusterbench-controller' });
+    // The one cluster-wide call, `get` of a node for the report, in a ClusterRole named for the namespace.
+    const nodeReader = find(objects, 'ClusterRole', 'clusterbench-controller-nodes-clusterbench');
+    expect(nodeReader.rules).toEqual(controllerNodeRbacRules);
+    expect(nodeReader.metadata.namespace).toBeUndefined();
+    expect(find(objects, 'ClusterRoleBinding', 'clusterbench-controller-nodes-clusterbench').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'clusterbench-controller', namespace: 'clusterbench' },
+    ]);
     expect(binding.subjects).toMatchObject([{ kind: 'ServiceAccount', name: 'clusterbench-controller', namespace: 'clusterbench' }]);
   });
 
