@@ -66,7 +66,7 @@ describe('the chart "throughput vs replicas" in report.html', () => {
       topologies: 2,
       timelines: 6,
       charts: ['scaling'],
-      screenshot: 'clusterbench-scaling-screenshot.png',
+      screenshot: 'clusterbench-scaling.png',
     });
   });
 });
