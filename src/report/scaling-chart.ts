@@ -8,7 +8,7 @@
 import { rps } from './format.js';
 import type { ScalingSection, ScalingTopology } from './scaling-types.js';
 import { kappaText } from './scaling-tables.js';
-import { CHART_WIDTH, FONT, LEGEND_ROW, escapeXml, flowLegend, linearTicks, type LegendEntry } from './svg-charts.js';
+import { CHART_WIDTH, LEGEND_ROW, escapeXml, flowLegend, linearTicks, rowGridline, svgOpen, type LegendEntry } from './svg-charts.js';
 import { uslThroughput } from './usl.js';
 
 // As wide as the report's other charts, so it reads as well on a phone (svg-charts.ts).
@@ -18,7 +18,7 @@ const LEGEND_TOP = PLOT.bottom + 60;
 const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7'];
 const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
 const DASH = { fit: '', extrapolated: '7 4', linear: '2 4' };
-const TITLE = 'Throughput vs replicas';
+const TITLE = 'Throughput vs replicas (req/s)';
 
 /** The chart's caption in report.html. */
 export const SCALING_CAPTION =
@@ -45,16 +45,10 @@ export function scalingChart(section: ScalingSection): string {
   const styles = flowLegend(STYLE_LEGEND, LEGEND_TOP + keys.rows * LEGEND_ROW);
   const height = LEGEND_TOP + (keys.rows + styles.rows - 1) * LEGEND_ROW + 12;
   const parts = [
-    `<svg data-chart="scaling" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${TITLE} (req/s)" ${FONT}><title>${TITLE} (req/s)</title>`,
+    svgOpen('scaling', height, TITLE),
     `<defs><clipPath id="scaling-plot"><rect x="${PLOT.left}" y="${PLOT.top}" width="${WIDTH - PLOT.left - PLOT.right}" height="${PLOT.bottom - PLOT.top}"/></clipPath></defs>`,
-    `<text class="chart-title" x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="15" font-weight="600">${TITLE}</text>`,
   ];
-  for (const v of yTicks) {
-    parts.push(
-      `<line x1="${PLOT.left}" y1="${y(v)}" x2="${WIDTH - PLOT.right}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${PLOT.left - 8}" y="${y(v) + 4}" text-anchor="end">${rps(v)}</text>`,
-    );
-  }
+  for (const v of yTicks) parts.push(rowGridline({ left: PLOT.left, right: WIDTH - PLOT.right }, y(v), rps(v)));
   for (const n of xTicks) parts.push(`<text x="${x(n)}" y="${PLOT.bottom + 16}" text-anchor="middle">${n}</text>`);
   parts.push(
     `<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${WIDTH - PLOT.right}" y2="${PLOT.bottom}" stroke="#222"/>`,

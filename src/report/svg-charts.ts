@@ -13,8 +13,8 @@ import type { TopologyReport } from './types.js';
 export const CHART_WIDTH = 440;
 /** The widest report.html draws a chart, CSS px (where its text is set smaller: html.ts). */
 export const CHART_MAX_PX = 560;
-export const FONT_SIZE = 13;
-export const FONT = `font-family="system-ui, sans-serif" font-size="${FONT_SIZE}"`;
+const FONT_SIZE = 13;
+const FONT = `font-family="system-ui, sans-serif" font-size="${FONT_SIZE}"`;
 const TITLE_SIZE = 15;
 /** The plot's top (below the title) and the room under it for tick labels and the axis title. */
 const PLOT_TOP = 40;
@@ -86,12 +86,12 @@ export function linearTicks(max: number, target = 5): number[] {
  * About how wide `text` is drawn at `size`: system-ui's glyphs (DejaVu Sans on Debian, the widest
  * common one) average under 0.62 em; digits are 0.64 em, which the margins' padding absorbs.
  */
-export function textWidth(text: string, size = FONT_SIZE): number {
+function textWidth(text: string, size = FONT_SIZE): number {
   return text.length * size * 0.62;
 }
 
 /** The chart's frame with its title drawn at the top (and as the accessible name). */
-function svgOpen(kind: string, height: number, title: string): string {
+export function svgOpen(kind: string, height: number, title: string): string {
   return (
     `<svg data-chart="${kind}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" role="img" aria-label="${escapeXml(title)}" ${FONT}><title>${escapeXml(title)}</title>` +
     `<text class="chart-title" x="8" y="20" font-size="${TITLE_SIZE}" font-weight="600">${escapeXml(title)}</text>`
@@ -102,6 +102,19 @@ function svgOpen(kind: string, height: number, title: string): string {
 interface Plot {
   readonly left: number;
   readonly right: number;
+}
+
+/** A gridline across the plot at height `y`, its value labelled to the left. */
+export function rowGridline(plot: Plot, y: number, label: string): string {
+  return (
+    `<line x1="${plot.left}" y1="${y}" x2="${plot.right}" y2="${y}" stroke="#ddd"/>` +
+    `<text x="${plot.left - 8}" y="${y + 4}" text-anchor="end">${label}</text>`
+  );
+}
+
+/** A gridline down the plot at `x`, from `top` to `bottom`, its value labelled under it. */
+function columnGridline(x: number, top: number, bottom: number, label: string, labelAttributes = 'text-anchor="middle"'): string {
+  return `<line x1="${x}" y1="${top}" x2="${x}" y2="${bottom}" stroke="#ddd"/><text ${labelAttributes} x="${x}" y="${bottom + 16}">${label}</text>`;
 }
 
 /** An axis title: centred below the plot, or turned along the y axis. */
@@ -174,12 +187,7 @@ export function throughputChart(topologies: readonly TopologyReport[]): string {
   const scale = (v: number) => plot.left + (v / ticks[ticks.length - 1]) * (plot.right - plot.left);
   const axisY = PLOT_TOP + topologies.length * rowHeight;
   const parts = [svgOpen('throughput', height, 'Throughput per topology (req/s)')];
-  for (const v of ticks) {
-    parts.push(
-      `<line x1="${scale(v)}" y1="${PLOT_TOP}" x2="${scale(v)}" y2="${axisY}" stroke="#ddd"/>`,
-      `<text x="${scale(v)}" y="${axisY + 16}" text-anchor="middle">${rps(v)}</text>`,
-    );
-  }
+  for (const v of ticks) parts.push(columnGridline(scale(v), PLOT_TOP, axisY, rps(v)));
   topologies.forEach((t, i) => {
     const y = PLOT_TOP + i * rowHeight;
     const mid = y + rowHeight / 2;
@@ -226,17 +234,10 @@ export function latencySpectrumChart(topologies: readonly TopologyReport[]): str
   const parts = [svgOpen('latency-spectrum', height, 'Latency by percentile (ms), all trials merged')];
   // The spectrum starts at percentile 0, the fastest response: labelled "min".
   for (const p of percentiles) {
-    parts.push(
-      `<line x1="${x(p)}" y1="${PLOT_TOP}" x2="${x(p)}" y2="${plotBottom}" stroke="#ddd"/>`,
-      `<text class="tick" x="${x(p)}" y="${plotBottom + 16}" text-anchor="${p === 0 ? 'end' : 'middle'}"${p === 0 ? ' dx="-2"' : ''}>${p === 0 ? 'min' : `${p}%`}</text>`,
-    );
+    const anchor = p === 0 ? 'text-anchor="end" dx="-2"' : 'text-anchor="middle"';
+    parts.push(columnGridline(x(p), PLOT_TOP, plotBottom, p === 0 ? 'min' : `${p}%`, `class="tick" ${anchor}`));
   }
-  for (const e of exps) {
-    parts.push(
-      `<line x1="${plot.left}" y1="${y(10 ** e)}" x2="${plot.right}" y2="${y(10 ** e)}" stroke="#ddd"/>`,
-      `<text x="${plot.left - 8}" y="${y(10 ** e) + 4}" text-anchor="end">${msLabel(e)}</text>`,
-    );
-  }
+  for (const e of exps) parts.push(rowGridline(plot, y(10 ** e), msLabel(e)));
   topologies.forEach((t, i) => {
     const pts = points[i];
     if (pts.length === 0) return;
@@ -280,12 +281,7 @@ export function timelineChart(topologies: readonly TopologyReport[]): string {
   const y = (v: number) => plotBottom - (v / yTicks[yTicks.length - 1]) * (plotBottom - PLOT_TOP);
   const parts = [svgOpen('timeline', height, 'Throughput second by second (req/s), each trial')];
   let eventRow = 0;
-  for (const v of yTicks) {
-    parts.push(
-      `<line x1="${plot.left}" y1="${y(v)}" x2="${plot.right}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${plot.left - 8}" y="${y(v) + 4}" text-anchor="end">${rps(v)}</text>`,
-    );
-  }
+  for (const v of yTicks) parts.push(rowGridline(plot, y(v), rps(v)));
   for (const t of xTicks) {
     parts.push(`<text x="${x(t)}" y="${plotBottom + 16}" text-anchor="middle">${t}</text>`);
   }

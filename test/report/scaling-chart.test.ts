@@ -20,7 +20,7 @@ describe('the chart "throughput vs replicas" in report.html', () => {
       expect(svg).toContain(`class="linear" data-topology="${name}"`);
       expect(svg).toContain(`class="fit" data-topology="${name}"`);
     }
-    expect(svg).toContain('>Throughput vs replicas</text>');
+    expect(svg).toContain('>Throughput vs replicas (req/s)</text>');
     expect(svg).toContain('>throughput (req/s)</text>');
     expect(svg).toContain('>hello server replicas</text>');
     expect(svg).not.toMatch(/NaN|Infinity/);
