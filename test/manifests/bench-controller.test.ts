@@ -1,6 +1,6 @@
 // src/constructs/bench-controller.ts: the benchmark controller Deployment, its Role, Service and NetworkPolicy.
 import { describe, expect, it } from 'vitest';
-import { controllerRbacRules } from '../../src/api/benchmark.js';
+import { controllerNodeRbacRules, controllerRbacRules } from '../../src/api/benchmark.js';
 import { containersOf, envOf, find, selects, synth } from './manifests.js';
 
 describe('charts: the controller NetworkPolicy', () => {
@@ -39,6 +39,13 @@ describe('charts: the benchmark controller', () => {
     const binding = find(objects, 'RoleBinding', 'clusterbench-controller');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'clusterbench-controller' });
     expect(binding.subjects).toMatchObject([{ kind: 'ServiceAccount', name: 'clusterbench-controller', namespace: 'clusterbench' }]);
+    // The one cluster-wide call, `get` of a node for the report, in a ClusterRole named for the namespace.
+    const nodeReader = find(objects, 'ClusterRole', 'clusterbench-controller-nodes-clusterbench');
+    expect(nodeReader.rules).toEqual(controllerNodeRbacRules);
+    expect(nodeReader.metadata.namespace).toBeUndefined();
+    expect(find(objects, 'ClusterRoleBinding', 'clusterbench-controller-nodes-clusterbench').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'clusterbench-controller', namespace: 'clusterbench' },
+    ]);
   });
 
   it('is replaced, never rolled: strategy Recreate (with the Lease, never two controllers)', () => {

@@ -18,6 +18,6 @@ describe('charts: the benchmark controller', () => {
     const spec = version.schema.openAPIV3Schema.properties.spec;
     expect(spec.required).toEqual(['topologies']);
     expect(spec.properties.topologies.items.enum).toEqual(['single', 'nginx', 'ingress-nginx', 'rpc-gateway']);
-    expect(spec.properties.runners).toMatchObject({ minimum: 1, maximum: 10 });
+    expect(spec.properties.runners).toMatchObject({ minimum: 1, maximum: 100 });
   });
 });
