@@ -42,6 +42,11 @@ export const HELLO_RPC_PORT = 9090;
 /** The controller's Deployment, Service, account and Role; its port serves health and the runners' WebSocket. */
 export const CONTROLLER: ServiceAddress = { name: 'clusterbench-controller', port: 8080 };
 
+/** The controller's ClusterRole and ClusterRoleBinding (nodes get, for the report), one per namespace it is installed in. */
+export function controllerNodeReaderName(namespace: string): string {
+  return `${CONTROLLER.name}-nodes-${namespace}`;
+}
+
 /** Where a topology answers inside the cluster, for the load runners of `namespace`. */
 export function topologyUrl(topology: Topology, namespace: string): string {
   const service = TOPOLOGY_SERVICES[topology];
@@ -119,6 +124,8 @@ export const LABEL_REPLICAS = 'clusterbench.dev/replicas';
 export const HELLO_SCALE_RECORD = 'clusterbench-hello-scale';
 /** On each runner Job: the SHA-256 (hex) of the token its runners must present to the controller. */
 export const ANNOTATION_RUNNER_TOKEN_SHA256 = 'clusterbench.dev/runner-token-sha256';
+/** The well-known node label naming each node: what runner pods spread over. */
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 /** Set by the Job controller on each pod of an Indexed Job. */
 export const ANNOTATION_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 

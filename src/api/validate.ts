@@ -11,6 +11,7 @@ import { parseDurationMs } from '../../loadtest/parse.js';
 import { DEFAULT_TIMEOUT_MS } from '../../loadtest/run-load.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { BENCHMARK_LIMITS, REPLICAS_ORDER_MESSAGE, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
+import { nodeSelectorProblem, tolerationsProblem, type RunnerPlacement } from './placement.js';
 
 /** One thing wrong with a spec: the field's path and a one-line message naming the allowed values. */
 export interface SpecProblem {
@@ -38,6 +39,8 @@ export interface BenchmarkPlan {
   readonly killAfterMs: number | null;
   /** A replica sweep's counts of hello servers behind each balancer, ascending; null without one. */
   readonly replicas: readonly number[] | null;
+  /** `spec.placement.runners`. @default any node */
+  readonly runnerPlacement?: RunnerPlacement;
 }
 
 function describe(value: unknown): string {
@@ -106,6 +109,16 @@ export function checkAgainstSchema(value: unknown, schema: OpenApiSchema, field:
       if (schema['x-kubernetes-list-type'] === 'set' && value.indexOf(item) !== i) {
         return { field, message: `${describe(item)} is listed twice` };
       }
+    }
+  }
+  if (schema.type === 'object' && schema.additionalProperties) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (schema.maxProperties !== undefined && entries.length > schema.maxProperties) {
+      return { field, message: `takes at most ${schema.maxProperties} entries` };
+    }
+    for (const [name, item] of entries) {
+      const problem = checkAgainstSchema(item, schema.additionalProperties, `${field}.${name}`);
+      if (problem) return problem;
     }
   }
   if (schema.type === 'object' && schema.properties) {
@@ -196,6 +209,11 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
   }
   const replicasProblem = s.replicas && checkReplicas(s.replicas, s);
   if (replicasProblem) return { problem: replicasProblem };
+  const runnerPlacement = s.placement?.runners;
+  const placementProblem =
+    nodeSelectorProblem(runnerPlacement?.nodeSelector ?? {}, 'spec.placement.runners.nodeSelector') ??
+    tolerationsProblem(runnerPlacement?.tolerations ?? [], 'spec.placement.runners.tolerations');
+  if (placementProblem) return { problem: placementProblem };
   const custom = s.load !== undefined && Object.keys(s.load).length > 0;
   return {
     plan: {
@@ -212,6 +230,7 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
       trials: s.trials ?? scenario.trials,
       killAfterMs,
       replicas: s.replicas ?? null,
+      ...(runnerPlacement ? { runnerPlacement } : {}),
     },
   };
 }
