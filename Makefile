@@ -144,14 +144,14 @@ kind-down: ## Delete the kind cluster make deploy created.
 
 ##@ Cluster
 
-# make bench SCENARIO=quick TOPOLOGIES=single,nginx TRIALS=3 RUNNERS=2 KILL_AFTER=3s ARGS="--connections 128"
+# make bench SCENARIO=quick TOPOLOGIES=single,nginx TRIALS=3 RUNNERS=2 KILL_AFTER=3s REPLICAS=1,2,3 ARGS="--connections 128"
 TRIALS ?=
 RUNNERS ?=
 KILL_AFTER ?=
 
 .PHONY: bench
-bench: build-ts ## Run a Benchmark in the deployed cluster, in its namespace (SET/CONFIG as make deploy; SCENARIO, TOPOLOGIES, TRIALS, RUNNERS, KILL_AFTER, ARGS); prints the report, saves it in reports/<name>/.
-	namespace=$$($(CLI) synth --print-namespace $(SYNTH_ARGS)); $(CLI) bench --namespace "$$namespace" $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RUNNERS),--runners $(RUNNERS)) $(if $(KILL_AFTER),--kill-after $(KILL_AFTER)) $(ARGS)
+bench: build-ts ## Run a Benchmark in the deployed cluster, in its namespace (SET/CONFIG as make deploy; SCENARIO, TOPOLOGIES, TRIALS, RUNNERS, KILL_AFTER, REPLICAS=1,2,3 for a sweep, ARGS); prints the report, saves it in reports/<name>/.
+	namespace=$$($(CLI) synth --print-namespace $(SYNTH_ARGS)); $(CLI) bench --namespace "$$namespace" $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(TOPOLOGIES),--topologies $(TOPOLOGIES)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(RUNNERS),--runners $(RUNNERS)) $(if $(KILL_AFTER),--kill-after $(KILL_AFTER)) $(if $(REPLICAS),--replicas $(REPLICAS)) $(ARGS)
 
 # A real single-node cluster built offline on this machine (test/cluster/README.md); needs root.
 .PHONY: e2e

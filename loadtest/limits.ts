@@ -14,6 +14,8 @@ export const LOAD_LIMITS = {
   runners: { min: 1, max: 100 },
   /** Trials per topology (local, bench). */
   trials: { min: 1, max: 10 },
+  /** Hello servers behind each balancer in a replica sweep (local --replicas, bench --replicas, spec.replicas). */
+  replicas: { min: 1, max: 16 },
   /** Worker threads of one load generator; never more than its connections. */
   workers: { min: 1, max: 1024 },
 } as const;

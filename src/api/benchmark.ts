@@ -30,6 +30,7 @@ export const BENCHMARK_LIMITS = {
   rate: LOAD_LIMITS.rate,
   runners: LOAD_LIMITS.runners,
   trials: LOAD_LIMITS.trials,
+  replicas: LOAD_LIMITS.replicas,
   /** Job names are `<benchmark>-<topology>-t<trial>-a<attempt>` and must stay within 63 characters. */
   nameMaxLength: 40,
 } as const;
@@ -65,6 +66,12 @@ export interface BenchmarkSpec {
   /** @default the scenario's */
   readonly trials?: number;
   readonly failover?: BenchmarkFailoverSpec;
+  /**
+   * A replica sweep: the `hello` Deployment is scaled to each count in turn (ascending, each once)
+   * and every balanced topology measured there; restored to its deployed count afterwards.
+   * @default none: the deployed count, no sweep
+   */
+  readonly replicas?: readonly number[];
   /** Where the runner pods may run (issue 18). @default any node, spread over nodes */
   readonly placement?: { readonly runners?: RunnerPlacement };
 }
@@ -172,6 +179,9 @@ export interface OpenApiSchema {
 /** What the API server says to an edit of a Benchmark's spec. */
 export const SPEC_IMMUTABLE_MESSAGE = 'spec is immutable: delete the Benchmark and create it again to change it';
 
+/** What the API server and the controller say to replica counts out of order. */
+export const REPLICAS_ORDER_MESSAGE = 'must be ascending, each count once (e.g. [1, 2, 3])';
+
 /** A duration as `clusterbench` flags take it: `10s`, `500ms`, `1m30s`, or bare seconds. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(us|ms|s|m|h))+$|^[0-9]+(\\.[0-9]+)?$';
 
@@ -260,6 +270,16 @@ export const benchmarkSpecSchema: OpenApiSchema = {
       description: 'Delete one hello pod during each balanced topology run.',
       required: ['killAfter'],
       properties: { killAfter: duration('Time into the measured part, e.g. 30s.') },
+    },
+    replicas: {
+      type: 'array',
+      description: `A replica sweep: the hello Deployment scaled to each count (whole numbers ${LOAD_LIMITS.replicas.min} to ${LOAD_LIMITS.replicas.max}, ascending, each once) for every balanced topology, then restored.`,
+      minItems: 1,
+      maxItems: LOAD_LIMITS.replicas.max,
+      'x-kubernetes-list-type': 'set',
+      // The set type makes each count unique; sorted then means strictly ascending.
+      'x-kubernetes-validations': [{ rule: 'self.isSorted()', message: REPLICAS_ORDER_MESSAGE }],
+      items: intRange('Hello servers behind each balancer.', LOAD_LIMITS.replicas),
     },
     placement: {
       type: 'object',
@@ -372,6 +392,8 @@ export interface PolicyRule {
  * The Lease `clusterbench-controller` is read, created and updated for leader election.
  * Secrets are only created (each Job attempt's runner token, owned by the Benchmark): the
  * controller never reads one back, it checks runners against the token's hash on the Job.
+ * A replica sweep (spec.replicas) reads and patches the `hello` Deployment's scale subresource
+ * only: the Deployment itself stays unreadable and unwritable to the controller.
  * (`/version`, read for the report, is open to every authenticated user.)
  */
 export const controllerRbacRules: readonly PolicyRule[] = [
@@ -384,6 +406,7 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'create', 'patch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+  { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
 

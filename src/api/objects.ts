@@ -115,6 +115,13 @@ export const LABEL_BENCHMARK_UID = 'clusterbench.dev/benchmark-uid';
 export const LABEL_TOPOLOGY = 'clusterbench.dev/topology';
 export const LABEL_TRIAL = 'clusterbench.dev/trial';
 export const LABEL_ATTEMPT = 'clusterbench.dev/attempt';
+/** On a replica sweep's Jobs: the count of hello pods the run measures. */
+export const LABEL_REPLICAS = 'clusterbench.dev/replicas';
+/**
+ * The ConfigMap that keeps the hello Deployment's deployed count while a replica sweep has it
+ * scaled (src/controller/hello-scaler.ts). Owned by nothing, so it outlives a deleted Benchmark.
+ */
+export const HELLO_SCALE_RECORD = 'clusterbench-hello-scale';
 /** On each runner Job: the SHA-256 (hex) of the token its runners must present to the controller. */
 export const ANNOTATION_RUNNER_TOKEN_SHA256 = 'clusterbench.dev/runner-token-sha256';
 /** The well-known node label naming each node: what runner pods spread over. */

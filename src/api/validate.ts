@@ -10,7 +10,7 @@ import type { LoadMode } from '../../loadtest/types.js';
 import { parseDurationMs } from '../../loadtest/parse.js';
 import { DEFAULT_TIMEOUT_MS } from '../../loadtest/run-load.js';
 import { UsageError } from '../../loadtest/usage-error.js';
-import { BENCHMARK_LIMITS, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
+import { BENCHMARK_LIMITS, REPLICAS_ORDER_MESSAGE, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
 import { nodeSelectorProblem, tolerationsProblem, type RunnerPlacement } from './placement.js';
 
 /** One thing wrong with a spec: the field's path and a one-line message naming the allowed values. */
@@ -37,6 +37,8 @@ export interface BenchmarkPlan {
   readonly trials: number;
   /** ms into the measured part at which a hello pod is deleted; null without failover. */
   readonly killAfterMs: number | null;
+  /** A replica sweep's counts of hello servers behind each balancer, ascending; null without one. */
+  readonly replicas: readonly number[] | null;
   /** `spec.placement.runners`. @default any node */
   readonly runnerPlacement?: RunnerPlacement;
 }
@@ -205,6 +207,8 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
       };
     }
   }
+  const replicasProblem = s.replicas && checkReplicas(s.replicas, s);
+  if (replicasProblem) return { problem: replicasProblem };
   const runnerPlacement = s.placement?.runners;
   const placementProblem =
     nodeSelectorProblem(runnerPlacement?.nodeSelector ?? {}, 'spec.placement.runners.nodeSelector') ??
@@ -225,9 +229,27 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
       runners,
       trials: s.trials ?? scenario.trials,
       killAfterMs,
+      replicas: s.replicas ?? null,
       ...(runnerPlacement ? { runnerPlacement } : {}),
     },
   };
+}
+
+/** A sweep's cross-field rules, as `clusterbench local --replicas` has them: ascending, a balanced topology, no failover. */
+function checkReplicas(replicas: readonly number[], spec: BenchmarkSpec): SpecProblem | undefined {
+  if (replicas.some((n, i) => i > 0 && n <= replicas[i - 1])) {
+    return { field: 'spec.replicas', message: `${JSON.stringify(replicas)} ${REPLICAS_ORDER_MESSAGE}` };
+  }
+  if (!spec.topologies.some((t) => (BALANCED_TOPOLOGIES as readonly string[]).includes(t))) {
+    return {
+      field: 'spec.replicas',
+      message: `needs a balanced topology in spec.topologies (allowed: ${BALANCED_TOPOLOGIES.join(', ')}); single is one server`,
+    };
+  }
+  if (spec.failover) {
+    return { field: 'spec.replicas', message: 'cannot be combined with spec.failover (it deletes one of the hello pods mid-run)' };
+  }
+  return undefined;
 }
 
 /** Checks a Benchmark's name: its Jobs' names (`<name>-<topology>-t<trial>-a<attempt>`) must fit 63 characters. */

@@ -23,9 +23,10 @@ import type { BenchRequest } from './request.js';
 /** One short line for the user; the CLI prints it and exits 1 (no stack trace). */
 export class BenchFailure extends Error {}
 
-/** How long to wait at most: every run, with time for pods to start, plus a margin. */
+/** How long to wait at most: every run (a sweep: each balanced topology at each count), with time for pods to start, plus a margin. */
 export function waitBudgetMs(plan: BenchmarkPlan): number {
-  const runs = plan.topologies.length * plan.trials;
+  const counts = plan.replicas?.length ?? 1;
+  const runs = plan.topologies.reduce((n, t) => n + (t === 'single' ? 1 : counts), 0) * plan.trials;
   return runs * (plan.warmupMs + plan.durationMs + 240_000) + 300_000;
 }
 

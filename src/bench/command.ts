@@ -7,7 +7,8 @@ import { NAMESPACE as DEFAULT_NAMESPACE } from '../api/objects.js';
 import { SCENARIO_NAMES } from '../scenarios.js';
 import { TOPOLOGIES } from '../topologies.js';
 import { checkOutputFolder } from '../../loadtest/output-path.js';
-import { parseEnum, parseEnumList } from '../../loadtest/parse.js';
+import { parseAscendingIntegers, parseEnum, parseEnumList } from '../../loadtest/parse.js';
+import { LOAD_LIMITS } from '../../loadtest/limits.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { checkRequest, defaultBenchmarkName, type BenchRequest } from './request.js';
 
@@ -25,6 +26,7 @@ interface BenchFlags {
   warmup?: string;
   timeout?: string;
   killAfter?: string;
+  replicas?: string;
   out: string;
 }
 
@@ -57,6 +59,9 @@ export function benchRequest(flags: BenchFlags, now = new Date()): BenchRequest 
     ...(flags.runners === undefined ? {} : { runners: wholeNumber('--runners', flags.runners) }),
     ...(flags.trials === undefined ? {} : { trials: wholeNumber('--trials', flags.trials) }),
     ...(flags.killAfter === undefined ? {} : { failover: { killAfter: flags.killAfter } }),
+    ...(flags.replicas === undefined
+      ? {}
+      : { replicas: parseAscendingIntegers('--replicas', flags.replicas, LOAD_LIMITS.replicas.min, LOAD_LIMITS.replicas.max) }),
   };
   return { name: flags.name ?? defaultBenchmarkName(now), namespace: flags.namespace, spec };
 }
@@ -78,6 +83,10 @@ export function registerBenchCommands(program: Command): void {
     .option('--warmup <d>', "unmeasured time before each run, e.g. 2s (default: the scenario's)")
     .option('--timeout <d>', 'per-request timeout (default 5s)')
     .option('--kill-after <d>', 'failover: delete one hello pod this long into the last trial of each balanced topology')
+    .option(
+      '--replicas <list>',
+      `a replica sweep: the hello Deployment scaled to each count for every balanced topology, e.g. 1,2,3 (whole numbers ${LOAD_LIMITS.replicas.min} to ${LOAD_LIMITS.replicas.max}, ascending), then restored`,
+    )
     .option('--out <dir>', 'the report files go to DIR/<name>/', 'reports')
     .action(async (flags: BenchFlags) => {
       const request = benchRequest(flags);

@@ -27,6 +27,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'spec.trials': '--trials',
   'spec.failover': '--kill-after',
   'spec.failover.killAfter': '--kill-after',
+  'spec.replicas': '--replicas',
 };
 
 /** Validates with the CRD's schema; a UsageError names the flag (exit 2). */

@@ -4,9 +4,10 @@
  */
 import type { BenchmarkTopologyResult } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
-import { buildReport, type Report, type ReportEnvironment, type ReportScenario } from '../report/index.js';
-import { describeFailover, RUN_ORDER_DESCRIPTION } from '../plan/run-plan.js';
+import { buildReport, buildScaling, type Report, type ReportEnvironment, type ReportScenario, type ScalingRun } from '../report/index.js';
+import { describeFailover, describeSweep, mainReplicas, RUN_ORDER_DESCRIPTION } from '../plan/run-plan.js';
 import type { RunRecord } from './reconcile.js';
+import { runName } from './names.js';
 
 export function reportScenario(plan: BenchmarkPlan): ReportScenario {
   return {
@@ -39,14 +40,12 @@ export function reportNotes(
 ): string[] {
   const notes = records
     .filter((r) => r.state === 'failed')
-    .map((r) => `${r.run.topology} trial ${r.run.trial} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
+    .map((r) => `${runName(r.run)} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
   for (const r of records.filter((x) => x.state === 'succeeded' && x.retries)) {
-    notes.push(`${r.run.topology} trial ${r.run.trial} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
+    notes.push(`${runName(r.run)} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
   }
   for (const r of records.filter((x) => x.trimmed)) {
-    notes.push(
-      `${r.run.topology} trial ${r.run.trial}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`,
-    );
+    notes.push(`${runName(r.run)}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`);
   }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
   if (runners > 1)
@@ -55,24 +54,68 @@ export function reportNotes(
   return notes;
 }
 
+/**
+ * The CPUs a sweep's pods may use at once, for the scaling section's oversubscription marks: the
+ * node's (the controller's node: the report assumes the nodes alike), each hello pod's limit and
+ * each balancer pod's (null: no limit, every CPU of the node).
+ */
+export interface SweepCpus {
+  readonly nodeCpus: number;
+  readonly perServer: number | null;
+  /** By topology, the CPU limits of its balancer pod's containers, summed. */
+  readonly balancers: Readonly<Record<string, number | null>>;
+}
+
+/**
+ * The scaling section's input from a sweep's records: per balanced topology and count its results
+ * and what its pods could ask for: N hello pods, the balancer, and one CPU per runner (a runner
+ * has no CPU limit; its load generator is one Node event loop).
+ */
+export function sweepScalingRuns(records: readonly RunRecord[], runners: number, cpus: SweepCpus): ScalingRun[] {
+  const swept = records.filter((r) => r.state === 'succeeded' && r.run.replicas !== undefined);
+  const keys = [...new Set(swept.map((r) => `${r.run.topology}\n${r.run.replicas}`))];
+  return keys.map((key) => {
+    const here = swept.filter((r) => `${r.run.topology}\n${r.run.replicas}` === key);
+    const { topology, replicas = 0 } = here[0].run;
+    const balancer = cpus.balancers[topology] ?? cpus.nodeCpus;
+    return {
+      topology,
+      replicas,
+      results: here.flatMap((r) => r.results ?? []),
+      requestedCpus: replicas * (cpus.perServer ?? cpus.nodeCpus) + balancer + runners,
+    };
+  });
+}
+
 export function clusterReport(
   plan: BenchmarkPlan,
   records: readonly RunRecord[],
   environment: ReportEnvironment,
   skipped: readonly string[],
   createdAt = new Date(),
+  balancerCpus: SweepCpus['balancers'] = {},
 ): Report {
   const succeeded = records.filter((r) => r.state === 'succeeded');
-  return buildReport({
+  // A sweep's main tables: single and the balancers at one count (mainReplicas), as locally.
+  const main = succeeded.filter((r) => r.run.replicas === undefined || r.run.replicas === mainReplicas(plan.replicas));
+  const report = buildReport({
     scenario: reportScenario(plan),
     environment: {
       ...environment,
-      notes: [...(environment.notes ?? []), ...reportNotes(records, skipped, plan.runners, plan.killAfterMs)],
+      notes: [
+        ...(environment.notes ?? []),
+        ...(plan.replicas ? [describeSweep(plan.replicas)] : []),
+        ...reportNotes(records, skipped, plan.runners, plan.killAfterMs),
+      ],
     },
-    results: succeeded.flatMap((r) => r.results ?? []),
-    failover: succeeded.flatMap((r) => (r.failover ? [r.failover] : [])),
+    results: main.flatMap((r) => r.results ?? []),
+    failover: main.flatMap((r) => (r.failover ? [r.failover] : [])),
     createdAt,
   });
+  if (!plan.replicas) return report;
+  const cpus = { nodeCpus: environment.cpus.count, perServer: environment.cpuLimits.perServer, balancers: balancerCpus };
+  const runs = sweepScalingRuns(records, plan.runners, cpus);
+  return runs.length === 0 ? report : { ...report, scaling: buildScaling({ runs, availableCpus: cpus.nodeCpus }) };
 }
 
 /** The per-topology summary kept in `status.results`. */

@@ -44,6 +44,7 @@ import {
   CONTROLLER,
   HELLO_POD_SELECTOR,
   LABEL_BENCHMARK,
+  LABEL_INSTANCE,
   LABEL_MANAGED_BY,
   MANAGED_BY,
   MANAGED_SELECTOR,
@@ -53,7 +54,7 @@ import {
 import { jobName, runConfigMapName, runKey, type BenchmarkRef, type RunId } from './names.js';
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
 import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
-import { clusterEnvironment } from './environment.js';
+import { clusterEnvironment, podCpuLimit } from './environment.js';
 import { nodeNamesOf, podsOfBenchmark, reportNodes, serverPodSelector } from './node-placement.js';
 import { observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
@@ -61,6 +62,8 @@ import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, status
 import { runnerJob } from './runner-job.js';
 import { queueHolder } from './queue.js';
 import { LeaderElection } from './leader.js';
+import { HelloScaler } from './hello-scaler.js';
+import { describeProbe, probeMatches } from './sweep.js';
 import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runLabels, runSelector } from './run-store.js';
 
 export interface ControllerOptions {
@@ -112,6 +115,10 @@ export class BenchmarkController {
   private wakeTimer?: NodeJS.Timeout;
   /** Parsed run ConfigMaps by Benchmark UID, then ConfigMap name; dropped once the Benchmark is finished. */
   private readonly parsedRuns = new Map<string, Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>>();
+  /** A replica sweep's scaling of the hello Deployment, and its restore. */
+  private readonly scaler: HelloScaler;
+  /** What each Benchmark's sweep last waited for, by UID: logged once per change. */
+  private readonly waitingFor = new Map<string, string>();
 
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
@@ -120,6 +127,7 @@ export class BenchmarkController {
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
+    this.scaler = new HelloScaler({ kc, namespace, log: this.log });
     const kick = () => this.kick();
     this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
       kc,
@@ -260,7 +268,18 @@ export class BenchmarkController {
     const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid));
     for (const uid of this.parsedRuns.keys()) if (!uids.has(uid)) this.parsedRuns.delete(uid);
     for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    for (const uid of this.waitingFor.keys()) if (!uids.has(uid)) this.waitingFor.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
+    // First, before any Benchmark scales it: the hello Deployment back to its count if its sweep is over.
+    const running = this.benchmarks
+      .list()
+      .filter((b) => !b.metadata.deletionTimestamp && !(b.status?.phase && FINAL_PHASES.has(b.status.phase)))
+      .map((b) => b.metadata.uid ?? '');
+    try {
+      await this.scaler.restoreIfDue(new Set(running));
+    } catch (err) {
+      this.log(`replica sweep: restoring the hello Deployment: ${describeError(err)}; trying again`);
+    }
     for (const benchmark of this.benchmarks.list()) {
       try {
         await this.reconcile(benchmark);
@@ -346,6 +365,8 @@ export class BenchmarkController {
     const helloPods = this.helloPods.list().map(observeHelloPod);
     const undecided = decide({
       benchmark: name,
+      uid: ref.uid,
+      ...(plan.replicas ? { scale: await this.scaler.view(this.helloPods.list()) } : {}),
       plan,
       skippedTopologies: status.skippedTopologies as Topology[] | undefined,
       deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(plan.topologies),
@@ -368,6 +389,10 @@ export class BenchmarkController {
           : []),
       ],
     };
+    if (decision.waiting !== this.waitingFor.get(ref.uid)) {
+      if (decision.waiting) this.log(`benchmark ${name}: replica sweep: waiting: ${decision.waiting}`);
+      this.waitingFor.set(ref.uid, decision.waiting ?? '');
+    }
     if (decision.wakeAt !== undefined) {
       // The periodic pass could be up to resyncMs late; a failover kill should not be.
       clearTimeout(this.wakeTimer);
@@ -502,7 +527,14 @@ export class BenchmarkController {
         return {};
       }
       case 'writeReport': {
-        const report = clusterReport(plan, action.records, await this.environmentOf(benchmark, plan), decision.skippedTopologies);
+        const report = clusterReport(
+          plan,
+          action.records,
+          await this.environmentOf(benchmark, plan),
+          decision.skippedTopologies,
+          new Date(),
+          plan.replicas ? await this.balancerCpus(plan.topologies) : {},
+        );
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
         const body: V1ConfigMap = {
@@ -528,6 +560,19 @@ export class BenchmarkController {
         }
         this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
         return { reportConfigMap: configMapName, results: statusResults(report, action.records) };
+      }
+      case 'scaleHello':
+        await this.scaler.scaleTo(action.replicas, { name, uid: benchmark.metadata.uid ?? '' });
+        return {};
+      case 'probeBalancers': {
+        const topologies = plan.topologies.filter((t) => !decision.skippedTopologies.includes(t));
+        const probe = await this.scaler.probeBalancers(action.pods, topologies);
+        this.log(
+          `benchmark ${name}: replica sweep: ${action.pods.length} hello pods serving; the balancers answered from ${describeProbe(probe, topologies)}`,
+        );
+        // Settled: decide again now; otherwise the next periodic pass probes again.
+        if (probeMatches(probe, action.pods, topologies)) this.kick();
+        return {};
       }
     }
   }
@@ -599,6 +644,19 @@ export class BenchmarkController {
       }
     }
     return deployed;
+  }
+
+  /** A sweep's report: each balanced topology's pod CPU limit (null: none, or not found), for the oversubscription marks. */
+  private async balancerCpus(topologies: readonly Topology[]): Promise<Record<string, number | null>> {
+    const cpus: Record<string, number | null> = {};
+    for (const topology of topologies.filter((t) => t === 'nginx' || t === 'rpc-gateway')) {
+      const { items } = await this.core.listNamespacedPod({
+        namespace: this.options.namespace,
+        labelSelector: `${LABEL_INSTANCE}=${TOPOLOGY_SERVICES[topology].name}`,
+      });
+      cpus[topology] = items[0] ? podCpuLimit(items[0]) : null;
+    }
+    return cpus;
   }
 
   /** The cluster's environment now: Kubernetes version and the hello pods' CPU limit. */

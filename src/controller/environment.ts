@@ -15,6 +15,12 @@ export function cpuCores(quantity: string): number {
   }
 }
 
+/** A pod's CPU limit, its containers' summed, in cores; null when a container has none. */
+export function podCpuLimit(pod: V1Pod): number | null {
+  const limits = (pod.spec?.containers ?? []).map((c) => (c.resources?.limits?.cpu === undefined ? NaN : cpuCores(c.resources.limits.cpu)));
+  return limits.length > 0 && limits.every(Number.isFinite) ? limits.reduce((a, b) => a + b, 0) : null;
+}
+
 /** The report's environment in a cluster: where, versions, the hello pods' CPU limit. */
 export function clusterEnvironment(namespace: string, kubernetesVersion: string, helloPods: readonly V1Pod[]): ReportEnvironment {
   const limit = helloPods[0]?.spec?.containers?.[0]?.resources?.limits?.cpu;

@@ -6,10 +6,15 @@
  * created again under its name starts from nothing. Their labels and selectors are the cluster
  * contract's (src/api/objects.ts).
  */
-import type { RunId } from '../plan/run-plan.js';
+import type { RunId as PlanRunId } from '../plan/run-plan.js';
 
-/** A run (one topology in one trial) has its attempts as Jobs. */
-export type { RunId };
+/**
+ * A run (one topology in one trial) has its attempts as Jobs. In a replica sweep a balanced
+ * topology's run also names its count of hello pods (`replicas`); other runs have none.
+ */
+export interface RunId extends PlanRunId {
+  readonly replicas?: number;
+}
 
 /** The Benchmark an object belongs to. */
 export interface BenchmarkRef {
@@ -23,7 +28,17 @@ export const MAX_NAME_LENGTH = 63;
 const UID_PART_LENGTH = 10;
 
 export function runKey(run: RunId): string {
-  return `${run.topology}.t${run.trial}`;
+  return run.replicas === undefined ? `${run.topology}.t${run.trial}` : `${run.topology}.r${run.replicas}.t${run.trial}`;
+}
+
+/** A run in the report's and the conditions' words: `nginx trial 1`, in a sweep `nginx at 2 replicas trial 1`. */
+export function runName(run: RunId): string {
+  return `${run.topology}${run.replicas === undefined ? '' : ` at ${run.replicas} replica${run.replicas === 1 ? '' : 's'}`} trial ${run.trial}`;
+}
+
+/** `<topology>[-r<replicas>]-t<trial>`: the part of a run's object names that says which run. */
+function runSuffix(run: RunId): string {
+  return `${run.topology}${run.replicas === undefined ? '' : `-r${run.replicas}`}-t${run.trial}`;
 }
 
 /** `<name>-<uid part>-<suffix>`, the name shortened to fit: the UID part keeps it unique. */
@@ -34,10 +49,10 @@ function ownedName(benchmark: BenchmarkRef, suffix: string): string {
 }
 
 export function jobName(benchmark: BenchmarkRef, run: RunId, attempt: number): string {
-  return ownedName(benchmark, `${run.topology}-t${run.trial}-a${attempt}`);
+  return ownedName(benchmark, `${runSuffix(run)}-a${attempt}`);
 }
 
 /** The ConfigMap that keeps a finished run (run-store.ts). */
 export function runConfigMapName(benchmark: BenchmarkRef, run: RunId): string {
-  return ownedName(benchmark, `${run.topology}-t${run.trial}`);
+  return ownedName(benchmark, runSuffix(run));
 }

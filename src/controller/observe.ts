@@ -1,6 +1,6 @@
 /** What the controller sees of Jobs and hello pods, in the terms `decide` (reconcile.ts) takes. */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { LABEL_ATTEMPT, LABEL_TOPOLOGY, LABEL_TRIAL } from '../api/objects.js';
+import { LABEL_ATTEMPT, LABEL_REPLICAS, LABEL_TOPOLOGY, LABEL_TRIAL } from '../api/objects.js';
 import type { Topology } from '../topologies.js';
 import type { HelloPod, ObservedJob } from './reconcile.js';
 
@@ -14,7 +14,8 @@ export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | un
   const trial = Number(labels[LABEL_TRIAL]);
   const attempt = Number(labels[LABEL_ATTEMPT]);
   if (!job.metadata?.name || !labels[LABEL_TOPOLOGY] || !(trial > 0) || !(attempt > 0)) return undefined;
-  const run = { topology: labels[LABEL_TOPOLOGY] as Topology, trial };
+  const replicas = labels[LABEL_REPLICAS] === undefined ? undefined : Number(labels[LABEL_REPLICAS]);
+  const run = { topology: labels[LABEL_TOPOLOGY] as Topology, trial, ...(replicas === undefined ? {} : { replicas }) };
   const condition = (type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
   const failed = condition('Failed');
   if (failed) {

@@ -9,8 +9,9 @@ import type { BenchmarkPhase } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
 import type { Topology } from '../topologies.js';
 import type { FailoverEvent } from '../report/index.js';
-import { failoverKillAt, failoverVictim, isFailoverRun, runOrder } from '../plan/run-plan.js';
-import { runKey, type RunId } from './names.js';
+import { failoverKillAt, failoverVictim, isFailoverRun } from '../plan/run-plan.js';
+import { runKey, runName, type RunId } from './names.js';
+import { plannedRuns, scaleStep, type HelloScale } from './sweep.js';
 
 /** A run is retried once (a second Job) before it counts as failed. */
 export const MAX_ATTEMPTS = 2;
@@ -55,6 +56,8 @@ export interface HelloPod {
 
 export interface ReconcileInput {
   readonly benchmark: string;
+  /** The Benchmark's UID: a sweep holds the hello Deployment by it. */
+  readonly uid?: string;
   readonly plan: BenchmarkPlan;
   /** From the status; undefined until the first reconcile decided it. */
   readonly skippedTopologies: readonly Topology[] | undefined;
@@ -72,13 +75,19 @@ export interface ReconcileInput {
   readonly helloPods: readonly HelloPod[];
   readonly reportWritten: boolean;
   readonly now: number;
+  /** A replica sweep (plan.replicas): the hello Deployment's scale, pods and the balancers' last probe; undefined until read. */
+  readonly scale?: HelloScale;
 }
 
 export type Action =
   | { readonly kind: 'createJob'; readonly run: RunId; readonly attempt: number }
   | { readonly kind: 'recordRun'; readonly record: RunRecord }
   | { readonly kind: 'killPod'; readonly run: RunId; readonly pod: string }
-  | { readonly kind: 'writeReport'; readonly records: readonly RunRecord[] };
+  | { readonly kind: 'writeReport'; readonly records: readonly RunRecord[] }
+  /** A sweep: scale the hello Deployment (its deployed count kept first), then wait for it. */
+  | { readonly kind: 'scaleHello'; readonly replicas: number }
+  /** A sweep: ask each balanced topology which backends answer, expecting exactly `pods`. */
+  | { readonly kind: 'probeBalancers'; readonly pods: readonly string[] };
 
 export interface ConditionUpdate {
   readonly type: string;
@@ -98,6 +107,8 @@ export interface Decision {
   readonly current?: { readonly run: RunId; readonly job: string };
   /** When to decide again at the latest (epoch ms): a failover kill falls due then. */
   readonly wakeAt?: number;
+  /** What the next run of a sweep waits for (pods, balancers), in words. */
+  readonly waiting?: string;
 }
 
 type RunState =
@@ -125,7 +136,7 @@ function outcome(input: ReconcileInput, job: ObservedJob): { failure?: string; r
 function runState(input: ReconcileInput, run: RunId): { state: RunState; newRecord?: RunRecord; retry?: string } {
   const recorded = input.records.get(runKey(run));
   if (recorded) return { state: { kind: 'final', record: recorded } };
-  const attempts = input.jobs.filter((j) => j.run.topology === run.topology && j.run.trial === run.trial);
+  const attempts = input.jobs.filter((j) => runKey(j.run) === runKey(run));
   const latest = attempts.reduce<ObservedJob | undefined>((a, j) => (a === undefined || j.attempt > a.attempt ? j : a), undefined);
   if (!latest) return { state: { kind: 'pending', attempt: 1 } };
   if (latest.state === 'active') return { state: { kind: 'running', job: latest } };
@@ -185,10 +196,8 @@ function failoverDueAt(input: ReconcileInput, run: RunId, job: ObservedJob): num
 export function decide(input: ReconcileInput): Decision {
   const { plan } = input;
   const skippedTopologies = input.skippedTopologies ?? plan.topologies.filter((t) => !input.deployed.has(t));
-  const runs = runOrder(
-    plan.topologies.filter((t) => !skippedTopologies.includes(t)),
-    plan.trials,
-  );
+  const measured = plan.topologies.filter((t) => !skippedTopologies.includes(t));
+  const runs = plannedRuns(measured, plan.trials, plan.replicas);
   const actions: Action[] = [];
   const conditions: ConditionUpdate[] = [];
   if (skippedTopologies.length > 0) {
@@ -210,6 +219,7 @@ export function decide(input: ReconcileInput): Decision {
   const next = states.find((s) => s.state.kind === 'pending');
   let current: Decision['current'];
   let wakeAt: number | undefined;
+  let waiting: string | undefined;
   if (running && running.state.kind === 'running') {
     current = { run: running.run, job: running.state.job.name };
     const due = failoverDueAt(input, running.run, running.state.job);
@@ -218,7 +228,20 @@ export function decide(input: ReconcileInput): Decision {
     else if (due !== undefined && input.now < due) wakeAt = due;
   } else if (next && next.state.kind === 'pending') {
     // One run at a time: concurrent runs would compete for the same nodes and skew each other.
-    actions.push({ kind: 'createJob', run: next.run, attempt: next.state.attempt });
+    const { replicas } = next.run;
+    const step =
+      replicas === undefined
+        ? ({ kind: 'ready' } as const)
+        : input.scale
+          ? scaleStep(replicas, input.scale, input.uid ?? '', measured, input.now)
+          : ({ kind: 'wait', why: 'reading the hello Deployment' } as const);
+    if (step.kind === 'ready') actions.push({ kind: 'createJob', run: next.run, attempt: next.state.attempt });
+    else if (step.kind === 'scale') actions.push({ kind: 'scaleHello', replicas: step.replicas });
+    else if (step.kind === 'probe') actions.push({ kind: 'probeBalancers', pods: step.pods });
+    else {
+      waiting = step.why;
+      wakeAt = step.wakeAt;
+    }
   }
 
   const records = states.flatMap((s) => (s.state.kind === 'final' ? [s.state.record] : []));
@@ -228,12 +251,13 @@ export function decide(input: ReconcileInput): Decision {
       type: 'TrialFailed',
       status: 'True',
       reason: 'RunFailed',
-      message: failed.map((r) => `${r.run.topology} trial ${r.run.trial}: ${r.reason} (after ${r.attempts} attempts)`).join('; '),
+      message: failed.map((r) => `${runName(r.run)}: ${r.reason} (after ${r.attempts} attempts)`).join('; '),
     });
   }
 
   const allFinal = runs.length > 0 && records.length === runs.length;
-  let phase: BenchmarkPhase = records.length > 0 || input.jobs.length > 0 || actions.length > 0 ? 'Running' : 'Pending';
+  let phase: BenchmarkPhase =
+    records.length > 0 || input.jobs.length > 0 || actions.length > 0 || waiting !== undefined ? 'Running' : 'Pending';
   if (runs.length === 0) {
     phase = 'Failed';
     conditions.push({ type: 'NoResults', status: 'True', reason: 'NothingDeployed', message: 'none of spec.topologies is deployed' });
@@ -255,5 +279,6 @@ export function decide(input: ReconcileInput): Decision {
     totalRuns: runs.length,
     current,
     ...(wakeAt === undefined ? {} : { wakeAt }),
+    ...(waiting === undefined ? {} : { waiting }),
   };
 }

@@ -12,6 +12,7 @@ import {
   LABEL_BENCHMARK_UID,
   LABEL_HOSTNAME,
   LABEL_MANAGED_BY,
+  LABEL_REPLICAS,
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
   LOAD_RUNNER_LABELS,
@@ -101,6 +102,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
     [LABEL_TOPOLOGY]: run.topology,
     [LABEL_TRIAL]: String(run.trial),
     [LABEL_ATTEMPT]: String(attempt),
+    ...(run.replicas === undefined ? {} : { [LABEL_REPLICAS]: String(run.replicas) }),
   };
   const labels = { ...LOAD_RUNNER_LABELS, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: benchmark.name, ...attemptLabels };
   const activeDeadlineSeconds = Math.ceil((START_DEADLINE_MS + plan.warmupMs + plan.durationMs + plan.timeoutMs + 60_000) / 1000);

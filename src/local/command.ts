@@ -33,7 +33,7 @@ interface LocalFlags {
 }
 
 /** The most hello servers a local sweep starts: beyond that, on a few cores, it measures the scheduler. */
-export const MAX_LOCAL_REPLICAS = 16;
+export const MAX_LOCAL_REPLICAS = LOAD_LIMITS.replicas.max;
 
 /** The run's options; `replicas` always said (null: no sweep, the three servers as always). */
 export type LocalOptions = Omit<LocalRunOptions, 'signal'> & { readonly replicas: readonly number[] | null };

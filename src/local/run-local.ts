@@ -27,12 +27,15 @@ import {
   type ScalingRun,
 } from '../report/index.js';
 import {
+  DEFAULT_REPLICAS,
   describeFailover,
+  describeSweep,
   failoverKillAt,
   failoverVictim,
   isFailoverRun,
   localDownMs,
   localKillAfterMs,
+  mainReplicas,
   RUN_ORDER_DESCRIPTION,
   sweepOrder,
   type RunId,
@@ -133,21 +136,9 @@ export interface TrialOutcome {
   readonly failover: FailoverEvent | null;
 }
 
-/** Hello servers behind each balancer without a sweep, as in the seed. */
-export const DEFAULT_REPLICAS = 3;
-
 /** The ids of the first `replicas` balanced hello servers. */
 export function balancedIds(replicas: number): string[] {
   return Array.from({ length: replicas }, (_, i) => `hello-${i + 1}`);
-}
-
-/**
- * The replica count whose runs fill the report's main tables in a sweep: three, as a run without
- * a sweep (comparable with it), or the largest count when three is not swept.
- */
-export function mainReplicas(replicas: readonly number[] | null | undefined): number {
-  if (!replicas || replicas.includes(DEFAULT_REPLICAS)) return DEFAULT_REPLICAS;
-  return Math.max(...replicas);
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
@@ -423,11 +414,7 @@ export function localNotes(
 ): string[] {
   const { scenario, replicas } = options;
   return [
-    ...(replicas
-      ? [
-          `replica sweep: ${replicas.join(', ')} hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at ${mainReplicas(replicas)}`,
-        ]
-      : []),
+    ...(replicas ? [describeSweep(replicas)] : []),
     ...(options.work
       ? [
           `--work ${options.work} calibrated by each hello server at start-up to hash rounds per request: ${[...initialRounds].map(([id, rounds]) => `${id} ${rounds}`).join(', ')}`,

@@ -99,6 +99,23 @@ export function sweepOrder<T extends Topology>(topologies: readonly T[], trials:
   return runs;
 }
 
+/** Hello servers behind each balancer without a sweep, as in the seed. */
+export const DEFAULT_REPLICAS = 3;
+
+/**
+ * The replica count whose runs fill the report's main tables in a sweep: three, as a run without
+ * a sweep (comparable with it), or the largest count when three is not swept.
+ */
+export function mainReplicas(replicas: readonly number[] | null | undefined): number {
+  if (!replicas || replicas.includes(DEFAULT_REPLICAS)) return DEFAULT_REPLICAS;
+  return Math.max(...replicas);
+}
+
+/** The report's note on a sweep, for both ways of running. */
+export function describeSweep(replicas: readonly number[]): string {
+  return `replica sweep: ${replicas.join(', ')} hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at ${mainReplicas(replicas)}`;
+}
+
 /** `list` shifted left by `by` places, wrapping round. */
 function rotate<T>(list: readonly T[], by: number): T[] {
   const shift = by % list.length;

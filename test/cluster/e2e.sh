@@ -9,6 +9,9 @@
 #             balancer again, the time to recover, 0 errors through the gateway
 #   cpu       redeployed with hello.cpu=200m hello.work=200us (new hello pods, the same nginx pod):
 #             nginx and rpc-gateway at 2.5x single or more, nginx reaching every new pod
+#   sweep     still CPU-limited: hello scaled to 1, 2, 3 behind nginx and rpc-gateway (spec.replicas):
+#             a scaling point per count, each run answered from exactly N pods (check-sweep.mjs,
+#             against the servers' counters), 3 replicas at 2x one or more, the count restored
 #   default   `make bench` with the default topologies on a cluster without ingress-nginx
 #   controller  the controller pod deleted mid-run: the Benchmark completes, each run counted once
 #   runner    a runner pod deleted mid-run: its attempt fails, attempt 2 runs, the report says so
@@ -38,7 +41,7 @@ export E2E_STARTED=${E2E_STARTED:-$(date +%s)}
 [[ ! -f $RUN_DIR/up ]] || die "a cluster is already running ($(cat "$RUN_DIR/up")): stop it with test/cluster/cluster-down.sh, or use it directly"
 
 if [[ -z ${E2E_BOUNDED:-} ]]; then
-  log "step 1/12: build clusterbench (make build) and the cluster's programs (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  log "step 1/13: build clusterbench (make build) and the cluster's programs (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
   make --no-print-directory build
   "$CLUSTER_DIR/build.sh"
   # clusterbench's images, from images/*/Dockerfile with docker, as users build them.
@@ -76,20 +79,20 @@ finish() {
 trap 'finish $?' EXIT
 trap 'log "interrupted (E2E_TIMEOUT=${E2E_TIMEOUT}s?)"; exit 143' TERM INT
 
-log "step 2/12: cluster up"
+log "step 2/13: cluster up"
 eval "$("$CLUSTER_DIR/cluster-up.sh")"
 export KUBECONFIG
 # The kubectl built with the cluster, for deploy.sh and for the checks below.
 export PATH=$BIN_DIR:$PATH
 
-log "step 3/12: images"
+log "step 3/13: images"
 # The tag is a hash of the sources: fix it once, so images and manifests agree even if a file
 # changes meanwhile.
 read -r _ hello_ref < <(node build/src/cli.js synth --print-images --set cluster=generic | grep '^hello ')
 TAG=${hello_ref##*:}
 "$CLUSTER_DIR/images.sh" app "$TAG" "$NGINX_IMAGE"
 
-log "step 4/12: make deploy CLUSTER=generic (ingress-nginx left out), then dry-run ingress-nginx"
+log "step 4/13: make deploy CLUSTER=generic (ingress-nginx left out), then dry-run ingress-nginx"
 # deploy_generic [KEY=VALUE...]: make deploy with this cluster's settings, and more.
 deploy_generic() {
   SKIP_IMAGES=1 TIMEOUT=300s make --no-print-directory deploy CLUSTER=generic \
@@ -127,19 +130,19 @@ check() {
 # hello_counters FILE: each running hello pod's request counters, as hello-counters.mjs prints them.
 hello_counters() { kubectl_ "${HELLO_PODS[@]}" -o json | node "$CLUSTER_DIR/hello-counters.mjs" >"$1"; }
 
-log "step 5/12: counts: single, nginx, rpc-gateway; 2 runner pods, 2 trials, no warmup, against the servers' counters"
+log "step 5/13: counts: single, nginx, rpc-gateway; 2 runner pods, 2 trials, no warmup, against the servers' counters"
 hello_counters "$WORK_DIR/counts-before.json"
 BENCH_ARGS='--warmup 0s' bench counts TOPOLOGIES=single,nginx,rpc-gateway TRIALS=2 RUNNERS=2
 hello_counters "$WORK_DIR/counts-after.json"
 check counts single,nginx,rpc-gateway --trials 2 --runners 2 --backends 3 --counts "$WORK_DIR/counts-before.json,$WORK_DIR/counts-after.json"
 
-log "step 6/12: failover: nginx and rpc-gateway, one hello pod deleted 3 s into a 20 s run"
+log "step 6/13: failover: nginx and rpc-gateway, one hello pod deleted 3 s into a 20 s run"
 BENCH_ARGS='--duration 20s' bench failover TOPOLOGIES=nginx,rpc-gateway KILL_AFTER=3s
 # nginx 1.22 takes the new addresses by reload, whose old workers close keep-alive connections the
 # load generator may be sending on: a few resets through nginx, none through the gateway.
 check failover nginx,rpc-gateway --failover nginx,rpc-gateway --backends 3 --recovered rpc-gateway --allow-errors nginx
 
-log "step 7/12: cpu: redeploy with hello.cpu=200m hello.work=200us (new hello pods, the same nginx pod), then single, nginx, rpc-gateway"
+log "step 7/13: cpu: redeploy with hello.cpu=200m hello.work=200us (new hello pods, the same nginx pod), then single, nginx, rpc-gateway"
 old_hello=$(kubectl_ "${HELLO_PODS[@]}" -o name | sort)
 nginx_pod=$(kubectl_ -n "$NAMESPACE" get pods -l app.kubernetes.io/instance=nginx -o jsonpath='{.items[*].metadata.uid}')
 deploy_generic hello.cpu=200m hello.work=200us
@@ -157,7 +160,32 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 log "nginx's reresolver, since nginx started (each line a reload with the hello addresses it took):"
 kubectl_ -n "$NAMESPACE" logs deployment/nginx -c reresolver --timestamps >&2
 
-log "step 8/12: default: make bench with the default topologies (no ingress-nginx in this cluster): ingress-nginx skipped, saying why"
+log "step 8/13: sweep: still CPU-limited, hello scaled to 1, 2, 3 behind nginx and rpc-gateway (1 trial, no warmup): a point per count, each from exactly N pods, 3 replicas at 2x one or more, the Deployment back at its count"
+sweep_started=$SECONDS
+deployed=$(kubectl_ -n "$NAMESPACE" get deployment hello -o jsonpath='{.spec.replicas}')
+hello_counters "$WORK_DIR/sweep-before.json"
+BENCH_ARGS='--warmup 0s' bench sweep TOPOLOGIES=nginx,rpc-gateway REPLICAS=1,2,3 TRIALS=1
+uid=$(kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-sweep" -o jsonpath='{.metadata.uid}')
+# The controller gives the count back on its next pass after the Benchmark finished.
+deadline=$((SECONDS + 60))
+until [[ $(kubectl_ -n "$NAMESPACE" get configmap clusterbench-hello-scale -o jsonpath='{.data.record}' 2>/dev/null) == *'"restored":true'* ]]; do
+  ((SECONDS < deadline)) || die "the hello Deployment's count was not restored 60 s after the sweep: $(kubectl_ -n "$NAMESPACE" get configmap clusterbench-hello-scale -o jsonpath='{.data.record}')"
+  sleep 1
+done
+kubectl_ -n "$NAMESPACE" rollout status deployment/hello --timeout=120s >/dev/null
+now=$(kubectl_ -n "$NAMESPACE" get deployment hello -o jsonpath='{.spec.replicas} {.status.readyReplicas}')
+[[ $now == "$deployed $deployed" ]] || die "after the sweep the hello Deployment has replicas, ready '$now', not $deployed"
+hello_counters "$WORK_DIR/sweep-after.json"
+kubectl_ -n "$NAMESPACE" get configmaps -l "clusterbench.dev/benchmark-uid=$uid,app.kubernetes.io/component=run-record" -o json >"$WORK_DIR/sweep-records.json"
+# The controller's probes through the balancers reach the servers too: check-sweep counts them from its log.
+kubectl_ -n "$NAMESPACE" logs deployment/clusterbench-controller | grep -F "benchmark $BENCHMARK-sweep: replica sweep" >"$WORK_DIR/sweep-controller.log" || true
+log "the controller's sweep, as it logged it:"
+cat "$WORK_DIR/sweep-controller.log" >&2
+node "$CLUSTER_DIR/check-sweep.mjs" "reports/$BENCHMARK-sweep/report.json" "$WORK_DIR/sweep-records.json" \
+  "$WORK_DIR/sweep-before.json,$WORK_DIR/sweep-after.json" 1,2,3 2.0 "$WORK_DIR/sweep-controller.log"
+log "sweep: the hello Deployment back at $deployed ready; the step took $((SECONDS - sweep_started)) s"
+
+log "step 9/13: default: make bench with the default topologies (no ingress-nginx in this cluster): ingress-nginx skipped, saying why"
 bench default TRIALS=1
 check default single,nginx,rpc-gateway
 skipped=$(kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-default" -o jsonpath='{.status.conditions[?(@.type=="TopologyNotDeployed")].message}')
@@ -191,7 +219,7 @@ wait_measuring() {
 # benchmark_jsonpath WHAT JSONPATH
 benchmark_jsonpath() { kubectl_ -n "$NAMESPACE" get benchmark "$BENCHMARK-$1" -o jsonpath="$2"; }
 
-log "step 9/12: controller: its pod deleted while single runs (single, nginx; 2 runner pods, 1 trial): each run counted once"
+log "step 10/13: controller: its pod deleted while single runs (single, nginx; 2 runner pods, 1 trial): each run counted once"
 CONTROLLER_PODS=(-n "$NAMESPACE" get pods -l app.kubernetes.io/name=clusterbench-controller -o jsonpath='{.items[*].metadata.name}')
 old_controller=$(kubectl_ "${CONTROLLER_PODS[@]}")
 BENCH_ARGS='--duration 8s' bench controller TOPOLOGIES=single,nginx RUNNERS=2 &
@@ -210,7 +238,7 @@ records=$(kubectl_ -n "$NAMESPACE" get configmaps -l "clusterbench.dev/benchmark
 ((records == 2)) || die "$records run records for 2 runs"
 log "controller $old_controller replaced by $new_controller; 2 runs recorded once each (RunRetried: $(benchmark_jsonpath controller '{.status.conditions[?(@.type=="RunRetried")].status}' || true))"
 
-log "step 10/12: runner: a runner pod deleted while it measures (single, 1 trial): the attempt fails, attempt 2 runs, the report says so"
+log "step 11/13: runner: a runner pod deleted while it measures (single, 1 trial): the attempt fails, attempt 2 runs, the report says so"
 BENCH_ARGS='--duration 10s' bench runner TOPOLOGIES=single &
 bench_pid=$!
 uid=$(uid_of runner)
@@ -224,7 +252,7 @@ check runner single --trials 1 --runners 1 --rerun single
 retried=$(benchmark_jsonpath runner '{.status.conditions[?(@.type=="RunRetried")].status}')
 [[ $retried == True ]] || die "the Benchmark's RunRetried condition is '$retried', not True"
 
-log "step 11/12: foreign: a pod in another namespace claims to be a runner while single runs (no warmup, 20 s): refused (403), the report matches the servers' counters"
+log "step 12/13: foreign: a pod in another namespace claims to be a runner while single runs (no warmup, 20 s): refused (403), the report matches the servers' counters"
 FOREIGN_NS=e2e-foreign-$$
 read -r _ bench_image < <(node build/src/cli.js synth --print-images --set cluster=generic --set "images.tag=$TAG" | grep '^bench ')
 hello_counters "$WORK_DIR/foreign-before.json"
@@ -277,7 +305,7 @@ log "the controller's refusals of the foreign pod:"
 echo "$refusals" >&2
 [[ $(wc -l <<<"$refusals") == 2 ]] || die "the controller did not log both refusals, with their reasons"
 
-log "step 12/12: queue: two Benchmarks (single, 1 trial) created together: one waits Queued behind the other, both complete"
+log "step 13/13: queue: two Benchmarks (single, 1 trial) created together: one waits Queued behind the other, both complete"
 bench queue-a TOPOLOGIES=single &
 pid_a=$!
 bench queue-b TOPOLOGIES=single &

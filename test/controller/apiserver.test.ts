@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AdmissionregistrationV1Api,
+  AppsV1Api,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
@@ -32,7 +33,7 @@ import {
   type BenchmarkSpec,
 } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
-import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
+import { HELLO_BALANCED, HELLO_SCALE_RECORD, LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
 import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { encodeResult } from '../../src/controller/result-codec.js';
@@ -317,6 +318,8 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       [{ topologies: ['single', 'haproxy'] }, 'spec.topologies[1]'],
       [{ topologies: ['nginx'], scenario: 'fast' }, 'spec.scenario'],
       [{ scenario: 'quick' }, 'spec.topologies'],
+      // The CRD's CEL rule, as validate.ts: a sweep's counts ascending.
+      [{ topologies: ['nginx'], replicas: [3, 1] }, 'must be ascending'],
     ];
     for (const [spec, field] of cases) {
       const err = await createBenchmark('bad', spec).then(
@@ -337,6 +340,40 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       name: 'defaults',
     });
     expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'standard', runners: 1 });
+  });
+
+  it("gives the hello Deployment back the count a deleted Benchmark's sweep kept (a restarted controller, only the Role's grants)", async () => {
+    const apps = kc.makeApiClient(AppsV1Api);
+    const labels = { app: 'hello-sweep-test' };
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: HELLO_BALANCED },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'hello', image: 'clusterbench/hello:test' }] } },
+        },
+      },
+    });
+    // What a controller leaves when its sweep's Benchmark is deleted at 1 replica of 3 (and the controller restarts).
+    const record = { uid: 'deleted-benchmark-uid', benchmark: 'gone', originalReplicas: 3, restored: false };
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: HELLO_SCALE_RECORD }, data: { record: JSON.stringify(record) } },
+    });
+    const { controller } = await startController(0, await controllerAccount());
+    try {
+      await until('the hello Deployment back at 3 and the record restored', async () => {
+        const scale = await apps.readNamespacedDeploymentScale({ name: HELLO_BALANCED, namespace });
+        const cm = await core.readNamespacedConfigMap({ name: HELLO_SCALE_RECORD, namespace });
+        return scale.spec?.replicas === 3 && JSON.parse(cm.data?.record ?? '{}').restored === true ? true : undefined;
+      });
+    } finally {
+      await controller.stop();
+      await apps.deleteNamespacedDeployment({ name: HELLO_BALANCED, namespace });
+    }
+    expect(controllerLog).toContain('benchmark gone: replica sweep over: the hello Deployment back to 3');
   });
 
   it('clusterbench bench says in one line that clusterbench is not deployed where the namespace has no Benchmarks', async () => {

@@ -54,6 +54,30 @@ describe('Benchmark spec validation (the CRD schema, then cross-field rules)', (
     );
   });
 
+  it('spec.replicas: whole numbers 1 to 16, ascending, each once, a balanced topology, not with failover (as local --replicas)', () => {
+    expect(problemOf({ topologies: ['nginx'], replicas: [1, 2, 3] })).toBe('ok');
+    expect(problemOf({ topologies: ['nginx'], replicas: [0, 1] })).toBe('spec.replicas[0]: 0 is out of range (allowed: 1 to 16)');
+    expect(problemOf({ topologies: ['nginx'], replicas: [1, 17] })).toBe('spec.replicas[1]: 17 is out of range (allowed: 1 to 16)');
+    expect(problemOf({ topologies: ['nginx'], replicas: [1.5] })).toBe('spec.replicas[0]: 1.5 is not a whole number');
+    expect(problemOf({ topologies: ['nginx'], replicas: [2, 2] })).toBe('spec.replicas: 2 is listed twice');
+    expect(problemOf({ topologies: ['nginx'], replicas: [3, 1] })).toBe(
+      'spec.replicas: [3,1] must be ascending, each count once (e.g. [1, 2, 3])',
+    );
+    expect(problemOf({ topologies: ['nginx'], replicas: [] })).toBe('spec.replicas: needs at least 1 item(s)');
+    expect(problemOf({ topologies: ['single'], replicas: [1, 2] })).toBe(
+      'spec.replicas: needs a balanced topology in spec.topologies (allowed: nginx, ingress-nginx, rpc-gateway); single is one server',
+    );
+    expect(problemOf({ topologies: ['nginx'], replicas: [1, 2], failover: { killAfter: '1s' } })).toBe(
+      'spec.replicas: cannot be combined with spec.failover (it deletes one of the hello pods mid-run)',
+    );
+    expect(resolveBenchmarkSpec({ topologies: ['nginx'], replicas: [1, 2] })).toMatchObject({ plan: { replicas: [1, 2] } });
+    expect(resolveBenchmarkSpec({ topologies: ['nginx'] })).toMatchObject({ plan: { replicas: null } });
+    // The API server says the same of the order (CEL), the controller above.
+    expect(benchmarkSpecSchema.properties?.replicas?.['x-kubernetes-validations']).toEqual([
+      { rule: 'self.isSorted()', message: 'must be ascending, each count once (e.g. [1, 2, 3])' },
+    ]);
+  });
+
   it("fills in the scenario's defaults, spec.load overriding them", () => {
     const r = resolveBenchmarkSpec({ topologies: ['nginx'], scenario: 'quick', load: { rate: 500, duration: '1m' }, runners: 2 });
     expect(r).toEqual({
@@ -70,6 +94,7 @@ describe('Benchmark spec validation (the CRD schema, then cross-field rules)', (
         runners: 2,
         trials: 1,
         killAfterMs: null,
+        replicas: null,
       },
     });
     expect(resolveBenchmarkSpec({ topologies: ['single'] })).toMatchObject({
@@ -111,6 +136,19 @@ describe('clusterbench bench options', () => {
     expect(usage({ name: 'My_Bench' })).toContain('--name: "My_Bench" must be lower-case');
     expect(usage({ killAfter: '1h' })).toContain('--kill-after: must be shorter than the measured duration');
     expect(() => benchRequest({ ...flags, topologies: 'single,haproxy' })).toThrow('--topologies: "haproxy" is not allowed');
+  });
+
+  it('--replicas: a sweep as spec.replicas, bad lists in the words of local --replicas (exit 2)', () => {
+    expect(benchRequest({ ...flags, name: 'x', replicas: '1,2,3' }).spec.replicas).toEqual([1, 2, 3]);
+    expect(() => benchRequest({ ...flags, replicas: '3,1' })).toThrow(
+      '--replicas: "3,1" must be whole numbers 1 to 16, ascending, each once (e.g. 1,2,3,4)',
+    );
+    expect(() => checkRequest(benchRequest({ ...flags, topologies: 'single', name: 'x', replicas: '1,2' }))).toThrow(
+      '--replicas: needs a balanced topology in spec.topologies',
+    );
+    expect(() => checkRequest(benchRequest({ ...flags, name: 'x', replicas: '1,2', killAfter: '1s' }))).toThrow(
+      '--replicas: cannot be combined with spec.failover',
+    );
   });
 
   it('draws progress as a bar with the run and its live numbers', () => {

@@ -19,3 +19,51 @@ describe('merge and status summary', () => {
     expect(summary).toMatchObject({ topology: 'single', trials: 1, failedTrials: 0, errors: 0, maxStartSkewMs: 0.5 });
   });
 });
+
+describe('a sweep in the report', () => {
+  it('fills the main tables from single and the balancers at 3, and `scaling` from every count (buildScaling, the node CPUs)', () => {
+    const p = plan({ topologies: ['single', 'nginx'], trials: 1, runners: 1, replicas: [1, 2, 3] });
+    // nginx answers 100, 190, 270 requests at 1, 2, 3 replicas.
+    const nginx = (replicas: number, n: number) =>
+      succeededRecord({ topology: 'nginx', trial: 1, replicas }, [result('nginx', 1, 0, Array(n).fill(100 * replicas))]);
+    const records = [
+      succeededRecord({ topology: 'single', trial: 1 }, [result('single', 1, 0, Array(90).fill(100))]),
+      nginx(1, 100),
+      nginx(2, 190),
+      nginx(3, 270),
+    ];
+    const report = clusterReport(
+      p,
+      records,
+      { ...environment, cpuLimits: { perServer: 0.2, mechanism: 'kubernetes limits' } },
+      [],
+      new Date(),
+      {
+        nginx: 1,
+      },
+    );
+    expect(report.topologies.map((t) => [t.name, t.requests])).toEqual([
+      ['single', 90],
+      ['nginx', 270],
+    ]);
+    expect(report.environment.notes).toContain(
+      'replica sweep: 1, 2, 3 hello servers behind each balancer, every count in every trial; the tables before the scaling section show the balancers at 3',
+    );
+    const [scaling] = report.scaling?.topologies ?? [];
+    expect(report.scaling?.availableCpus).toBe(2);
+    expect(scaling.name).toBe('nginx');
+    expect(scaling.points.map((pt) => [pt.replicas, pt.ratioToOne])).toEqual([
+      [1, 1],
+      [2, 1.9],
+      [3, 2.7],
+    ]);
+    // N hello pods at 0.2 CPU, the nginx pod's 1 CPU, one runner: 2.2 CPUs on a 2-CPU node at 1 replica.
+    expect(scaling.points.map((pt) => [pt.requestedCpus, pt.oversubscribed])).toEqual([
+      [2.2, true],
+      [2.4, true],
+      [2.6, true],
+    ]);
+    expect(scaling.usl).not.toBeNull();
+    expect(clusterReport(plan({ topologies: ['nginx'], trials: 1 }), [nginx(3, 1)], environment, []).scaling).toBeUndefined();
+  });
+});

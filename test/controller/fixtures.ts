@@ -2,7 +2,7 @@ import { createHistogram, encodeHistogram, summarizeHistogram } from '../../load
 import { LOAD_RESULT_SCHEMA, type LoadResult } from '../../loadtest/types.js';
 import type { BenchmarkPlan } from '../../src/api/validate.js';
 import { jobName, type RunId } from '../../src/controller/names.js';
-import type { RunRecord } from '../../src/controller/reconcile.js';
+import type { ReconcileInput, RunRecord } from '../../src/controller/reconcile.js';
 import type { Topology } from '../../src/topologies.js';
 
 /** A plan as resolveBenchmarkSpec would give it. */
@@ -20,6 +20,7 @@ export function plan(overrides: Partial<BenchmarkPlan> = {}): BenchmarkPlan {
     runners: 2,
     trials: 2,
     killAfterMs: null,
+    replicas: null,
     ...overrides,
   };
 }
@@ -94,4 +95,23 @@ export function longResult(topology: Topology, trial: number, runner: number, se
     histogram: histograms[i % histograms.length],
   }));
   return { ...base, durationMs: seconds * 1000, timeline };
+}
+
+/** What decide gets for Benchmark `demo`: every topology deployed, nothing run yet. */
+export function reconcileInput(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
+  return {
+    benchmark: 'demo',
+    plan: plan(),
+    skippedTopologies: undefined,
+    deployed: new Set<Topology>(['single', 'nginx', 'rpc-gateway', 'ingress-nginx']),
+    records: new Map(),
+    kills: new Map(),
+    jobs: [],
+    results: new Map(),
+    startTimes: new Map(),
+    helloPods: [],
+    reportWritten: false,
+    now: 1_000_000,
+    ...overrides,
+  };
 }

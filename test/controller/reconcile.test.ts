@@ -4,24 +4,10 @@ import { decide, type ObservedJob, type ReconcileInput, type RunRecord } from '.
 import { clusterReport } from '../../src/controller/cluster-report.js';
 import { describeFailover, RUN_ORDER_DESCRIPTION, runOrder } from '../../src/plan/run-plan.js';
 import type { Topology } from '../../src/topologies.js';
-import { DEMO, environment, plan, result, runnerResults, succeededRecord } from './fixtures.js';
+import { DEMO, environment, plan, reconcileInput, result, runnerResults, succeededRecord } from './fixtures.js';
 
 function input(overrides: Partial<ReconcileInput> = {}): ReconcileInput {
-  return {
-    benchmark: 'demo',
-    plan: plan(),
-    skippedTopologies: undefined,
-    deployed: new Set<Topology>(['single', 'nginx', 'rpc-gateway', 'ingress-nginx']),
-    records: new Map(),
-    kills: new Map(),
-    jobs: [],
-    results: new Map(),
-    startTimes: new Map(),
-    helloPods: [],
-    reportWritten: false,
-    now: 1_000_000,
-    ...overrides,
-  };
+  return reconcileInput(overrides);
 }
 
 function job(run: RunId, attempt: number, state: ObservedJob['state'], reason?: string): ObservedJob {

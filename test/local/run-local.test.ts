@@ -15,7 +15,6 @@ import {
   findBinaries,
   localNotes,
   localScenario,
-  mainReplicas,
   requestedCpus,
   runTrial,
   scalingRuns,
@@ -23,6 +22,7 @@ import {
   watchedProcesses,
   writeLocalReport,
 } from '../../src/local/run-local.js';
+import { mainReplicas } from '../../src/plan/run-plan.js';
 import type { LoadResult } from '../../loadtest/types.js';
 import type { LocalTopology } from '../../src/topologies.js';
 

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveBenchmarkSpec } from '../../src/api/validate.js';
 import { runnerJob } from '../../src/controller/runner-job.js';
@@ -112,6 +114,32 @@ describe('policy: least-privilege RBAC', () => {
         roleViolations(r.rules).filter((p) => p.startsWith('wildcard')),
         r.metadata.name,
       ).toEqual([]);
+  });
+
+  it("grants on Deployments exactly the scale subresource's verbs the sweep calls (hello-scaler.ts), nothing on Deployments themselves", () => {
+    const role = find(synth().objects, 'Role', 'clusterbench-controller');
+    const apps = (role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).filter((r) =>
+      r.apiGroups.includes('apps'),
+    );
+    const granted = apps.flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${res}:${v}`))).sort();
+    // Every AppsV1Api call in the controller's sources, as the verb it needs.
+    const verbOf: Record<string, string> = {
+      read: 'get',
+      patch: 'patch',
+      replace: 'update',
+      list: 'list',
+      create: 'create',
+      delete: 'delete',
+    };
+    const called = readdirSync('src/controller')
+      .flatMap((f) => [
+        ...readFileSync(join('src/controller', f), 'utf8').matchAll(
+          /this\.apps\.(read|patch|replace|list|create|delete)Namespaced(\w+)\(/g,
+        ),
+      ])
+      .map(([, verb, kind]) => `${kind === 'DeploymentScale' ? 'deployments/scale' : `${kind.toLowerCase()}s`}:${verbOf[verb]}`);
+    expect([...new Set(called)].sort()).toEqual(['deployments/scale:get', 'deployments/scale:patch']);
+    expect(granted).toEqual([...new Set(called)].sort());
   });
 
   it('the checker rejects wildcards and secrets (so the suite can fail)', () => {
