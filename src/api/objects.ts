@@ -112,6 +112,8 @@ export const LABEL_TRIAL = 'clusterbench.dev/trial';
 export const LABEL_ATTEMPT = 'clusterbench.dev/attempt';
 /** On each runner Job: the SHA-256 (hex) of the token its runners must present to the controller. */
 export const ANNOTATION_RUNNER_TOKEN_SHA256 = 'clusterbench.dev/runner-token-sha256';
+/** The well-known node label naming each node: what runner pods spread over. */
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 /** Set by the Job controller on each pod of an Indexed Job. */
 export const ANNOTATION_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 

@@ -2,7 +2,7 @@
  * The Indexed Job of one run's attempt: `runners` pods, each running `clusterbench runner` against
  * the topology's in-cluster address. Pure: the same inputs give the same manifest.
  */
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Job, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import { BENCHMARK_API_VERSION, BENCHMARK_KIND } from '../api/benchmark.js';
 import type { BenchmarkPlan } from '../api/validate.js';
 import {
@@ -10,6 +10,7 @@ import {
   LABEL_ATTEMPT,
   LABEL_BENCHMARK,
   LABEL_BENCHMARK_UID,
+  LABEL_HOSTNAME,
   LABEL_MANAGED_BY,
   LABEL_TOPOLOGY,
   LABEL_TRIAL,
@@ -35,6 +36,19 @@ export const START_DEADLINE_MS = 180_000;
  * a load generator that is throttled measures itself, not the servers.
  */
 export const RUNNER_RESOURCES = { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } } as const;
+
+/**
+ * Spread one attempt's runner pods over the nodes, one more on a node than on another at most: all
+ * on one node would cap the load at that node's CPU. ScheduleAnyway, not DoNotSchedule: on a
+ * one-node cluster (kind, minikube) or when the other nodes are full, the runners still start,
+ * packed, rather than wait Pending until the start deadline fails the run. Selects by this attempt's
+ * labels only, so the runners of another run or Benchmark do not count against the skew.
+ */
+export function runnerSpread(attemptLabels: Readonly<Record<string, string>>): V1TopologySpreadConstraint[] {
+  return [
+    { maxSkew: 1, topologyKey: LABEL_HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { ...attemptLabels } } },
+  ];
+}
 
 export interface RunnerJobProps {
   readonly benchmark: { readonly name: string; readonly uid: string };
@@ -81,15 +95,14 @@ export function runnerArgs(props: Pick<RunnerJobProps, 'controllerUrl' | 'plan' 
 export function runnerJob(props: RunnerJobProps): V1Job {
   const { benchmark, plan, run, attempt } = props;
   const name = jobName(benchmark, run, attempt);
-  const labels = {
-    ...LOAD_RUNNER_LABELS,
-    [LABEL_MANAGED_BY]: MANAGED_BY,
-    [LABEL_BENCHMARK]: benchmark.name,
+  // What identifies this attempt's pods among all runner pods.
+  const attemptLabels = {
     [LABEL_BENCHMARK_UID]: benchmark.uid,
     [LABEL_TOPOLOGY]: run.topology,
     [LABEL_TRIAL]: String(run.trial),
     [LABEL_ATTEMPT]: String(attempt),
   };
+  const labels = { ...LOAD_RUNNER_LABELS, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: benchmark.name, ...attemptLabels };
   const activeDeadlineSeconds = Math.ceil((START_DEADLINE_MS + plan.warmupMs + plan.durationMs + plan.timeoutMs + 60_000) / 1000);
   return {
     apiVersion: 'batch/v1',
@@ -120,6 +133,7 @@ export function runnerJob(props: RunnerJobProps): V1Job {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: restrictedPodSecurityContext(NONROOT_UID),
+          topologySpreadConstraints: runnerSpread(attemptLabels),
           containers: [
             {
               name: 'runner',

@@ -55,6 +55,28 @@ describe('runner Job', () => {
     expect(topologyUrl('single', 'x')).toBe('http://hello-single.x.svc:8080/');
   });
 
+  it('spreads the pods of this attempt over the nodes, and still schedules them on a one-node cluster', () => {
+    expect(pod?.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: {
+          matchLabels: {
+            'clusterbench.dev/benchmark-uid': '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50',
+            'clusterbench.dev/topology': 'rpc-gateway',
+            'clusterbench.dev/trial': '2',
+            'clusterbench.dev/attempt': '1',
+          },
+        },
+      },
+    ]);
+    // The selector matches the pods' own labels, or the spread would count nothing.
+    expect(job.spec?.template.metadata?.labels).toMatchObject(
+      pod?.topologySpreadConstraints?.[0]?.labelSelector?.matchLabels ?? { none: 'x' },
+    );
+  });
+
   it('gives the runners their token from the Secret and carries only its hash', () => {
     expect(container?.env).toEqual([
       { name: 'CLUSTERBENCH_RUNNER_TOKEN', valueFrom: { secretKeyRef: { name: 'demo-rpc-gateway-t2-a1-q8x2z', key: 'token' } } },
