@@ -167,7 +167,7 @@ e2e-kind: ## The kind path for real: kind v0.33.0 with a node image built offlin
 test-integration: deps build ## Controller integration tests against a real API server (cluster-up --control-plane-only, then down); needs root.
 	eval "$$(test/cluster/cluster-up.sh --control-plane-only)"; \
 	trap test/cluster/cluster-down.sh EXIT; \
-	CLUSTERBENCH_REQUIRE_APISERVER=1 npx vitest run test/controller/apiserver.test.ts
+	CLUSTERBENCH_REQUIRE_APISERVER=1 npx vitest run test/controller/apiserver.test.ts test/controller/many-runners.test.ts
 
 .PHONY: cluster-up
 cluster-up: ## Start the single-node cluster of make e2e and leave it up (ARGS=--control-plane-only for the API server alone); prints export KUBECONFIG=...

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { controllerRbacRules } from '../src/api/benchmark.js';
+import { controllerNodeRbacRules, controllerRbacRules } from '../src/api/benchmark.js';
 import { LOAD_RUNNER_LABELS, PARTS } from '../src/api/objects.js';
 import { BenchController } from '../src/constructs/bench-controller.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
@@ -12,6 +12,7 @@ export class ControllerChart extends ClusterbenchChart {
       image: this.images.bench,
       resources: this.config.controller,
       rules: controllerRbacRules,
+      clusterRules: controllerNodeRbacRules,
       runnerLabels: LOAD_RUNNER_LABELS,
     });
   }

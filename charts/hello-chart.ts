@@ -11,6 +11,7 @@ import {
   PARTS,
   TOPOLOGY_SERVICES,
 } from '../src/api/objects.js';
+import { serversNodeSelector } from '../src/config/config.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /**
@@ -25,7 +26,14 @@ export class HelloChart extends ClusterbenchChart {
   constructor(scope: Construct, id: string, props: ClusterbenchChartProps) {
     super(scope, id, props, PARTS.hello);
     const { hello } = this.config;
-    const common = { image: this.images.hello, resources: hello, work: hello.work, delay: hello.delay, payload: hello.payload };
+    const common = {
+      image: this.images.hello,
+      resources: hello,
+      work: hello.work,
+      delay: hello.delay,
+      payload: hello.payload,
+      nodeSelector: serversNodeSelector(this.config),
+    };
     new HelloServers(this, 'Single', { ...common, name: TOPOLOGY_SERVICES.single.name, replicas: 1 });
     this.balanced = new HelloServers(this, 'Balanced', {
       ...common,

@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import { PARTS } from '../src/api/objects.js';
-import { INGRESS_NGINX_VERSION } from '../src/config/config.js';
+import { INGRESS_NGINX_VERSION, serversNodeSelector } from '../src/config/config.js';
 import { parseCpuMillis } from '../src/config/quantities.js';
 import { INGRESS_NGINX_CONTROLLER_LABELS, IngressNginxController } from '../src/constructs/ingress-nginx-controller.js';
 import { IngressNginxTuning } from '../src/constructs/ingress-nginx-tuning.js';
@@ -33,7 +33,8 @@ export class IngressNginxChart extends ClusterbenchChart {
       // kind: traffic reaches the node through its port mappings (deploy/kind-config.yaml), on
       // the node labelled ingress-ready.
       hostPorts: kind,
-      nodeSelector: kind ? { 'ingress-ready': 'true' } : undefined,
+      // servers.nodeSelector too: it is one of the balancers compared.
+      nodeSelector: { ...(kind ? { 'ingress-ready': 'true' } : {}), ...serversNodeSelector(this.config) },
     });
   }
 }

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { PARTS, helloHeadlessDns } from '../src/api/objects.js';
 import { HELLO_HTTP } from '../src/constructs/hello-servers.js';
 import { NginxBalancer } from '../src/constructs/nginx-balancer.js';
+import { serversNodeSelector } from '../src/config/config.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /** The `nginx` topology: nginx upstream of the three hello pods. */
@@ -17,6 +18,7 @@ export class NginxChart extends ClusterbenchChart {
       resolveUpstreams: nginx.resolveUpstreams,
       reresolverImage: this.images.bench,
       upstreamKeepalive: nginx.upstreamKeepalive,
+      nodeSelector: serversNodeSelector(this.config),
     });
   }
 }

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { PARTS, helloHeadlessDns } from '../src/api/objects.js';
 import { HELLO_RPC } from '../src/constructs/hello-servers.js';
 import { RpcGateway } from '../src/constructs/rpc-gateway.js';
+import { serversNodeSelector } from '../src/config/config.js';
 import { ClusterbenchChart, type ClusterbenchChartProps } from './clusterbench-chart.js';
 
 /** The `rpc-gateway` topology: the Go gateway, `net/rpc` to the three hello pods. */
@@ -14,6 +15,7 @@ export class RpcGatewayChart extends ClusterbenchChart {
       resources: rpcGateway,
       backendsDns: helloHeadlessDns(this.config.namespace, HELLO_RPC.number),
       balancer: rpcGateway.balancer,
+      nodeSelector: serversNodeSelector(this.config),
     });
   }
 }

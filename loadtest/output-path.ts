@@ -34,13 +34,7 @@ export function checkOutputFile(flag: string, given: string): void {
   const path = resolve(given);
   if (kindOf(path) === 'folder')
     throw new UsageError(`${flag}: "${given}" is a folder; give a file name, e.g. ${join(given, 'result.json')}`);
-  const parent = dirname(path);
-  const parentKind = kindOf(parent);
-  if (parentKind !== 'folder')
-    throw new UsageError(
-      `${flag}: "${given}" cannot be written: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`,
-    );
-  assertWritableFolder(flag, given, parent);
+  assertWritableParent(flag, given, path, 'written');
 }
 
 /** A folder to write into (created if missing, inside a folder that exists): not a file, and it takes files. */
@@ -52,11 +46,16 @@ export function checkOutputFolder(flag: string, given: string): void {
     assertWritableFolder(flag, given, path);
     return;
   }
+  assertWritableParent(flag, given, path, 'created');
+}
+
+/** `path` is to be written or created: the folder it goes into exists, is a folder, and takes new entries. */
+function assertWritableParent(flag: string, given: string, path: string, verb: 'written' | 'created'): void {
   const parent = dirname(path);
   const parentKind = kindOf(parent);
   if (parentKind !== 'folder')
     throw new UsageError(
-      `${flag}: "${given}" cannot be created: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`,
+      `${flag}: "${given}" cannot be ${verb}: ${parent} ${parentKind === 'missing' ? 'does not exist' : 'is not a folder'}`,
     );
   assertWritableFolder(flag, given, parent);
 }

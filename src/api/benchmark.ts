@@ -8,6 +8,7 @@ import { LOAD_LIMITS } from '../../loadtest/limits.js';
 import type { LoadMode } from '../../loadtest/types.js';
 import { SCENARIO_NAMES, DEFAULT_SCENARIO, type ScenarioName } from '../scenarios.js';
 import { TOPOLOGIES, type Topology } from '../topologies.js';
+import { TAINT_EFFECTS, TOLERATION_OPERATORS, type RunnerPlacement } from './placement.js';
 
 export const BENCHMARK_GROUP = 'clusterbench.dev';
 export const BENCHMARK_VERSION = 'v1alpha1';
@@ -64,6 +65,8 @@ export interface BenchmarkSpec {
   /** @default the scenario's */
   readonly trials?: number;
   readonly failover?: BenchmarkFailoverSpec;
+  /** Where the runner pods may run (issue 18). @default any node, spread over nodes */
+  readonly placement?: { readonly runners?: RunnerPlacement };
 }
 
 export interface BenchmarkCondition {
@@ -158,6 +161,7 @@ export interface OpenApiSchema {
   nullable?: boolean;
   default?: unknown;
   additionalProperties?: OpenApiSchema;
+  maxProperties?: number;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
@@ -182,6 +186,38 @@ function intRange(description: string, range: { min: number; max: number }): Ope
 const latencyUsSchema: OpenApiSchema = {
   type: 'object',
   properties: { mean: { type: 'number' }, p50: { type: 'number' }, p99: { type: 'number' } },
+};
+
+/** Bounds of `spec.placement.runners` (label keys and values: Kubernetes' own). */
+export const PLACEMENT_LIMITS = { nodeSelectorLabels: 16, tolerations: 16, labelKeyLength: 317, labelValueLength: 63 } as const;
+
+const runnerPlacementSchema: OpenApiSchema = {
+  type: 'object',
+  description: 'Where the runner pods may run, e.g. off the nodes of the servers they measure. They spread over the nodes allowed.',
+  properties: {
+    nodeSelector: {
+      type: 'object',
+      description: 'Node labels a runner pod needs, as a pod nodeSelector.',
+      maxProperties: PLACEMENT_LIMITS.nodeSelectorLabels,
+      additionalProperties: { type: 'string', maxLength: PLACEMENT_LIMITS.labelValueLength },
+    },
+    tolerations: {
+      type: 'array',
+      description: 'Taints the runner pods tolerate, as pod tolerations (e.g. of nodes kept for load generators).',
+      maxItems: PLACEMENT_LIMITS.tolerations,
+      'x-kubernetes-list-type': 'atomic',
+      items: {
+        type: 'object',
+        properties: {
+          key: { type: 'string', maxLength: PLACEMENT_LIMITS.labelKeyLength },
+          operator: { type: 'string', enum: TOLERATION_OPERATORS },
+          value: { type: 'string', maxLength: PLACEMENT_LIMITS.labelValueLength },
+          effect: { type: 'string', enum: TAINT_EFFECTS },
+          tolerationSeconds: { type: 'integer', minimum: 0, maximum: 86_400 },
+        },
+      },
+    },
+  },
 };
 
 export const benchmarkSpecSchema: OpenApiSchema = {
@@ -224,6 +260,11 @@ export const benchmarkSpecSchema: OpenApiSchema = {
       description: 'Delete one hello pod during each balanced topology run.',
       required: ['killAfter'],
       properties: { killAfter: duration('Time into the measured part, e.g. 30s.') },
+    },
+    placement: {
+      type: 'object',
+      description: 'Where pods may run.',
+      properties: { runners: runnerPlacementSchema },
     },
   },
 };
@@ -345,3 +386,10 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
+
+/**
+ * The one cluster-wide grant (a ClusterRole): `get` of the nodes the Benchmark's pods ran on, for
+ * the report's CPU count and allocatable CPU of each (issue 18). Read one by one by name, never
+ * listed: the report needs only those nodes.
+ */
+export const controllerNodeRbacRules: readonly PolicyRule[] = [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }];

@@ -42,6 +42,11 @@ export const HELLO_RPC_PORT = 9090;
 /** The controller's Deployment, Service, account and Role; its port serves health and the runners' WebSocket. */
 export const CONTROLLER: ServiceAddress = { name: 'clusterbench-controller', port: 8080 };
 
+/** The controller's ClusterRole and ClusterRoleBinding (nodes get, for the report), one per namespace it is installed in. */
+export function controllerNodeReaderName(namespace: string): string {
+  return `${CONTROLLER.name}-nodes-${namespace}`;
+}
+
 /** Where a topology answers inside the cluster, for the load runners of `namespace`. */
 export function topologyUrl(topology: Topology, namespace: string): string {
   const service = TOPOLOGY_SERVICES[topology];

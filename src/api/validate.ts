@@ -11,6 +11,7 @@ import { parseDurationMs } from '../../loadtest/parse.js';
 import { DEFAULT_TIMEOUT_MS } from '../../loadtest/run-load.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { BENCHMARK_LIMITS, benchmarkSpecSchema, type BenchmarkSpec, type OpenApiSchema } from './benchmark.js';
+import { nodeSelectorProblem, tolerationsProblem, type RunnerPlacement } from './placement.js';
 
 /** One thing wrong with a spec: the field's path and a one-line message naming the allowed values. */
 export interface SpecProblem {
@@ -36,6 +37,8 @@ export interface BenchmarkPlan {
   readonly trials: number;
   /** ms into the measured part at which a hello pod is deleted; null without failover. */
   readonly killAfterMs: number | null;
+  /** `spec.placement.runners`. @default any node */
+  readonly runnerPlacement?: RunnerPlacement;
 }
 
 function describe(value: unknown): string {
@@ -104,6 +107,16 @@ export function checkAgainstSchema(value: unknown, schema: OpenApiSchema, field:
       if (schema['x-kubernetes-list-type'] === 'set' && value.indexOf(item) !== i) {
         return { field, message: `${describe(item)} is listed twice` };
       }
+    }
+  }
+  if (schema.type === 'object' && schema.additionalProperties) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (schema.maxProperties !== undefined && entries.length > schema.maxProperties) {
+      return { field, message: `takes at most ${schema.maxProperties} entries` };
+    }
+    for (const [name, item] of entries) {
+      const problem = checkAgainstSchema(item, schema.additionalProperties, `${field}.${name}`);
+      if (problem) return problem;
     }
   }
   if (schema.type === 'object' && schema.properties) {
@@ -192,6 +205,11 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
       };
     }
   }
+  const runnerPlacement = s.placement?.runners;
+  const placementProblem =
+    nodeSelectorProblem(runnerPlacement?.nodeSelector ?? {}, 'spec.placement.runners.nodeSelector') ??
+    tolerationsProblem(runnerPlacement?.tolerations ?? [], 'spec.placement.runners.tolerations');
+  if (placementProblem) return { problem: placementProblem };
   const custom = s.load !== undefined && Object.keys(s.load).length > 0;
   return {
     plan: {
@@ -207,6 +225,7 @@ export function resolveBenchmarkSpec(spec: unknown): { plan: BenchmarkPlan } | {
       runners,
       trials: s.trials ?? scenario.trials,
       killAfterMs,
+      ...(runnerPlacement ? { runnerPlacement } : {}),
     },
   };
 }

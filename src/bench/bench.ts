@@ -17,7 +17,7 @@ import {
 import { reportConfigMapName } from '../api/objects.js';
 import type { BenchmarkPlan } from '../api/validate.js';
 import { clusterErrorLine } from '../kube/kube.js';
-import { writeReportFiles, type Report, type ReportFiles } from '../report/index.js';
+import { reportNodeWarning, writeReportFiles, type Report, type ReportFiles } from '../report/index.js';
 import type { BenchRequest } from './request.js';
 
 /** One short line for the user; the CLI prints it and exits 1 (no stack trace). */
@@ -149,6 +149,8 @@ export async function runBench(kc: KubeConfig, request: BenchRequest, plan: Benc
     const { markdown, files, report } = await fetchReport(kc, namespace, name, join(outDir, name));
     io.out(markdown);
     io.err(`Report: ${files.markdown}, ${files.html}, ${files.json}\n`);
+    const shared = reportNodeWarning(report);
+    if (shared) io.err(`warning: ${shared}\n`);
     failed = report.topologies.filter((t) => t.failed).map((t) => t.name);
     if (failed.length > 0) io.err(`failed (too many errors): ${failed.join(', ')}\n`);
   }

@@ -1,6 +1,7 @@
 import { parseDurationMs, parseEnum, parseInteger } from '../../loadtest/parse.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 import { INGRESS_NGINX_NAMESPACE, NAMESPACE } from '../api/objects.js';
+import { parseNodeSelector, type NodeSelector } from '../api/placement.js';
 import { parseCpuMillis, parseMemoryMiB } from './quantities.js';
 
 /** Where the manifests go: kind and minikube get their own ingress and image loading. */
@@ -61,6 +62,21 @@ export interface ClusterbenchConfig {
     readonly serviceType: ServiceTypeName;
   };
   readonly controller: ResourceConfig;
+  /**
+   * Where every server under test runs: hello, nginx, rpc-gateway and the ingress-nginx controller.
+   * One selector, not one per part: the topologies are compared with each other, which is fair
+   * only when their servers share one pool of nodes; what a user wants to separate is the servers
+   * from the load runners (`spec.placement.runners` of a Benchmark).
+   */
+  readonly servers: {
+    /** Node labels as `key=value,key=value` (`servers.nodeSelector`); empty: any node. */
+    readonly nodeSelector: string;
+  };
+}
+
+/** `servers.nodeSelector` as a pod's nodeSelector (empty: any node). */
+export function serversNodeSelector(config: ClusterbenchConfig): NodeSelector {
+  return parseNodeSelector('servers.nodeSelector', config.servers.nodeSelector);
 }
 
 /** ingress-nginx is retired upstream (March 2026); v1.15.1 is its last controller release. */
@@ -101,6 +117,7 @@ export function defaultConfig(cluster: Cluster = 'kind'): ClusterbenchConfig {
       serviceType: 'NodePort',
     },
     controller: { cpu: '500m', cpuRequest: '50m', memory: '256Mi', memoryRequest: '128Mi' },
+    servers: { nodeSelector: '' },
   };
 }
 
@@ -185,6 +202,7 @@ const FIELDS: Readonly<Record<string, Parser>> = {
   'ingressNginx.upstreamKeepalive': whole(1, 10_000),
   'ingressNginx.serviceType': oneOf(SERVICE_TYPES),
   ...resourceFields('controller'),
+  'servers.nodeSelector': (key, value) => (parseNodeSelector(key, value), value),
 };
 
 export const CONFIG_KEYS: readonly string[] = Object.keys(FIELDS);

@@ -1,9 +1,9 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PolicyRule } from '../api/benchmark.js';
 import type { ResourceConfig } from '../config/config.js';
-import { CONTROLLER } from '../api/objects.js';
+import { CONTROLLER, controllerNodeReaderName } from '../api/objects.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 /** The controller's HTTP port: health and the load runners' WebSocket. */
@@ -15,6 +15,11 @@ export interface BenchControllerProps {
   readonly resources: ResourceConfig;
   /** Exactly what the controller calls (src/api/benchmark.ts), granted in its namespace only. */
   readonly rules: readonly PolicyRule[];
+  /**
+   * Cluster-wide calls (src/api/benchmark.ts `controllerNodeRbacRules`: nodes get), granted by a
+   * ClusterRole named for the namespace, so two installs do not share one. @default none
+   */
+  readonly clusterRules?: readonly PolicyRule[];
   /** Labels of the load runner pods: the only pods the controller's port admits. */
   readonly runnerLabels: Readonly<Record<string, string>>;
   /** @default 'clusterbench-controller' */
@@ -61,6 +66,8 @@ export class BenchController extends Construct {
     // The API server drops a ServiceAccount subject's empty apiGroup; so does this, for a quiet re-apply.
     ApiObject.of(binding).addJsonPatch(JsonPatch.remove('/subjects/0/apiGroup'));
 
+    if (props.clusterRules && props.clusterRules.length > 0) this.grantClusterRules(name, props.clusterRules);
+
     this.workload = new RestrictedDeployment(this, 'Controller', {
       name,
       component: 'clusterbench-controller',
@@ -86,5 +93,30 @@ export class BenchController extends Construct {
     this.networkPolicy.addIngressRule(kplus.Pods.select(this, 'Runners', { labels: { ...props.runnerLabels } }), [
       kplus.NetworkPolicyPort.tcp(CONTROLLER_HTTP.number),
     ]);
+  }
+
+  /** A ClusterRole of `rules` bound to the controller's account; cluster-scoped, so without the chart's namespace. */
+  private grantClusterRules(account: string, rules: readonly PolicyRule[]): void {
+    for (const rule of rules) {
+      // Only reads of cluster-scoped objects belong here; everything else stays in the namespaced Role.
+      if (rule.verbs.some((v) => v !== 'get' && v !== 'list' && v !== 'watch'))
+        throw new Error(`BenchController: cluster rule ${JSON.stringify(rule)} must only read`);
+    }
+    const namespace = Chart.of(this).namespace ?? '';
+    const name = controllerNodeReaderName(namespace);
+    const role = new ApiObject(this, 'ClusterRole', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: rules.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+    });
+    const binding = new ApiObject(this, 'ClusterRoleBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name: account, namespace }],
+    });
+    for (const object of [role, binding]) object.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
 }

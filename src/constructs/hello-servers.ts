@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
 import { HELLO_HTTP_PORT, HELLO_RPC_PORT } from '../api/objects.js';
 import { parseDurationMs } from '../../loadtest/parse.js';
+import type { NodeSelector } from '../api/placement.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 /** The hello server's ports (images/hello: `--http :8080 --rpc :9090`). */
@@ -24,6 +25,8 @@ export interface HelloServersProps {
   readonly payload?: number;
   /** Name of a headless Service publishing every ready pod's address (for the RPC gateway). @default none */
   readonly headlessServiceName?: string;
+  /** Node labels the pods need (config `servers.nodeSelector`). @default any node */
+  readonly nodeSelector?: NodeSelector;
 }
 
 /** Hello servers (images/hello) with a Service on HTTP and RPC, and optionally a headless one. */
@@ -64,6 +67,7 @@ export class HelloServers extends Construct {
       liveness: { path: '/healthz', port: HELLO_HTTP.number },
       // On several nodes, three replicas measure three machines, not three processes on one.
       spreadOverNodes: true,
+      nodeSelector: props.nodeSelector,
     });
     this.service = this.workload.addService('Service', { name: props.name, ports });
     if (props.headlessServiceName) {

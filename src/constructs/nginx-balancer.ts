@@ -6,6 +6,7 @@ import type { ResourceConfig } from '../config/config.js';
 import { parseCpuMillis } from '../config/quantities.js';
 import { renderNginxConfig } from '../nginx/nginx-config.js';
 import { restrictedContainerSecurityContext, TOPOLOGY_SERVICES } from '../api/objects.js';
+import type { NodeSelector } from '../api/placement.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 export const NGINX_HTTP: NamedPort = { name: 'http', number: TOPOLOGY_SERVICES.nginx.port };
@@ -15,6 +16,8 @@ const CONFIG_DIR = '/etc/clusterbench';
 const RUN_DIR = '/tmp/nginx';
 
 export interface NginxBalancerProps {
+  /** Node labels the pods need (config `servers.nodeSelector`). @default any node */
+  readonly nodeSelector?: NodeSelector;
   /** An unprivileged nginx image, 1.27.3 or newer (for `server ... resolve`). */
   readonly image: string;
   readonly resources: ResourceConfig;
@@ -82,6 +85,7 @@ export class NginxBalancer extends Construct {
       readiness: { path: '/nginx-healthz', port: NGINX_HTTP.number },
       configMapMounts: [{ configMap: this.configMap, path: CONFIG_DIR }],
       podAnnotations: { 'clusterbench.dev/config-sha256': createHash('sha256').update(config).digest('hex') },
+      nodeSelector: props.nodeSelector,
     });
     // The run folder holds the pid file, which the reresolver reads.
     const run = kplus.Volume.fromEmptyDir(this, 'Run', 'run', { sizeLimit: Size.mebibytes(64) });

@@ -2,7 +2,9 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ResourceConfig } from '../config/config.js';
+import { nodeSelectorProblem, type NodeSelector } from '../api/placement.js';
 import {
+  LABEL_HOSTNAME,
   LABEL_INSTANCE,
   LABEL_NAME,
   NONROOT_UID,
@@ -109,6 +111,8 @@ export interface RestrictedDeploymentProps {
    * @default false
    */
   readonly spreadOverNodes?: boolean;
+  /** Node labels the pods need, as `spec.nodeSelector` (a spread then counts only those nodes). @default any node */
+  readonly nodeSelector?: NodeSelector;
 }
 
 /**
@@ -136,6 +140,8 @@ export class RestrictedDeployment extends Construct {
       throw new Error(`RestrictedDeployment ${props.name}: image "${props.image}" must carry a tag other than latest, or a digest`);
     if (!Number.isInteger(user) || user <= 0)
       throw new Error(`RestrictedDeployment ${props.name}: user ${user} must be a non-root numeric UID`);
+    const selectorProblem = nodeSelectorProblem(props.nodeSelector ?? {}, 'nodeSelector');
+    if (selectorProblem) throw new Error(`RestrictedDeployment ${props.name}: ${selectorProblem.field}: ${selectorProblem.message}`);
     for (const probe of [props.readiness, liveness]) {
       if (!props.ports.some((p) => p.number === probe.port))
         throw new Error(`RestrictedDeployment ${props.name}: probe port ${probe.port} is not one of its ports`);
@@ -197,12 +203,15 @@ export class RestrictedDeployment extends Construct {
         JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
           {
             maxSkew: 1,
-            topologyKey: 'kubernetes.io/hostname',
+            topologyKey: LABEL_HOSTNAME,
             whenUnsatisfiable: 'ScheduleAnyway',
             labelSelector: { matchLabels: { ...this.selectorLabels } },
           },
         ]),
       );
+    }
+    if (props.nodeSelector && Object.keys(props.nodeSelector).length > 0) {
+      api.addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', { ...props.nodeSelector }));
     }
     withoutServerDefaults(this.deployment);
     setContainerResources(this.deployment, props.resources);

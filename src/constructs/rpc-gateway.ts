@@ -2,11 +2,14 @@ import type * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { GatewayBalancer, ResourceConfig } from '../config/config.js';
 import { TOPOLOGY_SERVICES } from '../api/objects.js';
+import type { NodeSelector } from '../api/placement.js';
 import { RestrictedDeployment, type NamedPort } from './restricted-deployment.js';
 
 export const GATEWAY_HTTP: NamedPort = { name: 'http', number: TOPOLOGY_SERVICES['rpc-gateway'].port };
 
 export interface RpcGatewayProps {
+  /** Node labels the pods need (config `servers.nodeSelector`). @default any node */
+  readonly nodeSelector?: NodeSelector;
   readonly image: string;
   readonly resources: ResourceConfig;
   /** `host:port` of the hello servers' headless Service, re-resolved by the gateway. */
@@ -36,6 +39,7 @@ export class RpcGateway extends Construct {
       ports: [GATEWAY_HTTP],
       readiness: { path: '/readyz', port: GATEWAY_HTTP.number },
       liveness: { path: '/healthz', port: GATEWAY_HTTP.number },
+      nodeSelector: props.nodeSelector,
     });
     this.service = this.workload.addService('Service', { name, ports: [GATEWAY_HTTP] });
   }

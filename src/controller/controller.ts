@@ -54,6 +54,7 @@ import { jobName, runConfigMapName, runKey, type BenchmarkRef, type RunId } from
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
 import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
 import { clusterEnvironment } from './environment.js';
+import { nodeNamesOf, podsOfBenchmark, reportNodes, serverPodSelector } from './node-placement.js';
 import { observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
@@ -613,7 +614,30 @@ export class BenchmarkController {
 
   private async environmentOf(benchmark: Benchmark, plan: BenchmarkPlan): Promise<ReportEnvironment> {
     const env = await (this.environments.get(benchmark.metadata.uid ?? '') ?? this.readEnvironment());
-    return { ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run` };
+    return { ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run`, nodes: await this.readNodes(benchmark, plan) };
+  }
+
+  /** Where the Benchmark's runner pods and the servers ran, and those nodes' CPUs (node-placement.ts). */
+  private async readNodes(benchmark: Benchmark, plan: BenchmarkPlan): Promise<ReportEnvironment['nodes']> {
+    const uid = benchmark.metadata.uid ?? '';
+    const runnerPods = podsOfBenchmark(this.runnerPods.list(), uid);
+    const serverPods = (
+      await this.core.listNamespacedPod({ namespace: this.options.namespace, labelSelector: serverPodSelector(plan.topologies) })
+    ).items;
+    const nodes = new Map(
+      await Promise.all(
+        nodeNamesOf([...runnerPods, ...serverPods]).map(async (name) => {
+          try {
+            return [name, await this.core.readNode({ name })] as const;
+          } catch (err) {
+            // Gone, or the ClusterRole not granted: the report says '?' CPUs for it.
+            this.log(`benchmark ${benchmark.metadata.name}: reading node ${name} failed (${describeError(err)})`);
+            return [name, undefined] as const;
+          }
+        }),
+      ),
+    );
+    return reportNodes(plan.topologies, runnerPods, serverPods, nodes);
   }
 }
 

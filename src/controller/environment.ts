@@ -7,7 +7,7 @@ import type { ReportEnvironment } from '../report/index.js';
 import { cpuModel } from '../util/machine.js';
 
 /** A CPU quantity (`250m`, `2`) in cores; NaN when it is not one. */
-function cpuCores(quantity: string): number {
+export function cpuCores(quantity: string): number {
   try {
     return Number(quantityToScalar(quantity));
   } catch {

@@ -134,6 +134,9 @@ export function runnerJob(props: RunnerJobProps): V1Job {
           enableServiceLinks: false,
           securityContext: restrictedPodSecurityContext(NONROOT_UID),
           topologySpreadConstraints: runnerSpread(attemptLabels),
+          // spec.placement.runners: the spread then counts only the nodes the selector allows.
+          ...(plan.runnerPlacement?.nodeSelector ? { nodeSelector: { ...plan.runnerPlacement.nodeSelector } } : {}),
+          ...(plan.runnerPlacement?.tolerations ? { tolerations: plan.runnerPlacement.tolerations.map((t) => ({ ...t })) } : {}),
           containers: [
             {
               name: 'runner',

@@ -1,5 +1,5 @@
 import { describeCpuLimits, describeScenario } from './format.js';
-import { escapeXml, latencySpectrumChart, throughputChart, timelineChart } from './svg-charts.js';
+import { CHART_MAX_PX, escapeXml, latencySpectrumChart, throughputChart, timelineChart } from './svg-charts.js';
 import { SCALING_CAPTION, scalingChart } from './scaling-chart.js';
 import { scalingTables } from './scaling-tables.js';
 import { answerSentence, detailTables, environmentItems, resultsTable, seedClaimTable, type ReportTable } from './tables.js';
@@ -11,8 +11,12 @@ h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 p.note, figcaption { color: #555; font-size: 13px; } p.answer { font-size: 15px; }
-/* On a phone, wide tables and charts scroll sideways in their box instead of shrinking their text away. */
-div.scroll, figure { overflow-x: auto; } figure { margin: 12px 0; } svg { max-width: 100%; min-width: 600px; height: auto; }
+/* On a phone, wide tables scroll sideways in their box instead of shrinking their text away. */
+div.scroll { overflow-x: auto; } figure { margin: 12px 0; } figcaption { margin-top: 6px; }
+/* Charts take the page's width, up to a laptop's reading size; their layout keeps text legible at 390 px (svg-charts.ts).
+   Drawn larger on a wide screen, their text shrinks back to the page's size: the layout has room for it. */
+figure svg { display: block; width: 100%; max-width: ${CHART_MAX_PX}px; height: auto; }
+@media (min-width: ${CHART_MAX_PX + 40}px) { figure svg { font-size: 11px; } figure svg text.chart-title { font-size: 13px; } }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; } dt { color: #555; } dd { margin: 0; }
 `;
 

@@ -26,6 +26,7 @@ export { buildReport, summarizeFailover } from './build-report.js';
 export { totalErrors } from '../../loadtest/verdict.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
+export { reportNodeWarning } from './nodes.js';
 export { buildScaling } from './scaling.js';
 export type * from './scaling-types.js';
 export { fitUsl, uslThroughput, type UslCaution, type UslFit, type UslPoint } from './usl.js';

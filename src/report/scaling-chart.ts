@@ -8,17 +8,17 @@
 import { rps } from './format.js';
 import type { ScalingSection, ScalingTopology } from './scaling-types.js';
 import { kappaText } from './scaling-tables.js';
-import { escapeXml, linearTicks } from './svg-charts.js';
+import { CHART_WIDTH, LEGEND_ROW, escapeXml, flowLegend, linearTicks, rowGridline, svgOpen, type LegendEntry } from './svg-charts.js';
 import { uslThroughput } from './usl.js';
 
-const WIDTH = 760;
-const HEIGHT = 420;
-const PLOT = { left: 80, right: 24, top: 40, bottom: 330 };
-const FONT = 'font-family="system-ui, sans-serif" font-size="12"';
+// As wide as the report's other charts, so it reads as well on a phone (svg-charts.ts).
+const WIDTH = CHART_WIDTH;
+const PLOT = { left: 80, right: 16, top: 40, bottom: 280 };
+const LEGEND_TOP = PLOT.bottom + 60;
 const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7'];
 const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
 const DASH = { fit: '', extrapolated: '7 4', linear: '2 4' };
-const TITLE = 'Throughput vs replicas';
+const TITLE = 'Throughput vs replicas (req/s)';
 
 /** The chart's caption in report.html. */
 export const SCALING_CAPTION =
@@ -41,17 +41,14 @@ export function scalingChart(section: ScalingSection): string {
   const y = (v: number) => PLOT.bottom - (v / yMax) * (PLOT.bottom - PLOT.top);
   const xTicks = xMax <= 16 ? Array.from({ length: xMax + 1 }, (_, i) => i) : linearTicks(xMax, 8).filter((v) => v <= xMax);
 
+  const keys = flowLegend(topologyLegend(topologies), LEGEND_TOP);
+  const styles = flowLegend(STYLE_LEGEND, LEGEND_TOP + keys.rows * LEGEND_ROW);
+  const height = LEGEND_TOP + (keys.rows + styles.rows - 1) * LEGEND_ROW + 12;
   const parts = [
-    `<svg data-chart="scaling" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${TITLE} (req/s)" ${FONT}><title>${TITLE} (req/s)</title>`,
+    svgOpen('scaling', height, TITLE),
     `<defs><clipPath id="scaling-plot"><rect x="${PLOT.left}" y="${PLOT.top}" width="${WIDTH - PLOT.left - PLOT.right}" height="${PLOT.bottom - PLOT.top}"/></clipPath></defs>`,
-    `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${TITLE}</text>`,
   ];
-  for (const v of yTicks) {
-    parts.push(
-      `<line x1="${PLOT.left}" y1="${y(v)}" x2="${WIDTH - PLOT.right}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${PLOT.left - 8}" y="${y(v) + 4}" text-anchor="end">${rps(v)}</text>`,
-    );
-  }
+  for (const v of yTicks) parts.push(rowGridline({ left: PLOT.left, right: WIDTH - PLOT.right }, y(v), rps(v)));
   for (const n of xTicks) parts.push(`<text x="${x(n)}" y="${PLOT.bottom + 16}" text-anchor="middle">${n}</text>`);
   parts.push(
     `<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${WIDTH - PLOT.right}" y2="${PLOT.bottom}" stroke="#222"/>`,
@@ -59,7 +56,7 @@ export function scalingChart(section: ScalingSection): string {
     `<text transform="translate(18 ${(PLOT.top + PLOT.bottom) / 2}) rotate(-90)" text-anchor="middle">throughput (req/s)</text>`,
   );
   topologies.forEach((t, i) => parts.push(series(t, i, { x, y, xMax })));
-  parts.push(legend(topologies), '</svg>');
+  parts.push(keys.svg, styles.svg, '</svg>');
   return parts.join('');
 }
 
@@ -132,22 +129,36 @@ function marker(
   }
 }
 
-/** Two rows: each topology's marker and colour; then what each line style and a hollow marker mean. */
-function legend(topologies: readonly ScalingTopology[]): string {
-  const rowY = HEIGHT - 36;
-  const parts = topologies.map((t, i) => {
-    const lx = PLOT.left + i * 170;
+/** Each topology's marker and colour. */
+function topologyLegend(topologies: readonly ScalingTopology[]): LegendEntry[] {
+  return topologies.map((t, i) => {
     const color = COLORS[i % COLORS.length];
-    return `${marker('legend', MARKERS[i % MARKERS.length], lx + 11, rowY, color, false, t.name)}<line x1="${lx}" y1="${rowY}" x2="${lx + 22}" y2="${rowY}" stroke="${color}" stroke-width="2"/><text x="${lx + 30}" y="${rowY + 4}">${escapeXml(t.name)}</text>`;
+    return {
+      cls: 'legend-entry',
+      key: (x, y) =>
+        `${marker('legend', MARKERS[i % MARKERS.length], x + 13, y, color, false, t.name)}<line x1="${x}" y1="${y}" x2="${x + 26}" y2="${y}" stroke="${color}" stroke-width="2"/>`,
+      label: t.name,
+    };
   });
-  const styleY = HEIGHT - 14;
-  const style = (lx: number, dash: string, text: string) =>
-    `<line x1="${lx}" y1="${styleY}" x2="${lx + 30}" y2="${styleY}" stroke="#444" stroke-width="2" stroke-dasharray="${dash}"/><text x="${lx + 36}" y="${styleY + 4}">${text}</text>`;
-  parts.push(
-    style(PLOT.left, DASH.fit, 'USL fit'),
-    style(PLOT.left + 110, DASH.extrapolated, 'fit, extrapolated'),
-    style(PLOT.left + 260, DASH.linear, 'ideal linear'),
-    `<circle cx="${PLOT.left + 392}" cy="${styleY}" r="5" fill="#fff" stroke="#444" stroke-width="2"/><text x="${PLOT.left + 402}" y="${styleY + 4}">CPUs oversubscribed; whisker: 95% interval</text>`,
-  );
-  return parts.join('');
 }
+
+/** What each line style and a hollow marker mean (a row of its own under the topologies). */
+const STYLE_LEGEND: readonly LegendEntry[] = [
+  ...(
+    [
+      [DASH.fit, 'USL fit'],
+      [DASH.extrapolated, 'fit, extrapolated'],
+      [DASH.linear, 'ideal linear'],
+    ] as const
+  ).map(([dash, label]) => ({
+    cls: 'legend-style',
+    key: (x: number, y: number) =>
+      `<line x1="${x}" y1="${y}" x2="${x + 26}" y2="${y}" stroke="#444" stroke-width="2" stroke-dasharray="${dash}"/>`,
+    label,
+  })),
+  {
+    cls: 'legend-style',
+    key: (x, y) => `<circle cx="${x + 13}" cy="${y}" r="5" fill="#fff" stroke="#444" stroke-width="2"/>`,
+    label: 'CPUs oversubscribed; whisker: 95% interval',
+  },
+];

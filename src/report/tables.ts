@@ -2,6 +2,7 @@
  * The report's tables, built once and rendered both as Markdown and as HTML so the two files
  * always say the same thing.
  */
+import { nodeItems } from './nodes.js';
 import { DEFAULT_MAX_ERRORS, describeFailure, describeSaturation, lagWarning, stallWarning } from '../../loadtest/verdict.js';
 import { SEED_CLAIM, count, describeCpuLimits, interval, ms, percent, ratio, rps, seconds } from './format.js';
 import type { Report, TopologyReport } from './types.js';
@@ -244,5 +245,6 @@ export function environmentItems(report: Report): [string, string][] {
     items.push(['load average (1, 5, 15 min)', `${fmt(env.loadAverage.start)} at the start, ${fmt(env.loadAverage.end)} at the end`]);
   }
   for (const note of env.notes ?? []) items.push(['note', note]);
+  if (env.nodes) items.push(...nodeItems(env.nodes));
   return items;
 }

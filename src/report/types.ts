@@ -53,6 +53,31 @@ export interface ReportEnvironment {
   readonly loadAverage?: { readonly start: readonly number[]; readonly end: readonly number[] };
   /** Anything a reader must know to trust the numbers. */
   readonly notes?: readonly string[];
+  /** Cluster runs: the node of each runner and server pod, and those nodes' CPUs (issue 18). */
+  readonly nodes?: ReportNodes;
+}
+
+/** A node a pod of the run was on. CPUs are null when the node could not be read (gone, or not allowed). */
+export interface ReportNode {
+  /** `status.capacity.cpu`, cores. */
+  readonly cpus: number | null;
+  /** `status.allocatable.cpu`, cores: what pods may request of it. */
+  readonly allocatableCpus: number | null;
+}
+
+/** Where one topology's pods ran: pod name -> node name (null: not scheduled). */
+export interface TopologyPlacement {
+  readonly runners: Readonly<Record<string, string | null>>;
+  readonly servers: Readonly<Record<string, string | null>>;
+}
+
+export interface ReportNodes {
+  readonly topologies: Readonly<Record<string, TopologyPlacement>>;
+  readonly nodes: Readonly<Record<string, ReportNode>>;
+  /** Nodes that ran a runner and a server of the same topology: the load generator took CPU from what it measured. */
+  readonly shared: readonly string[];
+  /** What the lists leave out (e.g. ingress-nginx's own pod, in another namespace). */
+  readonly notes?: readonly string[];
 }
 
 /** One backend killed during a trial (input to `buildReport`). */

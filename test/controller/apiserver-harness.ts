@@ -145,6 +145,8 @@ export interface FakeKubeletOptions {
   readonly fails?: (pod: V1Pod) => boolean;
   /** Pods whose runner gets SIGTERM (as when its pod is deleted) this many ms after it starts. */
   readonly stopAfterMs?: (pod: V1Pod) => number | undefined;
+  /** The node each pod is bound to first (as the scheduler would; the Node need not run anything). @default none: unscheduled */
+  readonly nodeOf?: (pod: V1Pod) => string | undefined;
 }
 
 /** Runs runner pods in this process and reports their status as a kubelet would. */
@@ -188,6 +190,14 @@ export class FakeKubelet {
     const flags = flagsOf(command);
     const index = Number(pod.metadata?.annotations?.[ANNOTATION_COMPLETION_INDEX]);
     const startedAt = new Date();
+    const node = this.options.nodeOf?.(pod);
+    if (node) {
+      await this.core.createNamespacedPodBinding({
+        name,
+        namespace: this.options.namespace,
+        body: { metadata: { name }, target: { kind: 'Node', name: node } },
+      });
+    }
     // Every fake pod is on loopback: the controller checks a runner's address against its pod's.
     await this.setStatus(name, {
       phase: 'Running',

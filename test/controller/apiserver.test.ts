@@ -313,7 +313,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
 
   it('rejects bad Benchmarks by the CRD schema: out-of-range runners, unknown topology, unknown scenario', async () => {
     const cases: [unknown, string][] = [
-      [{ topologies: ['single'], runners: 50 }, 'spec.runners'],
+      [{ topologies: ['single'], runners: 101 }, 'spec.runners'],
       [{ topologies: ['single', 'haproxy'] }, 'spec.topologies[1]'],
       [{ topologies: ['nginx'], scenario: 'fast' }, 'spec.scenario'],
       [{ scenario: 'quick' }, 'spec.topologies'],

@@ -102,7 +102,7 @@ describe('clusterbench bench options', () => {
         return (err as Error).message;
       }
     };
-    expect(usage({ runners: '11' })).toBe('--runners: 11 is out of range (allowed: 1 to 10)');
+    expect(usage({ runners: '101' })).toBe('--runners: 101 is out of range (allowed: 1 to 100)');
     expect(usage({ runners: 'two' })).toBe('--runners: "two" is not a whole number');
     expect(usage({ connections: '1e3' })).toBe('--connections: "1e3" is not a whole number');
     expect(usage({ mode: 'burst' })).toBe('--mode: "burst" is not allowed (allowed: closed, open)');
@@ -157,11 +157,11 @@ describe('clusterbench bench, the command (build/)', () => {
   const cli = join(process.cwd(), 'build/src/cli.js');
 
   it('exits 2 with one line for bad input, before touching any cluster', async () => {
-    const err = await run('node', [cli, 'bench', '--runners', '11'], { env: { ...process.env, KUBECONFIG: '/nonexistent' } }).catch(
+    const err = await run('node', [cli, 'bench', '--runners', '101'], { env: { ...process.env, KUBECONFIG: '/nonexistent' } }).catch(
       (e: { code: number; stderr: string }) => e,
     );
     expect('code' in err && err.code).toBe(2);
-    expect((err as { stderr: string }).stderr).toBe('clusterbench: --runners: 11 is out of range (allowed: 1 to 10)\n');
+    expect((err as { stderr: string }).stderr).toBe('clusterbench: --runners: 101 is out of range (allowed: 1 to 100)\n');
   });
 
   it('exits 1 with one line naming the context and what failed when the cluster is unreachable', async () => {

@@ -5,6 +5,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './manifests.js';
+import { resolveBenchmarkSpec } from '../../src/api/validate.js';
+import { runnerJob } from '../../src/controller/runner-job.js';
 
 // dist/ against a real kube-apiserver: its own validation, admission and PodSecurity (the
 // namespace's `warn: restricted` label) on every object, RBAC as the controller's account sees
@@ -156,7 +158,8 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
   });
 
   it.skipIf(!privateServer)('kubectl apply -f dist/ (kind, with ingress-nginx) creates everything; a second apply changes nothing', () => {
-    const files = synth('kind', 'cluster=kind', 'hello.memory=1Gi', 'nginx.cpu=1.5');
+    // The servers' node selector too: the server keeps it as synthesized (the second apply changes nothing).
+    const files = synth('kind', 'cluster=kind', 'hello.memory=1Gi', 'nginx.cpu=1.5', 'servers.nodeSelector=clusterbench.dev/pool=servers');
     const dist = join(files[0], '..');
     const first = kubectl('apply', '-f', dist);
     expect(first.status, first.stderr).toBe(0);
@@ -180,6 +183,9 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
     expect(can('delete', 'pods')).toBe('yes');
     expect(can('get', 'secrets')).toBe('no');
     expect(can('create', 'pods')).toBe('no');
+    // Nodes: get (the report's CPUs of the nodes its pods ran on), not list.
+    expect(can('get', 'nodes')).toBe('yes');
+    expect(can('list', 'nodes')).toBe('no');
     expect(
       kubectl(
         'auth',
@@ -226,11 +232,49 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
         encoding: 'utf8',
         env: { ...process.env, KUBECONFIG: kubeconfig },
       });
-    const ok = create(benchmark('ok', { topologies: ['single', 'nginx'], scenario: 'quick', runners: 2, load: { duration: '5s' } }));
+    const placement = {
+      runners: {
+        nodeSelector: { 'clusterbench.dev/pool': 'load' },
+        tolerations: [{ key: 'clusterbench.dev/load', operator: 'Exists', effect: 'NoSchedule' }],
+      },
+    };
+    const spec = {
+      topologies: ['single', 'nginx'],
+      scenario: 'quick',
+      runners: 100,
+      load: { duration: '5s', connections: 200 },
+      placement,
+    };
+    const ok = create(benchmark('ok', spec));
     expect(ok.status, ok.stderr).toBe(0);
+    // The runner Job of that spec passes the server too: placement, spread and all.
+    const resolved = resolveBenchmarkSpec(spec);
+    if (!('plan' in resolved)) throw new Error(JSON.stringify(resolved));
+    const job = runnerJob({
+      benchmark: { name: 'ok', uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50' },
+      namespace: 'clusterbench',
+      image: 'clusterbench/bench:h0123456789abcdef',
+      controllerUrl: 'ws://clusterbench-controller.clusterbench.svc:8080/runners',
+      plan: resolved.plan,
+      run: { topology: 'nginx', trial: 1 },
+      attempt: 1,
+      token: { secret: 'ok-token', sha256: 'ab'.repeat(32) },
+    });
+    const jobCreated = create(JSON.stringify(job));
+    expect(jobCreated.status, jobCreated.stderr).toBe(0);
+    expect(jobCreated.stderr).not.toMatch(/Warning/);
     const rejected: [object, RegExp][] = [
       [{ topologies: ['haproxy'] }, /spec\.topologies\[0\]: Unsupported value: "haproxy"/],
-      [{ topologies: ['single'], runners: 11 }, /spec\.runners: Invalid value: 11/],
+      [{ topologies: ['single'], runners: 101 }, /spec\.runners: Invalid value: 101/],
+      [
+        { topologies: ['single'], placement: { runners: { tolerations: [{ operator: 'Sometimes' }] } } },
+        /spec\.placement\.runners\.tolerations\[0\]\.operator: Unsupported value: "Sometimes"/,
+      ],
+      [
+        { topologies: ['single'], placement: { runners: { nodeSelector: { pool: 'a'.repeat(64) } } } },
+        /spec\.placement\.runners\.nodeSelector\.pool: Too long/,
+      ],
+      [{ topologies: ['single'], placement: { runners: { zone: 'a' } } }, /unknown field "spec\.placement\.runners\.zone"/],
       [{ topologies: ['single'], scenario: 'huge' }, /spec\.scenario: Unsupported value: "huge"/],
       [{ scenario: 'quick' }, /spec\.topologies: Required value/],
       [{ topologies: ['single'], load: { duration: 'soon' } }, /spec\.load\.duration/],

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, defaultConfig, parseSetting, resolveConfig } from '../../src/config/config.js';
-import { contentImageTag } from '../../src/config/image-tag.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { UsageError } from '../../loadtest/usage-error.js';
 
@@ -80,19 +79,5 @@ describe('configuration', () => {
       if (value === '') continue; // images.tag, hello.work, hello.delay: empty means "none"
       expect(parseSetting(`${key}=${String(value)}`), key).toEqual([key, value]);
     }
-  });
-
-  it('the default image tag is a content hash of the build inputs: stable, and never latest', () => {
-    const tag = contentImageTag();
-    expect(tag).toMatch(/^h[0-9a-f]{16}$/);
-    expect(contentImageTag()).toBe(tag);
-  });
-
-  it('the content hash changes with any build input', () => {
-    const root = mkdtempSync(join(dir, 'root-'));
-    writeFileSync(join(root, 'package.json'), '{}');
-    const before = contentImageTag(root);
-    writeFileSync(join(root, 'tsconfig.json'), '{}');
-    expect(contentImageTag(root)).not.toBe(before);
   });
 });

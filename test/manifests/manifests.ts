@@ -67,3 +67,10 @@ export async function freePort(): Promise<number> {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+/** The objects that run pods (Deployments and the like). */
+export const workloads = (objects: K8sObject[]) => objects.filter((o) => podSpecOf(o));
+/** A workload's containers. */
+export const containersOf = (o: K8sObject) => podSpecOf(o).containers as any[];
+/** A container's environment, name to value (or valueFrom). */
+export const envOf = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));

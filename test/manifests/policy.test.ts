@@ -91,12 +91,18 @@ describe('policy: least-privilege RBAC', () => {
     for (const r of roles) expect(roleViolations(r.rules), r.metadata.name).toEqual([]);
   });
 
-  it('nothing in clusterbench is bound to a ClusterRole', () => {
-    const bindings = synth().objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding');
-    for (const b of bindings) {
-      if (b.subjects.some((s: { namespace?: string }) => s.namespace === 'clusterbench'))
-        expect(b.roleRef.kind, b.metadata.name).toBe('Role');
-    }
+  it('nothing in clusterbench is bound to a ClusterRole but the node reader: get of nodes, nothing else', () => {
+    const { objects } = synth();
+    const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding');
+    const clusterWide = bindings.filter(
+      (b) => b.subjects.some((s: { namespace?: string }) => s.namespace === 'clusterbench') && b.roleRef.kind !== 'Role',
+    );
+    expect(clusterWide.map((b) => b.roleRef)).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'clusterbench-controller-nodes-clusterbench' },
+    ]);
+    expect(find(objects, 'ClusterRole', 'clusterbench-controller-nodes-clusterbench').rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+    ]);
   });
 
   it('no RBAC object anywhere in dist/ has a wildcard', () => {

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderNginxConfig } from '../../src/nginx/nginx-config.js';
 import { main, reresolve } from '../../src/nginx/reresolve.js';
-import { find, freePort, podSpecOf, synth } from '../manifests/manifests.js';
-import { restrictedViolations } from '../manifests/pod-security.js';
+import { freePort } from '../manifests/manifests.js';
 
 const work = mkdtempSync(join(tmpdir(), 'reresolve-'));
 let nginx: ChildProcess | undefined;
@@ -119,34 +118,4 @@ describe('reresolve', () => {
       expect(lines.join('\n')).toMatch(/reresolve/);
     },
   );
-});
-
-describe('the reresolver container (nginx.resolveUpstreams=false, for nginx before 1.27.3)', () => {
-  const podOf = (sets: string[]) => podSpecOf(find(synth(sets).objects, 'Deployment', 'nginx'));
-
-  it("looks up the name nginx's upstream holds, reads its pid file, may signal it, and is restricted", () => {
-    const { objects } = synth(['nginx.resolveUpstreams=false']);
-    const conf: string = find(objects, 'ConfigMap', 'nginx-config').data['nginx.conf'];
-    const spec = podSpecOf(find(objects, 'Deployment', 'nginx'));
-    const [nginx, reresolver] = spec.containers;
-    const arg = (flag: string) => reresolver.command[reresolver.command.indexOf(flag) + 1];
-    expect(reresolver.name).toBe('reresolver');
-    expect(reresolver.image).toMatch(/^clusterbench\/bench:/);
-    expect(reresolver.command.slice(0, 2)).toEqual(['node', 'build/src/nginx/reresolve.js']);
-    expect(conf).toContain(`server ${arg('--host')}:8080 `);
-    expect(conf).toContain(`pid ${arg('--pid-file')};`);
-    // The pid file's folder is one volume in both; one process namespace; nginx's user.
-    const mountOf = (c: any) => c.volumeMounts.find((m: any) => arg('--pid-file').startsWith(`${m.mountPath}/`));
-    expect(mountOf(reresolver).name).toBe(mountOf(nginx).name);
-    expect(spec.shareProcessNamespace).toBe(true);
-    expect(reresolver.securityContext.runAsUser).toBe(nginx.securityContext.runAsUser);
-    expect(restrictedViolations(spec)).toEqual([]);
-    expect(reresolver.resources.limits).toEqual({ cpu: '100m', memory: '96Mi' });
-  });
-
-  it('is absent when nginx re-resolves itself (the default, nginx 1.27.3 or newer)', () => {
-    const spec = podOf([]);
-    expect(spec.containers.map((c: any) => c.name)).toEqual(['nginx']);
-    expect(spec.shareProcessNamespace).toBeUndefined();
-  });
 });

@@ -6,12 +6,15 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`report.html browser checks skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+/** The smallest text a reader can read on a phone without zooming, CSS px. */
+const LEGIBLE_PX = 10;
 
 /** The widths a reader opens it at: a laptop and a phone. */
 export const VIEWPORT_WIDTHS = [1280, 390] as const;
@@ -73,8 +76,15 @@ export async function checkReportInChromium(
       expect(await page.locator('table[data-table="summary"] tbody tr').count()).toBe(expected.topologies);
       // Every drawn coordinate is a number (NaN would leave a chart silently empty).
       expect(await page.locator('svg [points*="NaN"], svg [d*="NaN"], svg [x*="NaN"], svg [width*="NaN"]').count()).toBe(0);
-      // The page itself never scrolls sideways: wide tables and charts scroll in their own box.
+      // The page itself never scrolls sideways: wide tables scroll in their own box.
       expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `page width at ${width} px`).toBeLessThanOrEqual(width);
+      for (const chart of ['throughput', 'latency-spectrum', 'timeline', ...(expected.charts ?? [])])
+        expect(await chartFit(page, chart), `${chart} at ${width} px`).toEqual({
+          titleInView: true,
+          scrolls: false,
+          clipped: [],
+          tooSmall: [],
+        });
       // The answer comes first: the results table and its sentence above the charts, the blog's claim after the results.
       const top = async (selector: string) => (await page.locator(selector).first().boundingBox())?.y ?? Number.NaN;
       expect(await top('table[data-table="summary"]')).toBeLessThan(await top('p.answer'));
@@ -90,4 +100,39 @@ export async function checkReportInChromium(
     await browser.close();
   }
   return screenshots;
+}
+
+/**
+ * How a chart sits in the page as the reader sees it, without scrolling sideways (element boxes as
+ * laid out): its title whole inside the viewport's width and inside the chart's own visible box, the chart box
+ * not scrolling sideways, no text cut off at the chart's edge, and every text at least LEGIBLE_PX
+ * tall on screen (its font size times the chart's scale).
+ */
+async function chartFit(page: Page, chart: string) {
+  // Runs in the page: this project compiles without the DOM types, so its objects are untyped here.
+  return page.locator(`svg[data-chart="${chart}"]`).evaluate((svg: any, legiblePx) => {
+    const { document, window, getComputedStyle } = globalThis as any;
+    type Box = { left: number; right: number; top: number; bottom: number };
+    const inside = (inner: Box, outer: Box) =>
+      inner.left >= outer.left - 0.5 &&
+      inner.right <= outer.right + 0.5 &&
+      inner.top >= outer.top - 0.5 &&
+      inner.bottom <= outer.bottom + 0.5;
+    const box = svg.getBoundingClientRect();
+    const holder = svg.parentElement;
+    const title = svg.querySelector('text.chart-title').getBoundingClientRect();
+    // Sideways: the reader scrolls down to a chart, never sideways to read it.
+    const viewport = { left: 0, right: document.documentElement.clientWidth, top: -Infinity, bottom: Infinity };
+    const scale: number = svg.getScreenCTM().a;
+    const texts: any[] = [...svg.querySelectorAll('text')];
+    const onScreenPx = (text: any) => parseFloat(getComputedStyle(text).fontSize) * scale;
+    return {
+      titleInView: window.scrollX === 0 && inside(title, viewport) && inside(title, holder.getBoundingClientRect()),
+      scrolls: holder.scrollWidth > holder.clientWidth,
+      clipped: texts.filter((text) => !inside(text.getBoundingClientRect(), box)).map((text) => text.textContent as string),
+      tooSmall: texts
+        .filter((text) => onScreenPx(text) < legiblePx)
+        .map((text) => `${text.textContent} (${onScreenPx(text).toFixed(1)} px)`),
+    };
+  }, LEGIBLE_PX);
 }

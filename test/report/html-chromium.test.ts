@@ -41,6 +41,6 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
     const html = renderHtml(report);
     expect(html.match(/class="interval"/g)).toHaveLength(3);
     await writeFile(file, html);
-    await checkReportInChromium(file, { topologies: 3, timelines: 6, screenshot: 'clusterbench-report-screenshot.png' });
+    await checkReportInChromium(file, { topologies: 3, timelines: 6, screenshot: 'clusterbench-report.png' });
   });
 });
