@@ -211,17 +211,25 @@ check_across_nodes() {
 }
 
 # Each run's runner pods are on different nodes (NODES > 1, RUNNERS=2): the Job pods of the Benchmark,
-# grouped by topology, trial and attempt.
+# grouped by topology, trial and attempt. The report says where they ran: its environment.nodes
+# lists, per topology, exactly these pods on exactly these nodes (checked against kubectl).
 check_runner_spread() {
-  local runs
-  runs=$(kubectl_ -n "$NAMESPACE" get pods -l "clusterbench.dev/benchmark=$BENCHMARK" -o json | jq -c '
+  local pods runs actual reported
+  pods=$(kubectl_ -n "$NAMESPACE" get pods -l "clusterbench.dev/benchmark=$BENCHMARK" -o json)
+  runs=$(jq -c '
     [.items | group_by(.metadata.labels["clusterbench.dev/topology"], .metadata.labels["clusterbench.dev/trial"], .metadata.labels["clusterbench.dev/attempt"])[]
      | {run: (.[0].metadata.labels | "\(.["clusterbench.dev/topology"]) trial \(.["clusterbench.dev/trial"]) attempt \(.["clusterbench.dev/attempt"])"),
-        nodes: map(.spec.nodeName)}]')
+        nodes: map(.spec.nodeName)}]' <<< "$pods")
   log "runner pods: $(jq -r 'map("\(.run): \(.nodes | join(" "))") | join("; ")' <<< "$runs")"
   jq -e --argjson n "$RUNNERS" 'length > 0 and all(.nodes | length == $n and (unique | length) == $n)' <<< "$runs" >/dev/null ||
     die "the runner pods of a run are not on $RUNNERS different nodes"
   log "the $RUNNERS runner pods of every run are on $RUNNERS different nodes"
+  actual=$(jq -S '.items | group_by(.metadata.labels["clusterbench.dev/topology"])
+    | map({key: .[0].metadata.labels["clusterbench.dev/topology"], value: (map({key: .metadata.name, value: .spec.nodeName}) | from_entries)})
+    | from_entries' <<< "$pods")
+  reported=$(jq -S '.environment.nodes.topologies // {} | map_values(.runners)' "$WORK_DIR/report.json")
+  [[ $actual == "$reported" ]] || die "the report's runner nodes differ from the pods': report $(jq -c . <<< "$reported"), kubectl $(jq -c . <<< "$actual")"
+  log "the report names each runner pod's node as kubectl does; its nodes: $(jq -r '.environment.nodes.nodes | to_entries | map("\(.key) \(.value.cpus) CPUs") | join(", ")' "$WORK_DIR/report.json"); runners and servers shared: $(jq -r '.environment.nodes.shared | join(", ") | if . == "" then "none" else . end' "$WORK_DIR/report.json")"
 }
 trap 'log "interrupted (E2E_TIMEOUT=${E2E_TIMEOUT}s?)"; exit 143' TERM INT
 
