@@ -160,8 +160,8 @@ e2e: ## Cluster up (built offline, cached in ~/.cache/clusterbench), images, dep
 
 # kind for real, offline on this machine (test/kind/README.md); needs root. A laptop needs none of it: make deploy.
 .PHONY: e2e-kind
-e2e-kind: ## The kind path for real: kind v0.33.0 with a node image built offline, make deploy CLUSTER=kind, bench SCENARIO=quick, check, kind delete; needs root.
-	test/kind/e2e.sh
+e2e-kind: ## The kind path for real: kind v0.33.0 with a node image built offline, make deploy CLUSTER=kind, bench SCENARIO=quick, check, kind delete; NODES=3: control plane and two workers, traffic across nodes, runners spread; needs root.
+	$(if $(NODES),NODES=$(NODES)) test/kind/e2e.sh
 
 .PHONY: test-integration
 test-integration: deps build ## Controller integration tests against a real API server (cluster-up --control-plane-only, then down); needs root.

@@ -18,9 +18,9 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-STATE=/run/clusterbench-docker
+STATE=$DOCKERD_STATE
 SOCK=${DOCKER_HOST#unix://}
-DATA_ROOT=$CACHE_DIR/docker
+DATA_ROOT=$DOCKERD_DATA_ROOT
 
 answers() { docker version >/dev/null 2>&1; }
 

@@ -17,8 +17,11 @@ DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-# Our dockerd (dockerd.sh): every docker and kind command of these scripts talks to it.
-export DOCKER_HOST=unix:///run/clusterbench-docker/docker.sock
+# Our dockerd (dockerd.sh): every docker and kind command of these scripts talks to it. Its socket,
+# pid file and exec root live in DOCKERD_STATE, its image store (containers, volumes) in DOCKERD_DATA_ROOT.
+DOCKERD_STATE=/run/clusterbench-docker
+DOCKERD_DATA_ROOT=$CACHE_DIR/docker
+export DOCKER_HOST=unix://$DOCKERD_STATE/docker.sock
 
 # rootfs NAME PACKAGE...: prints the path of a tar of a Debian minbase root filesystem with
 # PACKAGEs (debootstrap, from DEBIAN_MIRROR), built once per package list and cached. Documentation,
