@@ -34,8 +34,6 @@ export interface RunRecord {
   /** One per runner, by index; only when succeeded. */
   readonly results?: readonly LoadResult[];
   readonly failover?: FailoverEvent;
-  /** Whether the results lost their per-second histograms to fit the record's ConfigMap. */
-  readonly trimmed?: boolean;
   /** Why each earlier attempt failed, when the run was rerun. */
   readonly retries?: readonly string[];
 }

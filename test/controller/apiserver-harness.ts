@@ -145,6 +145,8 @@ export interface FakeKubeletOptions {
   readonly fails?: (pod: V1Pod) => boolean;
   /** Pods whose runner gets SIGTERM (as when its pod is deleted) this many ms after it starts. */
   readonly stopAfterMs?: (pod: V1Pod) => number | undefined;
+  /** What measures the load of runner `index`. @default the real engine, `runLoad` */
+  readonly runLoad?: (options: Parameters<typeof runLoad>[0], index: number) => ReturnType<typeof runLoad>;
 }
 
 /** Runs runner pods in this process and reports their status as a kubelet would. */
@@ -239,7 +241,7 @@ export class FakeKubelet {
       },
       startDeadlineMs: 60_000,
       terminationLogPath,
-      runLoad,
+      runLoad: (load) => (this.options.runLoad ?? runLoad)(load, index),
       signal: sigterm.signal,
       log: (line) => logged.push(line),
       print: () => undefined,

@@ -33,7 +33,8 @@ import {
 } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
-import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
+import { PART_KEY, RunStore, runSelector } from '../../src/controller/run-store.js';
+import { runPartConfigMapName } from '../../src/controller/names.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { encodeResult } from '../../src/controller/result-codec.js';
 import { chunkResult } from '../../src/controller/result-chunks.js';
@@ -49,7 +50,12 @@ import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
 import { FakeKubelet, findApiServer, installCrd, runnerToken, until } from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';
-import { result } from './fixtures.js';
+import { longResult, result } from './fixtures.js';
+import { clusterReport } from '../../src/controller/cluster-report.js';
+import { trimResult } from '../../src/controller/result-codec.js';
+import { LABEL_BENCHMARK_UID } from '../../src/api/objects.js';
+import { LABEL_COMPONENT, RUN_PART_COMPONENT } from '../../src/controller/run-store.js';
+import { resolveBenchmarkSpec } from '../../src/api/validate.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -223,11 +229,14 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     return job;
   }
 
+  /** A Benchmark's run records, read as the controller reads them (results from their part ConfigMaps). */
   async function runRecords(benchmark: string) {
-    const uid = (await getBenchmark(benchmark)).metadata.uid ?? '';
-    return parseRunConfigMaps(
-      (await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector({ name: benchmark, uid }) })).items,
-    );
+    const ref = { name: benchmark, uid: (await getBenchmark(benchmark)).metadata.uid ?? '' };
+    const records = (await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector(ref) })).items;
+    return new RunStore().read(ref, records, async (run, k) => {
+      const name = runPartConfigMapName(ref, run, k);
+      return (await core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0]?.data?.[PART_KEY];
+    });
   }
 
   async function reportOf(benchmark: string): Promise<{ markdown: string; report: Report }> {
@@ -908,6 +917,58 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         await expect(fetchReport(kc, namespace, 'no-such-benchmark')).rejects.toThrow('no report for benchmark no-such-benchmark');
       } finally {
         rmSync(out, { recursive: true, force: true });
+        await controller.stop();
+        await kubelet.stop();
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
+    "fake kubelet: a 30-minute run's result (about 1.3 MB encoded) reaches the report whole: kept in part ConfigMaps, per-second data as sent",
+    async () => {
+      // The load itself is not under test: each of two runners "measures" a synthetic 30-minute result.
+      const sent = [0, 1].map((runner) => longResult('single', 1, runner, 1800));
+      const encoded = encodeResult(sent[0]).length;
+      expect(encoded).toBeGreaterThan(1_200_000);
+      const kubelet = new FakeKubelet({ kc, namespace, targets: {}, runLoad: (_load, index) => Promise.resolve(sent[index]) });
+      kubelet.start();
+      const { controller } = await startController(0, await controllerAccount());
+      try {
+        const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 2, trials: 1 };
+        await createBenchmark('long', spec);
+        const b = await finished('long');
+        expect(b.status?.phase).toBe('Succeeded');
+        const uid = b.metadata.uid ?? '';
+        // Its record's results came back exactly as sent, from parts each under the ConfigMap limit.
+        const runs = await runRecords('long');
+        expect(runs.records.get('single.t1')?.results).toEqual(sent);
+        const parts = (
+          await core.listNamespacedConfigMap({
+            namespace,
+            labelSelector: `${LABEL_BENCHMARK_UID}=${uid},${LABEL_COMPONENT}=${RUN_PART_COMPONENT}`,
+          })
+        ).items;
+        expect(parts.length).toBe(3);
+        for (const part of parts) {
+          expect(part.metadata?.name?.length).toBeLessThanOrEqual(63);
+          expect(part.metadata?.ownerReferences?.[0]?.uid).toBe(uid);
+          expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThan(1 << 20);
+        }
+        // The report's per-second data is what the full result gives, not the upper bounds a
+        // result without its per-second histograms gives (the test would not tell them apart otherwise).
+        const resolved = resolveBenchmarkSpec(spec);
+        if (!('plan' in resolved)) throw new Error('spec');
+        const record = { run: { topology: 'single', trial: 1 }, state: 'succeeded', job: 'long', attempts: 1 } as const;
+        const { report, markdown } = await reportOf('long');
+        const timelinesOf = (results: typeof sent) =>
+          clusterReport(resolved.plan, [{ ...record, results }], report.environment, []).topologies[0].timelines;
+        expect(report.topologies[0].timelines).toEqual(timelinesOf(sent));
+        expect(report.topologies[0].timelines).not.toEqual(timelinesOf(sent.map(trimResult)));
+        expect(report.topologies[0].timelines[0].points).toHaveLength(1800);
+        expect(markdown).not.toContain('upper bounds');
+        process.stderr.write(`30-minute result: ${encoded} characters encoded per runner, ${parts.length} part ConfigMaps\n`);
+      } finally {
         await controller.stop();
         await kubelet.stop();
       }
