@@ -11,6 +11,7 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   NetworkingV1Api,
   PatchStrategy,
   VersionApi,
@@ -73,6 +74,7 @@ import {
   type StoredRuns,
 } from './run-store.js';
 import { settleIntent } from './failover-intent.js';
+import { endpointSliceSelector, whyServiceCannotAnswer } from './readiness.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -102,6 +104,7 @@ export class BenchmarkController {
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
+  private readonly discovery: DiscoveryV1Api;
   private readonly coordinator: Coordinator;
   private readonly benchmarks: SupervisedInformer<Benchmark & KubernetesObject>;
   private readonly jobs: SupervisedInformer<V1Job>;
@@ -120,6 +123,8 @@ export class BenchmarkController {
    */
   private readonly environments = new Map<string, Promise<ReportEnvironment>>();
   private readonly progressPatchedAt = new Map<string, number>();
+  /** Why each skipped topology of a Benchmark could not answer, by UID, as read when it started (for its condition). */
+  private readonly notDeployed = new Map<string, ReadonlyMap<Topology, string>>();
   private wakeTimer?: NodeJS.Timeout;
   /** Parsed run ConfigMaps (with their results' parts) by Benchmark UID; dropped once the Benchmark is finished. */
   private readonly runStore: RunStore;
@@ -132,6 +137,7 @@ export class BenchmarkController {
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
     const kick = () => this.kick();
     this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
       kc,
@@ -272,6 +278,7 @@ export class BenchmarkController {
     const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid ?? ''));
     this.runStore.keepOnly(uids);
     for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    for (const uid of this.notDeployed.keys()) if (!uids.has(uid)) this.notDeployed.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     for (const benchmark of this.benchmarks.list()) {
       try {
@@ -290,6 +297,7 @@ export class BenchmarkController {
     if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
       this.runStore.forget(ref.uid);
       this.environments.delete(ref.uid);
+      this.notDeployed.delete(ref.uid);
       return;
     }
 
@@ -361,7 +369,8 @@ export class BenchmarkController {
       benchmark: name,
       plan,
       skippedTopologies: status.skippedTopologies as Topology[] | undefined,
-      deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(plan.topologies),
+      deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(ref.uid, plan.topologies),
+      whyNotDeployed: this.notDeployed.get(ref.uid),
       records: stored.records,
       kills: stored.kills,
       jobs,
@@ -642,23 +651,26 @@ export class BenchmarkController {
     return open;
   }
 
-  /** Which of `topologies` have their Service (or, for ingress-nginx, an Ingress) in the namespace. */
-  private async deployedTopologies(topologies: readonly Topology[]): Promise<Set<Topology>> {
+  /**
+   * Which of `topologies` can answer: a Service with ready endpoints (readiness.ts), or, for
+   * ingress-nginx, an Ingress in the namespace. Why the others cannot is kept for the Benchmark's condition.
+   */
+  private async deployedTopologies(uid: string, topologies: readonly Topology[]): Promise<Set<Topology>> {
     const namespace = this.options.namespace;
-    const deployed = new Set<Topology>();
+    const why = new Map<Topology, string>();
     for (const topology of topologies) {
-      try {
-        if (topology === 'ingress-nginx') {
-          if ((await this.networking.listNamespacedIngress({ namespace })).items.length > 0) deployed.add(topology);
-        } else {
-          await this.core.readNamespacedService({ name: TOPOLOGY_SERVICES[topology].name, namespace });
-          deployed.add(topology);
-        }
-      } catch (err) {
-        if (!isApiCode(err, 404)) throw err;
+      if (topology === 'ingress-nginx') {
+        if ((await this.networking.listNamespacedIngress({ namespace })).items.length === 0)
+          why.set(topology, 'no Ingress in the namespace');
+      } else {
+        const service = TOPOLOGY_SERVICES[topology].name;
+        const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: endpointSliceSelector(service) });
+        const problem = whyServiceCannotAnswer(service, slices.items);
+        if (problem) why.set(topology, problem);
       }
     }
-    return deployed;
+    this.notDeployed.set(uid, why);
+    return new Set(topologies.filter((t) => !why.has(t)));
   }
 
   /** The cluster's environment now: Kubernetes version and the hello pods' CPU limit. */

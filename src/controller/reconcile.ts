@@ -56,8 +56,10 @@ export interface ReconcileInput {
   readonly plan: BenchmarkPlan;
   /** From the status; undefined until the first reconcile decided it. */
   readonly skippedTopologies: readonly Topology[] | undefined;
-  /** Topologies whose Service (or Ingress) exists; read only while skippedTopologies is undefined. */
+  /** Topologies that can answer (readiness.ts); read only while skippedTopologies is undefined. */
   readonly deployed: ReadonlySet<Topology>;
+  /** Why a skipped topology could not answer, when known (the condition names it). */
+  readonly whyNotDeployed?: ReadonlyMap<Topology, string>;
   /** By runKey. */
   readonly records: ReadonlyMap<string, RunRecord>;
   /** By runKey. */
@@ -194,7 +196,9 @@ export function decide(input: ReconcileInput): Decision {
       type: 'TopologyNotDeployed',
       status: 'True',
       reason: 'Skipped',
-      message: `not deployed in the namespace, skipped: ${skippedTopologies.join(', ')}`,
+      message: `not deployed in the namespace, skipped: ${skippedTopologies
+        .map((t) => (input.whyNotDeployed?.has(t) ? `${t} (${input.whyNotDeployed.get(t)})` : t))
+        .join(', ')}`,
     });
   }
 

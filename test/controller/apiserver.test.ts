@@ -12,6 +12,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
@@ -87,17 +88,87 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     batch = kc.makeApiClient(BatchV1Api);
     await installCrd(kc);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    // Only the Services matter to the controller (it checks a topology is deployed); pods are not needed.
-    for (const name of ['hello-single', 'nginx']) {
-      await core.createNamespacedService({
-        namespace,
-        body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } },
-      });
-    }
+    // Only the Services and their ready endpoints matter to the controller (it checks a topology
+    // can answer); no pods behind them are needed: their EndpointSlices are written here.
+    for (const name of ['hello-single', 'nginx']) await serviceWithEndpoint(name, true);
     target = createServer((_req, res) => res.writeHead(200, { 'x-served-by': 'hello-local' }).end('Hello, World!'));
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
   });
+
+  /** A Service and an EndpointSlice of it with one endpoint, ready or not (no EndpointSlice controller manages it). */
+  async function serviceWithEndpoint(name: string, ready: boolean): Promise<void> {
+    await core.createNamespacedService({
+      namespace,
+      body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } },
+    });
+    await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
+      namespace,
+      body: {
+        metadata: {
+          name: `${name}-test`,
+          labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'clusterbench-test' },
+        },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
+        ports: [{ port: 8080 }],
+      },
+    });
+  }
+
+  /** Hello pods, marked Running and Ready as a kubelet would (none runs them): the failover's victims. */
+  async function readyHelloPods(names: readonly string[]): Promise<void> {
+    const labels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
+    for (const name of names) {
+      await core
+        .createNamespacedPod({
+          namespace,
+          body: { metadata: { name, labels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } },
+        })
+        .catch(() => undefined);
+      await core.patchNamespacedPodStatus(
+        {
+          name,
+          namespace,
+          body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }] } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+  }
+
+  /**
+   * Makes the API server refuse `operations` on `resource` in this namespace where `expression`
+   * (CEL) is false, until the returned function removes the policy.
+   */
+  async function refuse(policy: string, resource: string, operations: string[], expression: string, message: string) {
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    const name = `${namespace}-${policy}`;
+    await admission.createValidatingAdmissionPolicy({
+      body: {
+        metadata: { name },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations, resources: [resource] }] },
+          validations: [{ expression, message }],
+        },
+      },
+    });
+    await admission.createValidatingAdmissionPolicyBinding({
+      body: {
+        metadata: { name },
+        spec: {
+          policyName: name,
+          validationActions: ['Deny'],
+          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
+        },
+      },
+    });
+    return async () => {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name }).catch(() => undefined);
+      await admission.deleteValidatingAdmissionPolicy({ name }).catch(() => undefined);
+    };
+  }
 
   afterAll(async () => {
     target?.closeAllConnections();
@@ -977,50 +1048,103 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   );
 
   it.skipIf(fakeKubeletSkip !== undefined)(
+    'fake kubelet: a controller stopped after a failover delete but before its record: the next one records that kill and deletes no second pod',
+    async () => {
+      const hello = ['hello-x', 'hello-y', 'hello-z'];
+      await readyHelloPods(hello);
+      const helloLeft = async () =>
+        (await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.map((p) => p.metadata?.name);
+      // The API server refuses to record a kill until the policy goes: the controller has deleted
+      // the pod and dies before its record, as one killed in between would.
+      const allow = await refuse(
+        'no-kill-record',
+        'configmaps',
+        ['CREATE', 'UPDATE'],
+        "!has(object.data) || !('failover-kill' in object.data)",
+        'test: kills may not be recorded now',
+      );
+      const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
+      kubelet.start();
+      const first = await startController(0, await controllerAccount());
+      let second: Awaited<ReturnType<typeof startController>> | undefined;
+      try {
+        await createBenchmark('kill-once', {
+          topologies: ['nginx'],
+          scenario: 'quick',
+          load: { ...quickLoad, duration: '8s' },
+          runners: 1,
+          trials: 1,
+          failover: { killAfter: '1s' },
+        });
+        await until('a hello pod to be deleted', async () => ((await helloLeft()).length < hello.length ? true : undefined), 60_000, 100);
+        // A few passes of the same controller meanwhile: none picks a second victim either.
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect(controllerLog.some((l) => l.includes('failover:') && l.includes('no-kill-record'))).toBe(true);
+        await first.controller.stop();
+        const afterFirst = await helloLeft();
+        expect(afterFirst).toHaveLength(2);
+        const [victim] = hello.filter((n) => !afterFirst.includes(n));
+        expect((await runRecords('kill-once')).intents.get('nginx.t1')?.pod).toBe(victim);
+        await allow();
+        second = await startController(first.port, await controllerAccount());
+        const done = await finished('kill-once');
+        expect(done.status?.phase).toBe('Succeeded');
+        // Exactly one hello pod deleted in all, and that one is the kill recorded and reported.
+        expect(await helloLeft()).toEqual(afterFirst);
+        expect((await runRecords('kill-once')).kills.get('nginx.t1')?.pod).toBe(victim);
+        expect((await reportOf('kill-once')).report.topologies[0].failover?.backend).toBe(victim);
+      } finally {
+        await allow();
+        await (second ?? first).controller.stop();
+        await kubelet.stop();
+        for (const name of hello) await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
+    'fake kubelet: a topology whose Service has no ready endpoints is skipped, its condition naming why; the others run',
+    async () => {
+      await serviceWithEndpoint('rpc-gateway', false);
+      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, 'rpc-gateway': targetUrl } });
+      kubelet.start();
+      const { controller } = await startController(0, await controllerAccount());
+      try {
+        await createBenchmark('unready', {
+          topologies: ['single', 'rpc-gateway'],
+          scenario: 'quick',
+          load: quickLoad,
+          runners: 1,
+          trials: 1,
+        });
+        const b = await finished('unready');
+        expect(b.status?.phase).toBe('Succeeded');
+        expect(b.status?.skippedTopologies).toEqual(['rpc-gateway']);
+        expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toBe(
+          'not deployed in the namespace, skipped: rpc-gateway (Service rpc-gateway has no ready endpoints (0 of 1 ready))',
+        );
+        expect(await jobNames('unready')).toEqual(['unready-single-t1-a1']);
+      } finally {
+        await controller.stop();
+        await kubelet.stop();
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
     'fake kubelet: a failover kill whose delete fails is not recorded; it is retried and recorded when the delete succeeds',
     async () => {
-      const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
-      for (const name of ['hello-a', 'hello-b']) {
-        await core
-          .createNamespacedPod({
-            namespace,
-            body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } },
-          })
-          .catch(() => undefined);
-        await core.patchNamespacedPodStatus(
-          {
-            name,
-            namespace,
-            body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }] } },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-      }
+      await readyHelloPods(['hello-a', 'hello-b']);
       // The API server refuses to delete hello pods in this namespace until the policy goes.
-      const admission = kc.makeApiClient(AdmissionregistrationV1Api);
-      const policy = `${namespace}-no-hello-delete`;
-      await admission.createValidatingAdmissionPolicy({
-        body: {
-          metadata: { name: policy },
-          spec: {
-            failurePolicy: 'Fail',
-            matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['DELETE'], resources: ['pods'] }] },
-            validations: [
-              { expression: "!oldObject.metadata.name.startsWith('hello-')", message: 'test: hello pods may not be deleted now' },
-            ],
-          },
-        },
-      });
-      await admission.createValidatingAdmissionPolicyBinding({
-        body: {
-          metadata: { name: policy },
-          spec: {
-            policyName: policy,
-            validationActions: ['Deny'],
-            matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
-          },
-        },
-      });
+      const allow = await refuse(
+        'no-hello-delete',
+        'pods',
+        ['DELETE'],
+        "!oldObject.metadata.name.startsWith('hello-')",
+        'test: hello pods may not be deleted now',
+      );
       const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
       kubelet.start();
       const { controller } = await startController();
@@ -1048,8 +1172,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         const b = await getBenchmark('kill-retry');
         expect((await runRecords('kill-retry')).kills.size).toBe(0); // not recorded
         await new Promise((r) => setTimeout(r, 1_500));
-        await admission.deleteValidatingAdmissionPolicyBinding({ name: policy });
-        await admission.deleteValidatingAdmissionPolicy({ name: policy });
+        await allow();
         allowedAt = Date.now();
         const kills = await until(
           'the kill to be recorded',
@@ -1075,8 +1198,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         expect(failover?.backend).toBe('hello-a');
         expect(failover?.killedAtMs).toBeGreaterThan(2_000); // not at 1 s, when the first delete was refused
       } finally {
-        await admission.deleteValidatingAdmissionPolicyBinding({ name: policy }).catch(() => undefined);
-        await admission.deleteValidatingAdmissionPolicy({ name: policy }).catch(() => undefined);
+        await allow();
         await controller.stop();
         await kubelet.stop();
         for (const name of ['hello-a', 'hello-b'])
