@@ -387,8 +387,8 @@ export interface PolicyRule {
  * The namespaced Role the controller's ServiceAccount needs: exactly the calls src/controller makes.
  * Benchmarks are watched and their status patched; Jobs watched and created (the Benchmark's owner
  * reference and the Jobs' TTL remove them); Pods watched for results (termination message, else
- * the log) and one deleted for failover; Services and Ingresses read to tell whether a topology is
- * deployed; ConfigMaps hold finished runs (one per run, listed by label) and the report.
+ * the log) and one deleted for failover (with a UID precondition); EndpointSlices listed (by
+ * Service name) and Ingresses listed to tell whether a topology can answer; ConfigMaps hold finished runs (one per run, listed by label) and the report.
  * The Lease `clusterbench-controller` is read, created and updated for leader election.
  * Secrets are only created (each Job attempt's runner token, owned by the Benchmark): the
  * controller never reads one back, it checks runners against the token's hash on the Job.
@@ -402,7 +402,7 @@ export const controllerRbacRules: readonly PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch', 'create'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get'] },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'create', 'patch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },

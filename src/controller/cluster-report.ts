@@ -44,9 +44,6 @@ export function reportNotes(
   for (const r of records.filter((x) => x.state === 'succeeded' && x.retries)) {
     notes.push(`${runName(r.run)} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
   }
-  for (const r of records.filter((x) => x.trimmed)) {
-    notes.push(`${runName(r.run)}: per-second p99 are upper bounds (per-second histograms dropped to fit the run's ConfigMap)`);
-  }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
   if (runners > 1)
     notes.push(`${runners} runners per run started together within ${maxStartSkewMs(records).toFixed(1)} ms of the agreed time`);

@@ -11,6 +11,7 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   NetworkingV1Api,
   PatchStrategy,
   VersionApi,
@@ -51,9 +52,9 @@ import {
   TOPOLOGY_SERVICES,
   reportConfigMapName,
 } from '../api/objects.js';
-import { jobName, runConfigMapName, runKey, type BenchmarkRef, type RunId } from './names.js';
+import { jobName, runConfigMapName, runKey, runPartConfigMapName, type BenchmarkRef, type RunId } from './names.js';
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
-import { decide, type Action, type Decision, type FailoverKill, type RunRecord } from './reconcile.js';
+import { decide, type Action, type Decision, type FailoverKill } from './reconcile.js';
 import { clusterEnvironment, podCpuLimit } from './environment.js';
 import { nodeNamesOf, podsOfBenchmark, reportNodes, serverPodSelector } from './node-placement.js';
 import { observeHelloPod, observeJob } from './observe.js';
@@ -64,7 +65,20 @@ import { queueHolder } from './queue.js';
 import { LeaderElection } from './leader.js';
 import { HelloScaler } from './hello-scaler.js';
 import { describeProbe, probeMatches } from './sweep.js';
-import { killData, parseRunConfigMap, parseRunConfigMaps, recordData, runLabels, runSelector } from './run-store.js';
+import {
+  PART_KEY,
+  RUN_PART_COMPONENT,
+  RunStore,
+  intentData,
+  killData,
+  recordData,
+  runLabels,
+  runSelector,
+  type KillIntent,
+  type StoredRuns,
+} from './run-store.js';
+import { settleIntent } from './failover-intent.js';
+import { endpointSliceSelector, whyServiceCannotAnswer } from './readiness.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -94,6 +108,7 @@ export class BenchmarkController {
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
+  private readonly discovery: DiscoveryV1Api;
   private readonly coordinator: Coordinator;
   private readonly benchmarks: SupervisedInformer<Benchmark & KubernetesObject>;
   private readonly jobs: SupervisedInformer<V1Job>;
@@ -112,9 +127,11 @@ export class BenchmarkController {
    */
   private readonly environments = new Map<string, Promise<ReportEnvironment>>();
   private readonly progressPatchedAt = new Map<string, number>();
+  /** Why each skipped topology of a Benchmark could not answer, by UID, as read when it started (for its condition). */
+  private readonly notDeployed = new Map<string, ReadonlyMap<Topology, string>>();
   private wakeTimer?: NodeJS.Timeout;
-  /** Parsed run ConfigMaps by Benchmark UID, then ConfigMap name; dropped once the Benchmark is finished. */
-  private readonly parsedRuns = new Map<string, Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>>();
+  /** Parsed run ConfigMaps (with their results' parts) by Benchmark UID; dropped once the Benchmark is finished. */
+  private readonly runStore: RunStore;
   /** A replica sweep's scaling of the hello Deployment, and its restore. */
   private readonly scaler: HelloScaler;
   /** What each Benchmark's sweep last waited for, by UID: logged once per change. */
@@ -123,11 +140,13 @@ export class BenchmarkController {
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
     this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+    this.runStore = new RunStore(this.log);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
     this.scaler = new HelloScaler({ kc, namespace, log: this.log });
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
     const kick = () => this.kick();
     this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
       kc,
@@ -265,10 +284,11 @@ export class BenchmarkController {
 
   private async reconcileAll(): Promise<void> {
     if (!this.informers().every((i) => i.synced)) return;
-    const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid));
-    for (const uid of this.parsedRuns.keys()) if (!uids.has(uid)) this.parsedRuns.delete(uid);
+    const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid ?? ''));
+    this.runStore.keepOnly(uids);
     for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
     for (const uid of this.waitingFor.keys()) if (!uids.has(uid)) this.waitingFor.delete(uid);
+    for (const uid of this.notDeployed.keys()) if (!uids.has(uid)) this.notDeployed.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     // First, before any Benchmark scales it: the hello Deployment back to its count if its sweep is over.
     const running = this.benchmarks
@@ -295,8 +315,9 @@ export class BenchmarkController {
     const ref: BenchmarkRef = { name, uid: benchmark.metadata.uid ?? '' };
     // Finished Benchmarks stay as they are (the spec cannot change: the CRD rejects edits).
     if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
-      this.parsedRuns.delete(ref.uid);
+      this.runStore.forget(ref.uid);
       this.environments.delete(ref.uid);
+      this.notDeployed.delete(ref.uid);
       return;
     }
 
@@ -347,6 +368,7 @@ export class BenchmarkController {
       return observed ? [observed] : [];
     });
     const stored = await this.readRuns(ref);
+    const unsettled = await this.settleIntents(benchmark, stored);
     const results = new Map<string, Map<number, LoadResult>>();
     const socketResults = this.coordinator.results();
     for (const job of jobs) {
@@ -369,7 +391,8 @@ export class BenchmarkController {
       ...(plan.replicas ? { scale: await this.scaler.view(this.helloPods.list()) } : {}),
       plan,
       skippedTopologies: status.skippedTopologies as Topology[] | undefined,
-      deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(plan.topologies),
+      deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(ref.uid, plan.topologies),
+      whyNotDeployed: this.notDeployed.get(ref.uid),
       records: stored.records,
       kills: stored.kills,
       jobs,
@@ -382,6 +405,8 @@ export class BenchmarkController {
     const wasQueued = status.conditions?.some((c) => c.type === 'Queued' && c.status === 'True');
     const decision: Decision = {
       ...undecided,
+      // A kill intent not yet settled is the run's only victim: no second one is picked meanwhile.
+      actions: undecided.actions.filter((a) => a.kind !== 'killPod' || !unsettled.has(runKey(a.run))),
       conditions: [
         ...undecided.conditions,
         ...(wasQueued
@@ -506,24 +531,26 @@ export class BenchmarkController {
       }
       case 'recordRun': {
         const { record } = action;
-        await this.patchRun(benchmark, record.run, recordData(record));
+        // The parts first: a record implies its parts exist.
+        const { data, parts } = recordData(record);
+        const ref = { name, uid: benchmark.metadata.uid ?? '' };
+        for (const [k, part] of parts.entries())
+          await this.patchConfigMap(benchmark, runPartConfigMapName(ref, record.run, k), RUN_PART_COMPONENT, { [PART_KEY]: part });
+        await this.patchRun(benchmark, record.run, data);
         this.log(`benchmark ${name}: ${runKey(record.run)} ${record.state}${record.reason ? `: ${record.reason}` : ''}`);
         return {};
       }
       case 'killPod': {
-        // Recorded only once the delete succeeded: the report must not show a kill that did not
-        // happen. A failed delete is not recorded, so the next pass tries again (the run's
-        // decision stays "kill due"). A restart between the delete and the record would delete a
-        // second pod: a window of one API call, against a kill reported but never done.
-        const at = Date.now();
-        try {
-          await this.core.deleteNamespacedPod({ name: action.pod, namespace, gracePeriodSeconds: 0 });
-        } catch (err) {
-          this.log(`benchmark ${name}: failover: deleting pod ${action.pod} failed (${describeError(err)}); trying again`);
-          return {};
-        }
-        await this.patchRun(benchmark, action.run, killData(action.run, { pod: action.pod, atEpochMs: at }));
-        this.log(`benchmark ${name}: failover: deleted pod ${action.pod} during ${runKey(action.run)}`);
+        // The intent (victim by name and UID) first, then the delete, then the kill: a controller
+        // that dies in between leaves an intent its successor settles (settleIntents) instead of
+        // picking a second victim. A failed delete is not recorded as a kill: the next pass tries
+        // the same pod again.
+        const uid = this.helloPods.list().find((p) => p.metadata?.name === action.pod)?.metadata?.uid ?? '';
+        const intent: KillIntent = { pod: action.pod, uid, atEpochMs: Date.now() };
+        await this.patchRun(benchmark, action.run, intentData(action.run, intent));
+        await this.killIntended(benchmark, action.run, intent).catch((err: unknown) =>
+          this.log(`benchmark ${name}: failover: ${describeError(err)}; trying again`),
+        );
         return {};
       }
       case 'writeReport': {
@@ -595,55 +622,101 @@ export class BenchmarkController {
     );
   }
 
-  /** Adds keys to a run's ConfigMap (a merge patch), creating it on first use. */
+  /** Adds keys to a run's record ConfigMap (a merge patch), creating it on first use. */
   private async patchRun(benchmark: Benchmark, run: RunId, data: Record<string, string>): Promise<void> {
+    const ref = { name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '' };
+    await this.patchConfigMap(benchmark, runConfigMapName(ref, run), undefined, data);
+  }
+
+  /** Merge-patches a ConfigMap of the Benchmark's, creating it (labelled as `component`) on first use. */
+  private async patchConfigMap(benchmark: Benchmark, name: string, component: string | undefined, data: Record<string, string>) {
     const namespace = this.options.namespace;
     const ref = { name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '' };
-    const name = runConfigMapName(ref, run);
     try {
       await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
     } catch (err) {
       if (!isApiCode(err, 404)) throw err;
       await this.core.createNamespacedConfigMap({
         namespace,
-        body: { metadata: { name, namespace, labels: runLabels(ref), ownerReferences: [this.ownerOf(benchmark)] }, data },
+        body: { metadata: { name, namespace, labels: runLabels(ref, component), ownerReferences: [this.ownerOf(benchmark)] }, data },
       });
     }
   }
 
-  private async readRuns(benchmark: BenchmarkRef): Promise<{ records: Map<string, RunRecord>; kills: Map<string, FailoverKill> }> {
-    const list = await this.core.listNamespacedConfigMap({ namespace: this.options.namespace, labelSelector: runSelector(benchmark) });
-    // Decoding every result on every pass costs the CPU-limited controller whole seconds under load:
-    // parse each ConfigMap once per resourceVersion.
-    const parsed = this.parsedRuns.get(benchmark.uid) ?? new Map<string, { version?: string; run: ReturnType<typeof parseRunConfigMap> }>();
-    this.parsedRuns.set(benchmark.uid, parsed);
-    return parseRunConfigMaps(list.items, (cm) => {
-      const name = cm.metadata?.name ?? '';
-      const cached = parsed.get(name);
-      if (cached && cached.version === cm.metadata?.resourceVersion) return cached.run;
-      const run = parseRunConfigMap(cm);
-      parsed.set(name, { version: cm.metadata?.resourceVersion, run });
-      return run;
+  /** A Benchmark's run records, each with its results' parts fetched once per resourceVersion (run-store.ts). */
+  private async readRuns(benchmark: BenchmarkRef): Promise<StoredRuns> {
+    const namespace = this.options.namespace;
+    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: runSelector(benchmark) });
+    return this.runStore.read(benchmark, list.items, async (run, k) => {
+      const name = runPartConfigMapName(benchmark, run, k);
+      const part = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0];
+      return controllerUid(part) === benchmark.uid ? part?.data?.[PART_KEY] : undefined;
     });
   }
 
-  /** Which of `topologies` have their Service (or, for ingress-nginx, an Ingress) in the namespace. */
-  private async deployedTopologies(topologies: readonly Topology[]): Promise<Set<Topology>> {
-    const namespace = this.options.namespace;
-    const deployed = new Set<Topology>();
-    for (const topology of topologies) {
+  /** Deletes an intended victim (that very pod, by UID) unless it is already gone, then records the kill. */
+  private async killIntended(benchmark: Benchmark, run: RunId, intent: KillIntent): Promise<FailoverKill> {
+    const { name } = benchmark.metadata;
+    let at = intent.atEpochMs;
+    if (settleIntent(intent, this.helloPods.list()) === 'delete') {
+      at = Date.now();
       try {
-        if (topology === 'ingress-nginx') {
-          if ((await this.networking.listNamespacedIngress({ namespace })).items.length > 0) deployed.add(topology);
-        } else {
-          await this.core.readNamespacedService({ name: TOPOLOGY_SERVICES[topology].name, namespace });
-          deployed.add(topology);
-        }
+        await this.core.deleteNamespacedPod({
+          name: intent.pod,
+          namespace: this.options.namespace,
+          gracePeriodSeconds: 0,
+          body: { gracePeriodSeconds: 0, preconditions: { uid: intent.uid } },
+        });
       } catch (err) {
-        if (!isApiCode(err, 404)) throw err;
+        // Gone (404), or a pod of that name that is not the victim (409: the precondition): the victim is gone.
+        if (!isApiCode(err, 404) && !isApiCode(err, 409))
+          throw new Error(`deleting pod ${intent.pod} failed (${describeError(err)})`, { cause: err });
       }
     }
-    return deployed;
+    const kill = { pod: intent.pod, atEpochMs: at };
+    await this.patchRun(benchmark, run, killData(run, kill));
+    this.log(`benchmark ${name}: failover: deleted pod ${intent.pod} during ${runKey(run)}`);
+    return kill;
+  }
+
+  /**
+   * Settles kill intents whose kill is not recorded (the kill then joins `stored.kills`); returns
+   * the runs whose intent is still open (its delete failed: tried again on the next pass).
+   */
+  private async settleIntents(benchmark: Benchmark, stored: StoredRuns): Promise<Set<string>> {
+    const open = new Set<string>();
+    for (const [key, intent] of stored.intents) {
+      if (stored.kills.has(key)) continue;
+      try {
+        stored.kills.set(key, await this.killIntended(benchmark, intent.run, intent));
+      } catch (err) {
+        open.add(key);
+        this.log(`benchmark ${benchmark.metadata.name}: failover: ${describeError(err)}; trying again`);
+      }
+    }
+    return open;
+  }
+
+  /**
+   * Which of `topologies` can answer: a Service with ready endpoints (readiness.ts), or, for
+   * ingress-nginx, an Ingress in the namespace. Why the others cannot is kept for the Benchmark's condition.
+   */
+  private async deployedTopologies(uid: string, topologies: readonly Topology[]): Promise<Set<Topology>> {
+    const namespace = this.options.namespace;
+    const why = new Map<Topology, string>();
+    for (const topology of topologies) {
+      if (topology === 'ingress-nginx') {
+        if ((await this.networking.listNamespacedIngress({ namespace })).items.length === 0)
+          why.set(topology, 'no Ingress in the namespace');
+      } else {
+        const service = TOPOLOGY_SERVICES[topology].name;
+        const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: endpointSliceSelector(service) });
+        const problem = whyServiceCannotAnswer(service, slices.items);
+        if (problem) why.set(topology, problem);
+      }
+    }
+    this.notDeployed.set(uid, why);
+    return new Set(topologies.filter((t) => !why.has(t)));
   }
 
   /** A sweep's report: each balanced topology's pod CPU limit (null: none, or not found), for the oversubscription marks. */

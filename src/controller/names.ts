@@ -56,3 +56,8 @@ export function jobName(benchmark: BenchmarkRef, run: RunId, attempt: number): s
 export function runConfigMapName(benchmark: BenchmarkRef, run: RunId): string {
   return ownedName(benchmark, runSuffix(run));
 }
+
+/** The k-th part ConfigMap of a run's results (run-store.ts), from 0. */
+export function runPartConfigMapName(benchmark: BenchmarkRef, run: RunId, part: number): string {
+  return ownedName(benchmark, `${run.topology}-t${run.trial}-p${part}`);
+}

@@ -35,8 +35,6 @@ export interface RunRecord {
   /** One per runner, by index; only when succeeded. */
   readonly results?: readonly LoadResult[];
   readonly failover?: FailoverEvent;
-  /** Whether the results lost their per-second histograms to fit the record's ConfigMap. */
-  readonly trimmed?: boolean;
   /** Why each earlier attempt failed, when the run was rerun. */
   readonly retries?: readonly string[];
 }
@@ -61,8 +59,10 @@ export interface ReconcileInput {
   readonly plan: BenchmarkPlan;
   /** From the status; undefined until the first reconcile decided it. */
   readonly skippedTopologies: readonly Topology[] | undefined;
-  /** Topologies whose Service (or Ingress) exists; read only while skippedTopologies is undefined. */
+  /** Topologies that can answer (readiness.ts); read only while skippedTopologies is undefined. */
   readonly deployed: ReadonlySet<Topology>;
+  /** Why a skipped topology could not answer, when known (the condition names it). */
+  readonly whyNotDeployed?: ReadonlyMap<Topology, string>;
   /** By runKey. */
   readonly records: ReadonlyMap<string, RunRecord>;
   /** By runKey. */
@@ -205,7 +205,9 @@ export function decide(input: ReconcileInput): Decision {
       type: 'TopologyNotDeployed',
       status: 'True',
       reason: 'Skipped',
-      message: `not deployed in the namespace, skipped: ${skippedTopologies.join(', ')}`,
+      message: `not deployed in the namespace, skipped: ${skippedTopologies
+        .map((t) => (input.whyNotDeployed?.has(t) ? `${t} (${input.whyNotDeployed.get(t)})` : t))
+        .join(', ')}`,
     });
   }
 

@@ -24,6 +24,8 @@ import { runLoad } from '../../loadtest/index.js';
 import { BenchmarkCrd } from '../../src/constructs/benchmark-crd.js';
 import { ANNOTATION_COMPLETION_INDEX, MANAGED_SELECTOR } from '../../src/api/objects.js';
 import { runRunner } from '../../src/controller/runner.js';
+import { runPartConfigMapName, type BenchmarkRef } from '../../src/controller/names.js';
+import { PART_KEY, RunStore, runSelector, type StoredRuns } from '../../src/controller/run-store.js';
 import { RUNNER_TOKEN_ENV } from '../../src/controller/protocol.js';
 import type { Topology } from '../../src/topologies.js';
 
@@ -136,6 +138,15 @@ function flagsOf(command: readonly string[]): Map<string, string> {
   return flags;
 }
 
+/** A Benchmark's run records, read as the controller reads them (results from their part ConfigMaps). */
+export async function readRunRecords(core: CoreV1Api, namespace: string, ref: BenchmarkRef): Promise<StoredRuns> {
+  const records = (await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector(ref) })).items;
+  return new RunStore().read(ref, records, async (run, k) => {
+    const name = runPartConfigMapName(ref, run, k);
+    return (await core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0]?.data?.[PART_KEY];
+  });
+}
+
 export interface FakeKubeletOptions {
   readonly kc: KubeConfig;
   readonly namespace: string;
@@ -147,6 +158,8 @@ export interface FakeKubeletOptions {
   readonly stopAfterMs?: (pod: V1Pod) => number | undefined;
   /** The node each pod is bound to first (as the scheduler would; the Node need not run anything). @default none: unscheduled */
   readonly nodeOf?: (pod: V1Pod) => string | undefined;
+  /** What measures the load of runner `index`. @default the real engine, `runLoad` */
+  readonly runLoad?: (options: Parameters<typeof runLoad>[0], index: number) => ReturnType<typeof runLoad>;
 }
 
 /** Runs runner pods in this process and reports their status as a kubelet would. */
@@ -249,7 +262,7 @@ export class FakeKubelet {
       },
       startDeadlineMs: 60_000,
       terminationLogPath,
-      runLoad,
+      runLoad: (load) => (this.options.runLoad ?? runLoad)(load, index),
       signal: sigterm.signal,
       log: (line) => logged.push(line),
       print: () => undefined,

@@ -13,6 +13,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
@@ -34,7 +35,6 @@ import {
 } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
 import { HELLO_BALANCED, HELLO_SCALE_RECORD, LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
-import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { encodeResult } from '../../src/controller/result-codec.js';
 import { chunkResult } from '../../src/controller/result-chunks.js';
@@ -48,9 +48,14 @@ import { join } from 'node:path';
 import { fetchReport, runBench } from '../../src/bench/bench.js';
 import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
-import { FakeKubelet, findApiServer, installCrd, runnerToken, until } from './apiserver-harness.js';
+import { FakeKubelet, findApiServer, installCrd, readRunRecords, runnerToken, until } from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';
-import { result } from './fixtures.js';
+import { longResult, result } from './fixtures.js';
+import { clusterReport } from '../../src/controller/cluster-report.js';
+import { trimResult } from '../../src/controller/result-codec.js';
+import { LABEL_BENCHMARK_UID } from '../../src/api/objects.js';
+import { LABEL_COMPONENT, RUN_PART_COMPONENT } from '../../src/controller/run-store.js';
+import { resolveBenchmarkSpec } from '../../src/api/validate.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -82,17 +87,87 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     batch = kc.makeApiClient(BatchV1Api);
     await installCrd(kc);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    // Only the Services matter to the controller (it checks a topology is deployed); pods are not needed.
-    for (const name of ['hello-single', 'nginx']) {
-      await core.createNamespacedService({
-        namespace,
-        body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } },
-      });
-    }
+    // Only the Services and their ready endpoints matter to the controller (it checks a topology
+    // can answer); no pods behind them are needed: their EndpointSlices are written here.
+    for (const name of ['hello-single', 'nginx']) await serviceWithEndpoint(name, true);
     target = createServer((_req, res) => res.writeHead(200, { 'x-served-by': 'hello-local' }).end('Hello, World!'));
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
   });
+
+  /** A Service and an EndpointSlice of it with one endpoint, ready or not (no EndpointSlice controller manages it). */
+  async function serviceWithEndpoint(name: string, ready: boolean): Promise<void> {
+    await core.createNamespacedService({
+      namespace,
+      body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } },
+    });
+    await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
+      namespace,
+      body: {
+        metadata: {
+          name: `${name}-test`,
+          labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'clusterbench-test' },
+        },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
+        ports: [{ port: 8080 }],
+      },
+    });
+  }
+
+  /** Hello pods, marked Running and Ready as a kubelet would (none runs them): the failover's victims. */
+  async function readyHelloPods(names: readonly string[]): Promise<void> {
+    const labels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
+    for (const name of names) {
+      await core
+        .createNamespacedPod({
+          namespace,
+          body: { metadata: { name, labels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } },
+        })
+        .catch(() => undefined);
+      await core.patchNamespacedPodStatus(
+        {
+          name,
+          namespace,
+          body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }] } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+  }
+
+  /**
+   * Makes the API server refuse `operations` on `resource` in this namespace where `expression`
+   * (CEL) is false, until the returned function removes the policy.
+   */
+  async function refuse(policy: string, resource: string, operations: string[], expression: string, message: string) {
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    const name = `${namespace}-${policy}`;
+    await admission.createValidatingAdmissionPolicy({
+      body: {
+        metadata: { name },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations, resources: [resource] }] },
+          validations: [{ expression, message }],
+        },
+      },
+    });
+    await admission.createValidatingAdmissionPolicyBinding({
+      body: {
+        metadata: { name },
+        spec: {
+          policyName: name,
+          validationActions: ['Deny'],
+          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
+        },
+      },
+    });
+    return async () => {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name }).catch(() => undefined);
+      await admission.deleteValidatingAdmissionPolicy({ name }).catch(() => undefined);
+    };
+  }
 
   afterAll(async () => {
     target?.closeAllConnections();
@@ -224,11 +299,9 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     return job;
   }
 
+  /** A Benchmark's run records, read as the controller reads them (results from their part ConfigMaps). */
   async function runRecords(benchmark: string) {
-    const uid = (await getBenchmark(benchmark)).metadata.uid ?? '';
-    return parseRunConfigMaps(
-      (await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector({ name: benchmark, uid }) })).items,
-    );
+    return readRunRecords(core, namespace, { name: benchmark, uid: (await getBenchmark(benchmark)).metadata.uid ?? '' });
   }
 
   async function reportOf(benchmark: string): Promise<{ markdown: string; report: Report }> {
@@ -953,50 +1026,155 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   );
 
   it.skipIf(fakeKubeletSkip !== undefined)(
+    "fake kubelet: a 30-minute run's result (about 1.3 MB encoded) reaches the report whole: kept in part ConfigMaps, per-second data as sent",
+    async () => {
+      // The load itself is not under test: each of two runners "measures" a synthetic 30-minute result.
+      const sent = [0, 1].map((runner) => longResult('single', 1, runner, 1800));
+      const encoded = encodeResult(sent[0]).length;
+      expect(encoded).toBeGreaterThan(1_200_000);
+      const kubelet = new FakeKubelet({ kc, namespace, targets: {}, runLoad: (_load, index) => Promise.resolve(sent[index]) });
+      kubelet.start();
+      const { controller } = await startController(0, await controllerAccount());
+      try {
+        const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 2, trials: 1 };
+        await createBenchmark('long', spec);
+        const b = await finished('long');
+        expect(b.status?.phase).toBe('Succeeded');
+        const uid = b.metadata.uid ?? '';
+        // Its record's results came back exactly as sent, from parts each under the ConfigMap limit.
+        const runs = await runRecords('long');
+        expect(runs.records.get('single.t1')?.results).toEqual(sent);
+        const parts = (
+          await core.listNamespacedConfigMap({
+            namespace,
+            labelSelector: `${LABEL_BENCHMARK_UID}=${uid},${LABEL_COMPONENT}=${RUN_PART_COMPONENT}`,
+          })
+        ).items;
+        expect(parts.length).toBe(3);
+        for (const part of parts) {
+          expect(part.metadata?.name?.length).toBeLessThanOrEqual(63);
+          expect(part.metadata?.ownerReferences?.[0]?.uid).toBe(uid);
+          expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThan(1 << 20);
+        }
+        // The report's per-second data is what the full result gives, not the upper bounds a
+        // result without its per-second histograms gives (the test would not tell them apart otherwise).
+        const resolved = resolveBenchmarkSpec(spec);
+        if (!('plan' in resolved)) throw new Error('spec');
+        const record = { run: { topology: 'single', trial: 1 }, state: 'succeeded', job: 'long', attempts: 1 } as const;
+        const { report, markdown } = await reportOf('long');
+        const timelinesOf = (results: typeof sent) =>
+          clusterReport(resolved.plan, [{ ...record, results }], report.environment, []).topologies[0].timelines;
+        expect(report.topologies[0].timelines).toEqual(timelinesOf(sent));
+        expect(report.topologies[0].timelines).not.toEqual(timelinesOf(sent.map(trimResult)));
+        expect(report.topologies[0].timelines[0].points).toHaveLength(1800);
+        expect(markdown).not.toContain('upper bounds');
+        process.stderr.write(`30-minute result: ${encoded} characters encoded per runner, ${parts.length} part ConfigMaps\n`);
+      } finally {
+        await controller.stop();
+        await kubelet.stop();
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
+    'fake kubelet: a controller stopped after a failover delete but before its record: the next one records that kill and deletes no second pod',
+    async () => {
+      const hello = ['hello-x', 'hello-y', 'hello-z'];
+      await readyHelloPods(hello);
+      const helloLeft = async () =>
+        (await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.map((p) => p.metadata?.name);
+      // The API server refuses to record a kill until the policy goes: the controller has deleted
+      // the pod and dies before its record, as one killed in between would.
+      const allow = await refuse(
+        'no-kill-record',
+        'configmaps',
+        ['CREATE', 'UPDATE'],
+        "!has(object.data) || !('failover-kill' in object.data)",
+        'test: kills may not be recorded now',
+      );
+      const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
+      kubelet.start();
+      const first = await startController(0, await controllerAccount());
+      let second: Awaited<ReturnType<typeof startController>> | undefined;
+      try {
+        await createBenchmark('kill-once', {
+          topologies: ['nginx'],
+          scenario: 'quick',
+          load: { ...quickLoad, duration: '8s' },
+          runners: 1,
+          trials: 1,
+          failover: { killAfter: '1s' },
+        });
+        await until('a hello pod to be deleted', async () => ((await helloLeft()).length < hello.length ? true : undefined), 60_000, 100);
+        // A few passes of the same controller meanwhile: none picks a second victim either.
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect(controllerLog.some((l) => l.includes('failover:') && l.includes('no-kill-record'))).toBe(true);
+        await first.controller.stop();
+        const afterFirst = await helloLeft();
+        expect(afterFirst).toHaveLength(2);
+        const [victim] = hello.filter((n) => !afterFirst.includes(n));
+        expect((await runRecords('kill-once')).intents.get('nginx.t1')?.pod).toBe(victim);
+        await allow();
+        second = await startController(first.port, await controllerAccount());
+        const done = await finished('kill-once');
+        expect(done.status?.phase).toBe('Succeeded');
+        // Exactly one hello pod deleted in all, and that one is the kill recorded and reported.
+        expect(await helloLeft()).toEqual(afterFirst);
+        expect((await runRecords('kill-once')).kills.get('nginx.t1')?.pod).toBe(victim);
+        expect((await reportOf('kill-once')).report.topologies[0].failover?.backend).toBe(victim);
+      } finally {
+        await allow();
+        await (second ?? first).controller.stop();
+        await kubelet.stop();
+        for (const name of hello) await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
+    'fake kubelet: a topology whose Service has no ready endpoints is skipped, its condition naming why; the others run',
+    async () => {
+      await serviceWithEndpoint('rpc-gateway', false);
+      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, 'rpc-gateway': targetUrl } });
+      kubelet.start();
+      const { controller } = await startController(0, await controllerAccount());
+      try {
+        await createBenchmark('unready', {
+          topologies: ['single', 'rpc-gateway'],
+          scenario: 'quick',
+          load: quickLoad,
+          runners: 1,
+          trials: 1,
+        });
+        const b = await finished('unready');
+        expect(b.status?.phase).toBe('Succeeded');
+        expect(b.status?.skippedTopologies).toEqual(['rpc-gateway']);
+        expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toBe(
+          'not deployed in the namespace, skipped: rpc-gateway (Service rpc-gateway has no ready endpoints (0 of 1 ready))',
+        );
+        expect(await jobNames('unready')).toEqual(['unready-single-t1-a1']);
+      } finally {
+        await controller.stop();
+        await kubelet.stop();
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
     'fake kubelet: a failover kill whose delete fails is not recorded; it is retried and recorded when the delete succeeds',
     async () => {
-      const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
-      for (const name of ['hello-a', 'hello-b']) {
-        await core
-          .createNamespacedPod({
-            namespace,
-            body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } },
-          })
-          .catch(() => undefined);
-        await core.patchNamespacedPodStatus(
-          {
-            name,
-            namespace,
-            body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date() }] } },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-      }
+      await readyHelloPods(['hello-a', 'hello-b']);
       // The API server refuses to delete hello pods in this namespace until the policy goes.
-      const admission = kc.makeApiClient(AdmissionregistrationV1Api);
-      const policy = `${namespace}-no-hello-delete`;
-      await admission.createValidatingAdmissionPolicy({
-        body: {
-          metadata: { name: policy },
-          spec: {
-            failurePolicy: 'Fail',
-            matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['DELETE'], resources: ['pods'] }] },
-            validations: [
-              { expression: "!oldObject.metadata.name.startsWith('hello-')", message: 'test: hello pods may not be deleted now' },
-            ],
-          },
-        },
-      });
-      await admission.createValidatingAdmissionPolicyBinding({
-        body: {
-          metadata: { name: policy },
-          spec: {
-            policyName: policy,
-            validationActions: ['Deny'],
-            matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
-          },
-        },
-      });
+      const allow = await refuse(
+        'no-hello-delete',
+        'pods',
+        ['DELETE'],
+        "!oldObject.metadata.name.startsWith('hello-')",
+        'test: hello pods may not be deleted now',
+      );
       const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
       kubelet.start();
       const { controller } = await startController();
@@ -1024,8 +1202,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         const b = await getBenchmark('kill-retry');
         expect((await runRecords('kill-retry')).kills.size).toBe(0); // not recorded
         await new Promise((r) => setTimeout(r, 1_500));
-        await admission.deleteValidatingAdmissionPolicyBinding({ name: policy });
-        await admission.deleteValidatingAdmissionPolicy({ name: policy });
+        await allow();
         allowedAt = Date.now();
         const kills = await until(
           'the kill to be recorded',
@@ -1051,8 +1228,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         expect(failover?.backend).toBe('hello-a');
         expect(failover?.killedAtMs).toBeGreaterThan(2_000); // not at 1 s, when the first delete was refused
       } finally {
-        await admission.deleteValidatingAdmissionPolicyBinding({ name: policy }).catch(() => undefined);
-        await admission.deleteValidatingAdmissionPolicy({ name: policy }).catch(() => undefined);
+        await allow();
         await controller.stop();
         await kubelet.stop();
         for (const name of ['hello-a', 'hello-b'])

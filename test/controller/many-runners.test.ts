@@ -27,10 +27,9 @@ import {
 } from '../../src/api/benchmark.js';
 import { ANNOTATION_COMPLETION_INDEX, reportConfigMapName } from '../../src/api/objects.js';
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
-import { parseRunConfigMaps, runSelector } from '../../src/controller/run-store.js';
 import { mergeResults } from '../../loadtest/merge.js';
 import type { Report } from '../../src/report/index.js';
-import { FakeKubelet, findApiServer, installCrd, until } from './apiserver-harness.js';
+import { FakeKubelet, findApiServer, installCrd, readRunRecords, until } from './apiserver-harness.js';
 import { freePort } from '../manifests/manifests.js';
 
 const RUNNERS = 50;
@@ -200,10 +199,7 @@ describe.skipIf(skip !== undefined)(`${RUNNERS} runners against a real API serve
       expect(b.status?.phase, JSON.stringify(b.status?.conditions)).toBe('Succeeded');
 
       // Collection: one result per runner, each pod run once.
-      const configMaps = (
-        await core.listNamespacedConfigMap({ namespace, labelSelector: runSelector({ name: 'many', uid: b.metadata.uid ?? '' }) })
-      ).items;
-      const { records } = parseRunConfigMaps(configMaps);
+      const { records } = await readRunRecords(core, namespace, { name: 'many', uid: b.metadata.uid ?? '' });
       const results = [...records.values()].flatMap((r) => r.results ?? []);
       expect(results.map((r) => r.runner).sort((x, y) => x - y)).toEqual(Array.from({ length: RUNNERS }, (_, i) => i));
       expect(kubelet.ran).toHaveLength(RUNNERS);
@@ -242,12 +238,16 @@ describe.skipIf(skip !== undefined)(`${RUNNERS} runners against a real API serve
       expect(markdown).toContain(`- node CPUs: ${FAKE_NODES[0]} 8 CPUs, 7.5 allocatable; ${FAKE_NODES[1]} 8 CPUs, 7.5 allocatable`);
       expect(markdown).toContain(`- warning: runners and servers shared node(s) ${FAKE_NODES[0]}:`);
 
+      // The run's stored size: its record and result parts (every ConfigMap the Benchmark owns but the report).
+      const configMaps = (await core.listNamespacedConfigMap({ namespace })).items.filter(
+        (c) => c.metadata?.name !== reportConfigMapName('many') && c.metadata?.ownerReferences?.some((o) => o.uid === b.metadata.uid),
+      );
       const bytes = configMaps.reduce((n, c) => n + JSON.stringify(c.data ?? {}).length + JSON.stringify(c.binaryData ?? {}).length, 0);
       const p50 = skews[Math.floor(skews.length / 2)];
       process.stderr.write(
         `${RUNNERS} runners: wall ${(wallMs / 1000).toFixed(1)} s from create to Succeeded; start skew p50 ${p50.toFixed(1)} ms, max ${maxSkew.toFixed(1)} ms; ` +
           `controller CPU ${cpu.toFixed(2)} s (${((cpu / (wallMs / 1000)) * 100).toFixed(1)}% of one core), RSS ${idleMiB.toFixed(0)} MiB idle, ${peakMiB.toFixed(0)} MiB peak; ` +
-          `run record ${(bytes / 1024).toFixed(0)} KiB; ${topology.requests} requests, target served ${served}\n`,
+          `run record and parts ${(bytes / 1024).toFixed(0)} KiB; ${topology.requests} requests, target served ${served}\n`,
       );
       // The controller's cost at this scale: well under its 500m / 256Mi limits.
       expect(peakMiB).toBeLessThan(256);
