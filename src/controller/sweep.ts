@@ -144,7 +144,10 @@ export function scaleStep(want: number, scale: HelloScale, uid: string, topologi
   const serving = servingPods(scale.pods);
   const others = scale.pods.length - serving.length;
   if (serving.length !== want || others > 0) {
-    const whys = scale.pods.filter((p) => !p.serving && p.why).map((p) => `${p.name} ${p.why}`);
+    // Pods alike grouped: at 16 replicas the reason stays readable.
+    const byWhy = new Map<string, string[]>();
+    for (const p of scale.pods.filter((x) => !x.serving && x.why)) byWhy.set(p.why ?? '', [...(byWhy.get(p.why ?? '') ?? []), p.name]);
+    const whys = [...byWhy].map(([why, names]) => `${names.join(', ')} ${why}`);
     return {
       kind: 'wait',
       why: `${serving.length} of ${want} hello pods serving${others > 0 ? `, ${others} starting or stopping` : ''}${whys.length > 0 ? ` (${whys.join('; ')})` : ''}`,

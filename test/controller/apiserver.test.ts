@@ -423,7 +423,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       });
       expect(code).toBe(1);
       const reason =
-        /the hello Deployment did not settle at 2 replicas within 8 s: 0 of 2 hello pods serving, 2 starting or stopping \(hello-\S+ Pending: [^;]*nodes? (are )?available/;
+        /the hello Deployment did not settle at 2 replicas within 8 s: 0 of 2 hello pods serving, 2 starting or stopping \(hello-[^()]* Pending: [^;]*nodes? (are )?available/;
       expect(said.join('')).toMatch(new RegExp(`TrialFailed: nginx at 2 replicas trial 1: ${reason.source}.*\\(not started\\)`));
       const b = await getBenchmark('unsettled');
       expect(b.status?.phase).toBe('Failed');

@@ -244,6 +244,14 @@ describe('sweep: a point that does not settle fails its runs, within SETTLE_TIME
     );
   });
 
+  it('groups pods alike in what it waits for', () => {
+    const pods = [...serving('hello-0'), { ...pending, name: 'hello-1' }, pending, { name: 'hello-3', serving: false, why: 'not ready' }];
+    expect(scaleStep(4, settled(4, { pods }), UID, both, NOW)).toEqual({
+      kind: 'wait',
+      why: '1 of 4 hello pods serving, 3 starting or stopping (hello-1, hello-2 Pending: 0/1 nodes are available: 1 Insufficient cpu.; hello-3 not ready)',
+    });
+  });
+
   it('says why a hello pod does not serve, from its status', () => {
     const pod = (status: V1Pod['status'], deleting = false): V1Pod => ({
       metadata: { name: 'p', ...(deleting ? { deletionTimestamp: new Date() } : {}) },
