@@ -349,20 +349,35 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'standard', runners: 1 });
   });
 
-  it("gives the hello Deployment back the count a deleted Benchmark's sweep kept (a restarted controller, only the Role's grants)", async () => {
+  /** A `hello` Deployment of `replicas` pods (pods only the scheduler sees: no node runs them). */
+  async function helloDeployment(replicas: number): Promise<AppsV1Api> {
     const apps = kc.makeApiClient(AppsV1Api);
-    const labels = { app: 'hello-sweep-test' };
+    const labels = { [LABEL_INSTANCE]: HELLO_BALANCED };
     await apps.createNamespacedDeployment({
       namespace,
       body: {
         metadata: { name: HELLO_BALANCED },
         spec: {
-          replicas: 1,
+          replicas,
           selector: { matchLabels: labels },
           template: { metadata: { labels }, spec: { containers: [{ name: 'hello', image: 'clusterbench/hello:test' }] } },
         },
       },
     });
+    return apps;
+  }
+
+  /** Until the hello Deployment is back at `replicas` and the sweep's record says restored. */
+  function restoredTo(apps: AppsV1Api, replicas: number): Promise<true> {
+    return until(`the hello Deployment back at ${replicas} and the record restored`, async () => {
+      const scale = await apps.readNamespacedDeploymentScale({ name: HELLO_BALANCED, namespace });
+      const cm = await core.readNamespacedConfigMap({ name: HELLO_SCALE_RECORD, namespace });
+      return scale.spec?.replicas === replicas && JSON.parse(cm.data?.record ?? '{}').restored === true ? true : undefined;
+    });
+  }
+
+  it("gives the hello Deployment back the count a deleted Benchmark's sweep kept (a restarted controller, only the Role's grants)", async () => {
+    const apps = await helloDeployment(1);
     // What a controller leaves when its sweep's Benchmark is deleted at 1 replica of 3 (and the controller restarts).
     const record = { uid: 'deleted-benchmark-uid', benchmark: 'gone', originalReplicas: 3, restored: false };
     await core.createNamespacedConfigMap({
@@ -371,11 +386,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     });
     const { controller } = await startController(0, await controllerAccount());
     try {
-      await until('the hello Deployment back at 3 and the record restored', async () => {
-        const scale = await apps.readNamespacedDeploymentScale({ name: HELLO_BALANCED, namespace });
-        const cm = await core.readNamespacedConfigMap({ name: HELLO_SCALE_RECORD, namespace });
-        return scale.spec?.replicas === 3 && JSON.parse(cm.data?.record ?? '{}').restored === true ? true : undefined;
-      });
+      await restoredTo(apps, 3);
     } finally {
       await controller.stop();
       await apps.deleteNamespacedDeployment({ name: HELLO_BALANCED, namespace });
@@ -384,20 +395,8 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   });
 
   it('fails a sweep run whose hello pods never become ready (the real scheduler has no node for them) within the settle bound, saying so; bench exits 1; the count is restored', async () => {
-    const apps = kc.makeApiClient(AppsV1Api);
-    const labels = { [LABEL_INSTANCE]: HELLO_BALANCED };
     // No node takes pods here: the scheduler leaves every hello pod Pending with its reason.
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: HELLO_BALANCED },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { containers: [{ name: 'hello', image: 'clusterbench/hello:test' }] } },
-        },
-      },
-    });
+    const apps = await helloDeployment(1);
     // A short bound for the test (the default is SETTLE_TIMEOUT_MS, 180 s).
     const { controller } = await startController(0, await controllerAccount(), { settleTimeoutMs: 8_000 });
     const out = mkdtempSync(join(tmpdir(), 'cb-settle-'));
@@ -432,11 +431,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       expect(record?.job).toBeUndefined();
       expect(record?.reason).toMatch(reason);
       expect(await jobNames('unsettled')).toEqual([]);
-      await until('the hello Deployment back at 1', async () => {
-        const scale = await apps.readNamespacedDeploymentScale({ name: HELLO_BALANCED, namespace });
-        const cm = await core.readNamespacedConfigMap({ name: HELLO_SCALE_RECORD, namespace });
-        return scale.spec?.replicas === 1 && JSON.parse(cm.data?.record ?? '{}').restored === true ? true : undefined;
-      });
+      await restoredTo(apps, 1);
     } finally {
       rmSync(out, { recursive: true, force: true });
       await controller.stop();
