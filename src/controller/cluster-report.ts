@@ -40,7 +40,9 @@ export function reportNotes(
 ): string[] {
   const notes = records
     .filter((r) => r.state === 'failed')
-    .map((r) => `${runName(r.run)} failed after ${r.attempts} attempt(s): ${r.reason}; left out`);
+    .map(
+      (r) => `${runName(r.run)} ${r.attempts === 0 ? 'was not started' : `failed after ${r.attempts} attempt(s)`}: ${r.reason}; left out`,
+    );
   for (const r of records.filter((x) => x.state === 'succeeded' && x.retries)) {
     notes.push(`${runName(r.run)} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
   }

@@ -98,6 +98,8 @@ export interface ControllerOptions {
   readonly leaseDurationSeconds?: number;
   /** Called when leadership is lost (the controller has stopped acting); the command exits. */
   readonly onLeadershipLost?: (why: string) => void;
+  /** A sweep point's settle bound; tests shorten it. @default SETTLE_TIMEOUT_MS */
+  readonly settleTimeoutMs?: number;
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -145,7 +147,7 @@ export class BenchmarkController {
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
-    this.scaler = new HelloScaler({ kc, namespace, log: this.log });
+    this.scaler = new HelloScaler({ kc, namespace, log: this.log, settleTimeoutMs: options.settleTimeoutMs });
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
     const kick = () => this.kick();
     this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
@@ -418,6 +420,7 @@ export class BenchmarkController {
       if (decision.waiting) this.log(`benchmark ${name}: replica sweep: waiting: ${decision.waiting}`);
       this.waitingFor.set(ref.uid, decision.waiting ?? '');
     }
+    if (plan.replicas) this.scaler.keepSettling(decision.settling);
     if (decision.wakeAt !== undefined) {
       // The periodic pass could be up to resyncMs late; a failover kill should not be.
       clearTimeout(this.wakeTimer);
@@ -425,7 +428,7 @@ export class BenchmarkController {
     }
     const extra: BenchmarkStatus = {};
     for (const action of decision.actions) Object.assign(extra, await this.execute(benchmark, plan, decision, action));
-    for (const action of decision.actions) if (action.kind === 'recordRun') this.coordinator.forget(action.record.job);
+    for (const action of decision.actions) if (action.kind === 'recordRun' && action.record.job) this.coordinator.forget(action.record.job);
     const next = this.nextStatus(benchmark, plan, decision, extra);
     const change = statusChange(status, next);
     // Every patch comes back as a watch event and another pass: patch only what changed, and

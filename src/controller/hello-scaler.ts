@@ -11,7 +11,16 @@ import { HELLO_BALANCED, HELLO_SCALE_RECORD, LABEL_MANAGED_BY, MANAGED_BY, topol
 import type { Topology } from '../topologies.js';
 import { isApiCode } from '../kube/kube.js';
 import { BALANCED_TOPOLOGIES } from '../topologies.js';
-import { PROBE_REQUESTS_PER_POD, helloPodState, restoreStep, servingPods, type HelloScale, type Probe, type ScaleRecord } from './sweep.js';
+import {
+  PROBE_REQUESTS_PER_POD,
+  helloPodState,
+  restoreStep,
+  servingPods,
+  type HelloScale,
+  type Probe,
+  type ScaleRecord,
+  type SettleClock,
+} from './sweep.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const RECORD_KEY = 'record';
@@ -24,6 +33,8 @@ export interface HelloScalerProps {
   readonly log: (line: string) => void;
   /** Answers one probe request: its X-Served-By. @default fetch */
   readonly get?: (url: string) => Promise<{ status: number; servedBy: string | null }>;
+  /** How long a sweep point may take to settle before its runs fail. @default SETTLE_TIMEOUT_MS */
+  readonly settleTimeoutMs?: number;
 }
 
 async function fetchServedBy(url: string): Promise<{ status: number; servedBy: string | null }> {
@@ -41,6 +52,8 @@ export class HelloScaler {
   /** From the start: a restarted controller does not know when a pod last went away. */
   private lastRemovalAtMs = Date.now();
   private probe?: Probe;
+  /** Not kept in the cluster: a restarted controller counts a point's wait from its start. */
+  private settling?: SettleClock;
 
   constructor(private readonly props: HelloScalerProps) {
     this.apps = props.kc.makeApiClient(AppsV1Api);
@@ -103,7 +116,14 @@ export class HelloScaler {
       lastRemovalAtMs: this.lastRemovalAtMs,
       ...(this.probe ? { probe: this.probe } : {}),
       ...(record ? { record } : {}),
+      ...(this.settling ? { settling: this.settling } : {}),
+      ...(this.props.settleTimeoutMs === undefined ? {} : { settleTimeoutMs: this.props.settleTimeoutMs }),
     };
+  }
+
+  /** Keeps what `decide` said of the wait for a sweep point (undefined: not waiting) for the next `view`. */
+  keepSettling(settling: SettleClock | undefined): void {
+    this.settling = settling;
   }
 
   /** Scales to `replicas` for Benchmark `holder`, keeping the deployed count first unless it already holds it. */

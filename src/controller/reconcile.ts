@@ -11,7 +11,7 @@ import type { Topology } from '../topologies.js';
 import type { FailoverEvent } from '../report/index.js';
 import { failoverKillAt, failoverVictim, isFailoverRun } from '../plan/run-plan.js';
 import { runKey, runName, type RunId } from './names.js';
-import { plannedRuns, scaleStep, type HelloScale } from './sweep.js';
+import { plannedRuns, settleStep, type HelloScale, type SettleClock, type SettleStep } from './sweep.js';
 
 /** A run is retried once (a second Job) before it counts as failed. */
 export const MAX_ATTEMPTS = 2;
@@ -29,7 +29,9 @@ export interface ObservedJob {
 export interface RunRecord {
   readonly run: RunId;
   readonly state: 'succeeded' | 'failed';
-  readonly job: string;
+  /** The latest attempt's Job; none when the run never started (its sweep point did not settle). */
+  readonly job?: string;
+  /** 0: never started. */
   readonly attempts: number;
   readonly reason?: string;
   /** One per runner, by index; only when succeeded. */
@@ -109,6 +111,8 @@ export interface Decision {
   readonly wakeAt?: number;
   /** What the next run of a sweep waits for (pods, balancers), in words. */
   readonly waiting?: string;
+  /** Since when a sweep waits for its next run's point: the scaler keeps it for the next pass. */
+  readonly settling?: SettleClock;
 }
 
 type RunState =
@@ -222,6 +226,7 @@ export function decide(input: ReconcileInput): Decision {
   let current: Decision['current'];
   let wakeAt: number | undefined;
   let waiting: string | undefined;
+  let settling: SettleClock | undefined;
   if (running && running.state.kind === 'running') {
     current = { run: running.run, job: running.state.job.name };
     const due = failoverDueAt(input, running.run, running.state.job);
@@ -231,13 +236,13 @@ export function decide(input: ReconcileInput): Decision {
   } else if (next && next.state.kind === 'pending') {
     // One run at a time: concurrent runs would compete for the same nodes and skew each other.
     const { replicas } = next.run;
-    const step =
-      replicas === undefined
-        ? ({ kind: 'ready' } as const)
-        : input.scale
-          ? scaleStep(replicas, input.scale, input.uid ?? '', measured, input.now)
-          : ({ kind: 'wait', why: 'reading the hello Deployment' } as const);
+    let step: SettleStep = { kind: 'ready' };
+    if (replicas !== undefined && !input.scale) step = { kind: 'wait', why: 'reading the hello Deployment' };
+    else if (replicas !== undefined && input.scale)
+      ({ step, settling } = settleStep({ ...next.run, replicas }, input.scale, input.uid ?? '', measured, input.now));
     if (step.kind === 'ready') actions.push({ kind: 'createJob', run: next.run, attempt: next.state.attempt });
+    else if (step.kind === 'unsettled')
+      actions.push({ kind: 'recordRun', record: { run: next.run, state: 'failed', attempts: 0, reason: step.reason } });
     else if (step.kind === 'scale') actions.push({ kind: 'scaleHello', replicas: step.replicas });
     else if (step.kind === 'probe') actions.push({ kind: 'probeBalancers', pods: step.pods });
     else {
@@ -253,7 +258,9 @@ export function decide(input: ReconcileInput): Decision {
       type: 'TrialFailed',
       status: 'True',
       reason: 'RunFailed',
-      message: failed.map((r) => `${runName(r.run)}: ${r.reason} (after ${r.attempts} attempts)`).join('; '),
+      message: failed
+        .map((r) => `${runName(r.run)}: ${r.reason} (${r.attempts === 0 ? 'not started' : `after ${r.attempts} attempts`})`)
+        .join('; '),
     });
   }
 
@@ -282,5 +289,6 @@ export function decide(input: ReconcileInput): Decision {
     current,
     ...(wakeAt === undefined ? {} : { wakeAt }),
     ...(waiting === undefined ? {} : { waiting }),
+    ...(settling === undefined ? {} : { settling }),
   };
 }

@@ -34,7 +34,14 @@ import {
   type BenchmarkSpec,
 } from '../../src/api/benchmark.js';
 import { BenchmarkController } from '../../src/controller/controller.js';
-import { HELLO_BALANCED, HELLO_SCALE_RECORD, LABEL_BENCHMARK, LABEL_TOPOLOGY, reportConfigMapName } from '../../src/api/objects.js';
+import {
+  HELLO_BALANCED,
+  HELLO_SCALE_RECORD,
+  LABEL_BENCHMARK,
+  LABEL_INSTANCE,
+  LABEL_TOPOLOGY,
+  reportConfigMapName,
+} from '../../src/api/objects.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { encodeResult } from '../../src/controller/result-codec.js';
 import { chunkResult } from '../../src/controller/result-chunks.js';
@@ -231,7 +238,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   async function startController(
     port = 0,
     account = kc,
-    election: { identity?: string; leaseDurationSeconds?: number } = {},
+    election: { identity?: string; leaseDurationSeconds?: number; settleTimeoutMs?: number } = {},
   ): Promise<{ controller: BenchmarkController; port: number }> {
     // Runners dial the controller on loopback here; in the cluster, its Service.
     let actualPort = port;
@@ -415,20 +422,35 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     expect(stored.spec).toEqual({ topologies: ['single'], scenario: 'standard', runners: 1 });
   });
 
-  it("gives the hello Deployment back the count a deleted Benchmark's sweep kept (a restarted controller, only the Role's grants)", async () => {
+  /** A `hello` Deployment of `replicas` pods (pods only the scheduler sees: no node runs them). */
+  async function helloDeployment(replicas: number): Promise<AppsV1Api> {
     const apps = kc.makeApiClient(AppsV1Api);
-    const labels = { app: 'hello-sweep-test' };
+    const labels = { [LABEL_INSTANCE]: HELLO_BALANCED };
     await apps.createNamespacedDeployment({
       namespace,
       body: {
         metadata: { name: HELLO_BALANCED },
         spec: {
-          replicas: 1,
+          replicas,
           selector: { matchLabels: labels },
           template: { metadata: { labels }, spec: { containers: [{ name: 'hello', image: 'clusterbench/hello:test' }] } },
         },
       },
     });
+    return apps;
+  }
+
+  /** Until the hello Deployment is back at `replicas` and the sweep's record says restored. */
+  function restoredTo(apps: AppsV1Api, replicas: number): Promise<true> {
+    return until(`the hello Deployment back at ${replicas} and the record restored`, async () => {
+      const scale = await apps.readNamespacedDeploymentScale({ name: HELLO_BALANCED, namespace });
+      const cm = await core.readNamespacedConfigMap({ name: HELLO_SCALE_RECORD, namespace });
+      return scale.spec?.replicas === replicas && JSON.parse(cm.data?.record ?? '{}').restored === true ? true : undefined;
+    });
+  }
+
+  it("gives the hello Deployment back the count a deleted Benchmark's sweep kept (a restarted controller, only the Role's grants)", async () => {
+    const apps = await helloDeployment(1);
     // What a controller leaves when its sweep's Benchmark is deleted at 1 replica of 3 (and the controller restarts).
     const record = { uid: 'deleted-benchmark-uid', benchmark: 'gone', originalReplicas: 3, restored: false };
     await core.createNamespacedConfigMap({
@@ -437,16 +459,57 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     });
     const { controller } = await startController(0, await controllerAccount());
     try {
-      await until('the hello Deployment back at 3 and the record restored', async () => {
-        const scale = await apps.readNamespacedDeploymentScale({ name: HELLO_BALANCED, namespace });
-        const cm = await core.readNamespacedConfigMap({ name: HELLO_SCALE_RECORD, namespace });
-        return scale.spec?.replicas === 3 && JSON.parse(cm.data?.record ?? '{}').restored === true ? true : undefined;
-      });
+      await restoredTo(apps, 3);
     } finally {
       await controller.stop();
       await apps.deleteNamespacedDeployment({ name: HELLO_BALANCED, namespace });
     }
     expect(controllerLog).toContain('benchmark gone: replica sweep over: the hello Deployment back to 3');
+  });
+
+  it('fails a sweep run whose hello pods never become ready (the real scheduler has no node for them) within the settle bound, saying so; bench exits 1; the count is restored', async () => {
+    // No node takes pods here: the scheduler leaves every hello pod Pending with its reason.
+    const apps = await helloDeployment(1);
+    // A short bound for the test (the default is SETTLE_TIMEOUT_MS, 180 s).
+    const { controller } = await startController(0, await controllerAccount(), { settleTimeoutMs: 8_000 });
+    const out = mkdtempSync(join(tmpdir(), 'cb-settle-'));
+    try {
+      const request = benchRequest({
+        name: 'unsettled',
+        namespace,
+        scenario: 'quick',
+        topologies: 'nginx',
+        trials: '1',
+        replicas: '2',
+        duration: '1s',
+        warmup: '300ms',
+        connections: '4',
+        out,
+      });
+      const said: string[] = [];
+      const code = await runBench(kc, request, checkRequest(request), out, {
+        out: () => undefined,
+        err: (t) => said.push(t),
+        tty: false,
+        pollMs: 200,
+      });
+      expect(code).toBe(1);
+      const reason =
+        /the hello Deployment did not settle at 2 replicas within 8 s: 0 of 2 hello pods serving, 2 starting or stopping \(hello-[^()]* Pending: [^;]*nodes? (are )?available/;
+      expect(said.join('')).toMatch(new RegExp(`TrialFailed: nginx at 2 replicas trial 1: ${reason.source}.*\\(not started\\)`));
+      const b = await getBenchmark('unsettled');
+      expect(b.status?.phase).toBe('Failed');
+      const record = (await runRecords('unsettled')).records.get('nginx.r2.t1');
+      expect(record).toMatchObject({ state: 'failed', attempts: 0 });
+      expect(record?.job).toBeUndefined();
+      expect(record?.reason).toMatch(reason);
+      expect(await jobNames('unsettled')).toEqual([]);
+      await restoredTo(apps, 1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      await controller.stop();
+      await apps.deleteNamespacedDeployment({ name: HELLO_BALANCED, namespace });
+    }
   });
 
   it('clusterbench bench says in one line that clusterbench is not deployed where the namespace has no Benchmarks', async () => {

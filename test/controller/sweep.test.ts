@@ -1,15 +1,18 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { jobName, runConfigMapName, runKey } from '../../src/controller/names.js';
-import { decide, type ReconcileInput } from '../../src/controller/reconcile.js';
+import { decide, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
+import { reportNotes } from '../../src/controller/cluster-report.js';
 import {
   SETTLE_AFTER_REMOVAL_MS,
+  SETTLE_TIMEOUT_MS,
   describeProbe,
   helloPodState,
   plannedRuns,
   probeMatches,
   restoreStep,
   scaleStep,
+  settleStep,
   type HelloScale,
   type ScaleRecord,
 } from '../../src/controller/sweep.js';
@@ -184,5 +187,127 @@ describe('decide with a sweep', () => {
     expect(d.wakeAt).toBe(NOW + SETTLE_AFTER_REMOVAL_MS);
     expect(d.phase).toBe('Running');
     expect(decide(input({})).waiting).toBe('reading the hello Deployment');
+  });
+});
+
+describe('sweep: a point that does not settle fails its runs, within SETTLE_TIMEOUT_MS', () => {
+  const nginx3 = { topology: 'nginx', trial: 1, replicas: 3 } as const;
+  const point = `${UID} r3.t1`;
+  // The third pod cannot be scheduled: the node has no CPU left for it.
+  const pending = helloPodState({
+    metadata: { name: 'hello-2' },
+    status: {
+      phase: 'Pending',
+      conditions: [
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' },
+      ],
+    },
+  });
+  const stuck = (overrides: Partial<HelloScale> = {}) => settled(3, { pods: [...serving('hello-0', 'hello-1'), pending], ...overrides });
+  const why = '2 of 3 hello pods serving, 1 starting or stopping (hello-2 Pending: 0/1 nodes are available: 1 Insufficient cpu.)';
+
+  it("starts the point's clock on its first wait (a scale, or a restarted controller's first pass) and keeps it", () => {
+    expect(settleStep(nginx3, stuck(), UID, both, NOW)).toEqual({ step: { kind: 'wait', why }, settling: { point, sinceMs: NOW } });
+    const since = NOW - SETTLE_TIMEOUT_MS + 1;
+    expect(settleStep(nginx3, stuck({ settling: { point, sinceMs: since } }), UID, both, NOW).settling).toEqual({ point, sinceMs: since });
+    // Scaling counts: the clock starts with the pass that scales.
+    expect(settleStep(nginx3, settled(1), UID, both, NOW)).toEqual({
+      step: { kind: 'scale', replicas: 3 },
+      settling: { point, sinceMs: NOW },
+    });
+    // Another point (count, trial or Benchmark) starts its own.
+    const old = { point: `${UID} r3.t2`, sinceMs: NOW - 10 * SETTLE_TIMEOUT_MS };
+    expect(settleStep(nginx3, stuck({ settling: old }), UID, both, NOW).settling).toEqual({ point, sinceMs: NOW });
+    // Settled: no clock (the next wait, after a run, is a new one).
+    expect(settleStep(nginx3, settled(3), UID, both, NOW)).toEqual({ step: { kind: 'ready' } });
+  });
+
+  it('past the bound: unsettled, saying what it waited for, for every run at that count in that trial', () => {
+    const late = { point, sinceMs: NOW - SETTLE_TIMEOUT_MS };
+    const reason = `the hello Deployment did not settle at 3 replicas within 180 s: ${why}`;
+    expect(settleStep(nginx3, stuck({ settling: late }), UID, both, NOW).step).toEqual({ kind: 'unsettled', reason });
+    expect(settleStep({ ...nginx3, topology: 'rpc-gateway' }, stuck({ settling: late }), UID, both, NOW).step).toEqual({
+      kind: 'unsettled',
+      reason,
+    });
+    // A balancer that never routes to the new set: the last probe says which.
+    const stale = { pods: ['hello-0', 'hello-1', 'hello-2'], answered: new Map(both.map((t) => [t, ['hello-0', 'hello-1']])) };
+    expect(settleStep(nginx3, settled(3, { probe: stale, settling: late }), UID, both, NOW).step).toEqual({
+      kind: 'unsettled',
+      reason:
+        'the hello Deployment did not settle at 3 replicas within 180 s: the balancers did not answer from exactly the 3 serving hello pods ' +
+        '(last probe: nginx: hello-0 ×1, hello-1 ×1 | rpc-gateway: hello-0 ×1, hello-1 ×1)',
+    });
+    // A shorter bound (tests): the same rule.
+    expect(settleStep(nginx3, stuck({ settling: { point, sinceMs: NOW - 500 }, settleTimeoutMs: 500 }), UID, both, NOW).step.kind).toBe(
+      'unsettled',
+    );
+  });
+
+  it('groups pods alike in what it waits for', () => {
+    const pods = [...serving('hello-0'), { ...pending, name: 'hello-1' }, pending, { name: 'hello-3', serving: false, why: 'not ready' }];
+    expect(scaleStep(4, settled(4, { pods }), UID, both, NOW)).toEqual({
+      kind: 'wait',
+      why: '1 of 4 hello pods serving, 3 starting or stopping (hello-1, hello-2 Pending: 0/1 nodes are available: 1 Insufficient cpu.; hello-3 not ready)',
+    });
+  });
+
+  it('says why a hello pod does not serve, from its status', () => {
+    const pod = (status: V1Pod['status'], deleting = false): V1Pod => ({
+      metadata: { name: 'p', ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+      status,
+    });
+    const waiting = {
+      containerStatuses: [
+        {
+          name: 'hello',
+          image: 'i',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ImagePullBackOff', message: 'pull failed' } },
+        },
+      ],
+    };
+    expect(helloPodState(pod(waiting)).why).toBe('ImagePullBackOff: pull failed');
+    expect(helloPodState(pod({ conditions: [{ type: 'Ready', status: 'True' }] }, true)).why).toBe('terminating');
+    expect(helloPodState(pod({ phase: 'Running' })).why).toBe('not ready');
+    expect(helloPodState(pod({ conditions: [{ type: 'Ready', status: 'True' }] }))).toEqual({ name: 'p', serving: true });
+  });
+
+  it('decide records the run failed without a Job, goes on, and the report and conditions say it was not started', () => {
+    const sweepPlan = plan({ topologies: ['single', 'nginx'], trials: 1, runners: 1, replicas: [3] });
+    const at3 = { topology: 'nginx', trial: 1, replicas: 3 } as const;
+    const single = { topology: 'single', trial: 1 } as const;
+    const single1: RunRecord = { run: single, state: 'succeeded', job: 'j', attempts: 1, results: [] };
+    const input = (records: RunRecord[], scale: HelloScale): ReconcileInput =>
+      reconcileInput({
+        uid: UID,
+        plan: sweepPlan,
+        deployed: new Set<Topology>(['single', 'nginx']),
+        records: new Map(records.map((r) => [runKey(r.run), r])),
+        scale,
+      });
+    const waiting = decide(input([single1], stuck()));
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.waiting).toBe(why);
+    expect(waiting.settling).toEqual({ point, sinceMs: NOW });
+    const timedOut = decide(input([single1], stuck({ settling: { point, sinceMs: NOW - SETTLE_TIMEOUT_MS } })));
+    const record: RunRecord = {
+      run: at3,
+      state: 'failed',
+      attempts: 0,
+      reason: `the hello Deployment did not settle at 3 replicas within 180 s: ${why}`,
+    };
+    expect(timedOut.actions).toEqual([{ kind: 'recordRun', record }]);
+    expect(timedOut.phase).toBe('Running');
+    // The next pass: the failure is final; the Benchmark ends (Failed) with its report of the rest.
+    const done = decide(input([single1, record], stuck()));
+    expect(done.phase).toBe('Failed');
+    expect(done.actions.map((a) => a.kind)).toEqual(['writeReport']);
+    expect(done.conditions.find((c) => c.type === 'TrialFailed')?.message).toBe(
+      `nginx at 3 replicas trial 1: ${record.reason} (not started)`,
+    );
+    expect(reportNotes([record], [], 1, null)).toContain(`nginx at 3 replicas trial 1 was not started: ${record.reason}; left out`);
   });
 });
