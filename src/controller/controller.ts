@@ -131,6 +131,8 @@ export class BenchmarkController {
   private readonly progressPatchedAt = new Map<string, number>();
   /** Why each skipped topology of a Benchmark could not answer, by UID, as read when it started (for its condition). */
   private readonly notDeployed = new Map<string, ReadonlyMap<Topology, string>>();
+  /** Benchmarks (by UID) this controller created a Job for: started, before the Job reaches the informer (queue.ts). */
+  private readonly startedHere = new Set<string>();
   private wakeTimer?: NodeJS.Timeout;
   /** Parsed run ConfigMaps (with their results' parts) by Benchmark UID; dropped once the Benchmark is finished. */
   private readonly runStore: RunStore;
@@ -289,6 +291,7 @@ export class BenchmarkController {
     const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid ?? ''));
     this.runStore.keepOnly(uids);
     for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    for (const uid of this.startedHere) if (!uids.has(uid)) this.startedHere.delete(uid);
     for (const uid of this.waitingFor.keys()) if (!uids.has(uid)) this.waitingFor.delete(uid);
     for (const uid of this.notDeployed.keys()) if (!uids.has(uid)) this.notDeployed.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
@@ -444,12 +447,14 @@ export class BenchmarkController {
    * or the Jobs of one that no longer does (deleted) while they still run.
    */
   private queuedBehind(benchmark: Benchmark): string | undefined {
+    const jobOwners = new Set(this.jobs.list().map(controllerUid));
     const entries = this.benchmarks.list().map((b) => ({
       name: b.metadata.name,
       uid: b.metadata.uid ?? '',
       createdAtMs: new Date(b.metadata.creationTimestamp ?? 0).getTime(),
       phase: b.status?.phase,
       deleting: b.metadata.deletionTimestamp !== undefined,
+      hasJobs: jobOwners.has(b.metadata.uid) || this.startedHere.has(b.metadata.uid ?? ''),
     }));
     const holder = queueHolder(entries);
     if (holder && holder.uid !== benchmark.metadata.uid) return holder.name;
@@ -496,6 +501,7 @@ export class BenchmarkController {
     const namespace = this.options.namespace;
     switch (action.kind) {
       case 'createJob': {
+        this.startedHere.add(benchmark.metadata.uid ?? '');
         // The token first: the Job's pods wait for their Secret, never run without it.
         const job = jobName({ name, uid: benchmark.metadata.uid ?? '' }, action.run, action.attempt);
         const { token, sha256 } = newRunnerToken();

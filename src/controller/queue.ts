@@ -1,8 +1,13 @@
 /**
  * One Benchmark at a time per namespace: two at once would load the same servers and skew both
  * reports, and one's failover drill would kill a pod in the middle of the other's run. Which one
- * runs is decided from the cluster alone (phases and creation times), so a restarted controller
- * picks the same one: the one already running, else the oldest waiting.
+ * runs is decided from the cluster alone (phases, Jobs and creation times), so a restarted
+ * controller picks the same one: the one already started, else the oldest waiting.
+ *
+ * "Started" is not the phase alone: two Benchmarks created in the same second (creation times have
+ * one-second resolution) could each be picked in turn while the first one's Running phase had not
+ * yet reached the informer's cache; the second then waited behind the first one's Job while the
+ * first one's status said it was queued. A Benchmark that owns a Job has started.
  */
 
 /** A Benchmark as the queue sees it. */
@@ -13,6 +18,8 @@ export interface QueueEntry {
   readonly phase?: string;
   /** Being deleted: it no longer holds the namespace. */
   readonly deleting: boolean;
+  /** It owns a Job (seen, or just created by this controller): it has started, whatever its phase says yet. */
+  readonly hasJobs?: boolean;
 }
 
 const FINISHED = new Set(['Succeeded', 'Failed']);
@@ -22,5 +29,5 @@ export function queueHolder(entries: readonly QueueEntry[]): QueueEntry | undefi
   const waiting = entries
     .filter((e) => !e.deleting && !FINISHED.has(e.phase ?? ''))
     .sort((a, b) => a.createdAtMs - b.createdAtMs || a.name.localeCompare(b.name));
-  return waiting.find((e) => e.phase === 'Running') ?? waiting[0];
+  return waiting.find((e) => e.phase === 'Running' || e.hasJobs) ?? waiting[0];
 }

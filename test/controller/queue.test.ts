@@ -19,6 +19,12 @@ describe('one Benchmark at a time per namespace', () => {
     expect(queueHolder([entry('old', 1, 'Pending'), entry('new', 2, 'Running')])?.name).toBe('new');
   });
 
+  it('one that owns a Job holds the namespace before its Running phase is seen (two created in the same second)', () => {
+    const started = { ...entry('b', 1, 'Pending'), hasJobs: true };
+    expect(queueHolder([entry('a', 1), started])?.name).toBe('b');
+    expect(queueHolder([entry('a', 1, undefined), { ...entry('b', 1), hasJobs: false }])?.name).toBe('a');
+  });
+
   it('finished and deleted ones hold nothing: the next waiting one runs', () => {
     expect(queueHolder([entry('a', 1, 'Succeeded'), entry('b', 2, 'Failed'), entry('c', 3, 'Pending')])?.name).toBe('c');
     expect(queueHolder([entry('a', 1, 'Running', true), entry('b', 2, 'Pending')])?.name).toBe('b');
