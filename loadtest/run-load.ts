@@ -159,8 +159,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (options.signal?.aborted) abort();
   const reporter = options.onProgress === undefined ? null : startProgress(options, startAt, progress);
   try {
+    // Read before the shares start: each starts at max(startAt, its own now), never before this.
+    const startedAt = Math.max(startAt, Date.now());
     for (const share of shares) share.start(startAt, synchronized);
-    options.onStart?.(Math.max(startAt, Date.now()));
+    options.onStart?.(startedAt);
     return { ...mergeResults(await Promise.all(shares.map((s) => s.result))), runId: randomUUID() };
   } finally {
     if (reporter !== null) clearInterval(reporter);
