@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
+  DiscoveryV1Api,
   KubeConfig,
   PatchStrategy,
   V1JSONSchemaProps,
@@ -144,6 +145,29 @@ export async function readRunRecords(core: CoreV1Api, namespace: string, ref: Be
   return new RunStore().read(ref, records, async (run, k) => {
     const name = runPartConfigMapName(ref, run, k);
     return (await core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0]?.data?.[PART_KEY];
+  });
+}
+
+/**
+ * A Service and an EndpointSlice of it with one endpoint, ready or not (no EndpointSlice controller
+ * manages it): the controller counts a topology as deployed only when its Service has a ready endpoint.
+ */
+export async function createServiceWithEndpoint(kc: KubeConfig, namespace: string, name: string, ready: boolean): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedService({
+    namespace,
+    body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } },
+  });
+  await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
+    namespace,
+    body: {
+      metadata: {
+        name: `${name}-test`,
+        labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'clusterbench-test' },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
+      ports: [{ port: 8080 }],
+    },
   });
 }
 

@@ -13,7 +13,6 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  DiscoveryV1Api,
   KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
@@ -55,7 +54,15 @@ import { join } from 'node:path';
 import { fetchReport, runBench } from '../../src/bench/bench.js';
 import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
-import { FakeKubelet, findApiServer, installCrd, readRunRecords, runnerToken, until } from './apiserver-harness.js';
+import {
+  FakeKubelet,
+  createServiceWithEndpoint,
+  findApiServer,
+  installCrd,
+  readRunRecords,
+  runnerToken,
+  until,
+} from './apiserver-harness.js';
 import { SupervisedInformer } from '../../src/controller/informers.js';
 import { longResult, result } from './fixtures.js';
 import { clusterReport } from '../../src/controller/cluster-report.js';
@@ -102,25 +109,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
   });
 
-  /** A Service and an EndpointSlice of it with one endpoint, ready or not (no EndpointSlice controller manages it). */
-  async function serviceWithEndpoint(name: string, ready: boolean): Promise<void> {
-    await core.createNamespacedService({
-      namespace,
-      body: { metadata: { name }, spec: { ports: [{ port: 8080 }], selector: { app: name } } },
-    });
-    await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
-      namespace,
-      body: {
-        metadata: {
-          name: `${name}-test`,
-          labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'clusterbench-test' },
-        },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
-        ports: [{ port: 8080 }],
-      },
-    });
-  }
+  const serviceWithEndpoint = (name: string, ready: boolean) => createServiceWithEndpoint(kc, namespace, name, ready);
 
   /** Hello pods, marked Running and Ready as a kubelet would (none runs them): the failover's victims. */
   async function readyHelloPods(names: readonly string[]): Promise<void> {

@@ -29,7 +29,7 @@ import { ANNOTATION_COMPLETION_INDEX, reportConfigMapName } from '../../src/api/
 import { RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { mergeResults } from '../../loadtest/merge.js';
 import type { Report } from '../../src/report/index.js';
-import { FakeKubelet, findApiServer, installCrd, readRunRecords, until } from './apiserver-harness.js';
+import { FakeKubelet, createServiceWithEndpoint, findApiServer, installCrd, readRunRecords, until } from './apiserver-harness.js';
 import { freePort } from '../manifests/manifests.js';
 
 const RUNNERS = 50;
@@ -70,11 +70,8 @@ describe.skipIf(skip !== undefined)(`${RUNNERS} runners against a real API serve
     custom = kc.makeApiClient(CustomObjectsApi);
     await installCrd(kc);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    // The controller only checks that the topology's Service exists.
-    await core.createNamespacedService({
-      namespace,
-      body: { metadata: { name: 'hello-single' }, spec: { ports: [{ port: 8080 }], selector: { app: 'hello-single' } } },
-    });
+    // The controller counts a topology as deployed when its Service has a ready endpoint.
+    await createServiceWithEndpoint(kc, namespace, 'hello-single', true);
     // The target's own count of answered requests: the ground truth the report must not exceed.
     target = createServer((_req, res) => {
       served++;
