@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 tar=$(rootfs nginx nginx-light)
-version=$(tar -xOf "$tar" ./var/lib/dpkg/status | awk '/^Package: nginx-light$/ { found = 1 } found && /^Version:/ { print $2; exit }')
+version=$(tar -xOf "$tar" ./var/lib/dpkg/status | awk '/^Package: nginx-light$/ { found = 1 } found && /^Version:/ && !done { print $2; done = 1 }')
 ref=clusterbench.local/nginx:${version%%-*}
 import_rootfs "$ref" "$tar" 'USER 101' 'EXPOSE 8080' 'ENTRYPOINT ["nginx", "-g", "daemon off;"]'
 echo "$ref"
