@@ -59,5 +59,5 @@ export function runConfigMapName(benchmark: BenchmarkRef, run: RunId): string {
 
 /** The k-th part ConfigMap of a run's results (run-store.ts), from 0. */
 export function runPartConfigMapName(benchmark: BenchmarkRef, run: RunId, part: number): string {
-  return ownedName(benchmark, `${run.topology}-t${run.trial}-p${part}`);
+  return ownedName(benchmark, `${runSuffix(run)}-p${part}`);
 }

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { jobName, runConfigMapName, runKey } from '../../src/controller/names.js';
+import { jobName, runConfigMapName, runKey, runPartConfigMapName } from '../../src/controller/names.js';
 import { decide, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
 import { reportNotes } from '../../src/controller/cluster-report.js';
 import {
@@ -61,6 +61,9 @@ describe('sweep: the runs', () => {
   it("names a sweep run's Job and record with its count; a run without one as before", () => {
     expect(jobName(DEMO, { topology: 'nginx', trial: 1, replicas: 2 }, 1)).toMatch(/-nginx-r2-t1-a1$/);
     expect(runConfigMapName(DEMO, { topology: 'nginx', trial: 1, replicas: 2 })).toMatch(/-nginx-r2-t1$/);
+    // Each count's results have parts of their own: nginx at 1 and at 2 replicas in trial 1 must not share one.
+    expect(runPartConfigMapName(DEMO, { topology: 'nginx', trial: 1, replicas: 2 }, 0)).toMatch(/-nginx-r2-t1-p0$/);
+    expect(runPartConfigMapName(DEMO, { topology: 'nginx', trial: 1 }, 0)).toMatch(/-nginx-t1-p0$/);
     expect(jobName(DEMO, { topology: 'nginx', trial: 1 }, 1)).toMatch(/-nginx-t1-a1$/);
   });
 });
