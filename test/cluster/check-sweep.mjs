@@ -3,8 +3,8 @@
 //
 //   node check-sweep.mjs REPORT.json RECORDS.json BEFORE.json,AFTER.json REPLICAS MIN_RATIO PROBES.log
 //
-// REPORT.json: the sweep's report; RECORDS.json: `kubectl get configmaps -l <its run records> -o
-// json`; BEFORE/AFTER: hello-counters.mjs before and after the Benchmark (run it without warmup:
+// REPORT.json: the sweep's report; RECORDS.json: `kubectl get configmaps -l <its run records and
+// their result parts> -o json`; BEFORE/AFTER: hello-counters.mjs before and after the Benchmark (run it without warmup:
 // warmup requests reach the servers but not the results); REPLICAS: e.g. 1,2,3; PROBES.log: the
 // controller's log lines of this sweep (each probe through the balancers, with the answers of each
 // backend: sweep.ts describeProbe).
@@ -16,7 +16,9 @@
 //     balancer allows one more;
 //   - the largest count reaches MIN_RATIO times one replica behind each balancer.
 import { readFileSync } from 'node:fs';
-import { decodeResult } from '../../build/src/controller/result-codec.js';
+import { LABEL_BENCHMARK, LABEL_BENCHMARK_UID } from '../../build/src/api/objects.js';
+import { runPartConfigMapName } from '../../build/src/controller/names.js';
+import { PART_KEY, joinResults } from '../../build/src/controller/run-store.js';
 
 const [reportFile, recordsFile, countFiles, replicasText, minRatioText, probesFile] = process.argv.slice(2);
 if (!probesFile) {
@@ -30,14 +32,17 @@ const replicas = replicasText.split(',').map(Number);
 const minRatio = Number(minRatioText);
 const problems = [];
 
-// The runs, decoded from their records.
-const runs = read(recordsFile).items.map((cm) => {
-  const record = JSON.parse(cm.data.record);
-  const results = Object.keys(cm.data)
-    .filter((k) => k.startsWith('runner-'))
-    .map((k) => decodeResult(cm.data[k]));
-  return { ...record.run, state: record.state, results };
-});
+// The runs, decoded from their records and result parts as the controller reads them (run-store.ts).
+const configMaps = read(recordsFile).items;
+const partText = new Map(configMaps.map((cm) => [cm.metadata.name, cm.data?.[PART_KEY]]));
+const runs = configMaps
+  .filter((cm) => cm.data?.record)
+  .map((cm) => {
+    const { stored, ...record } = JSON.parse(cm.data.record);
+    const ref = { name: cm.metadata.labels[LABEL_BENCHMARK], uid: cm.metadata.labels[LABEL_BENCHMARK_UID] };
+    const parts = stored ? Array.from({ length: stored.parts }, (_, k) => partText.get(runPartConfigMapName(ref, record.run, k))) : [];
+    return { ...record.run, state: record.state, results: stored ? joinResults(stored, parts) : [] };
+  });
 
 const swept = report.scaling?.topologies ?? [];
 if (swept.length === 0) problems.push('report: no scaling section');

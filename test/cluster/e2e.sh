@@ -176,7 +176,7 @@ kubectl_ -n "$NAMESPACE" rollout status deployment/hello --timeout=120s >/dev/nu
 now=$(kubectl_ -n "$NAMESPACE" get deployment hello -o jsonpath='{.spec.replicas} {.status.readyReplicas}')
 [[ $now == "$deployed $deployed" ]] || die "after the sweep the hello Deployment has replicas, ready '$now', not $deployed"
 hello_counters "$WORK_DIR/sweep-after.json"
-kubectl_ -n "$NAMESPACE" get configmaps -l "clusterbench.dev/benchmark-uid=$uid,app.kubernetes.io/component=run-record" -o json >"$WORK_DIR/sweep-records.json"
+kubectl_ -n "$NAMESPACE" get configmaps -l "clusterbench.dev/benchmark-uid=$uid,app.kubernetes.io/component in (run-record,run-record-part)" -o json >"$WORK_DIR/sweep-records.json"
 # The controller's probes through the balancers reach the servers too: check-sweep counts them from its log.
 kubectl_ -n "$NAMESPACE" logs deployment/clusterbench-controller | grep -F "benchmark $BENCHMARK-sweep: replica sweep" >"$WORK_DIR/sweep-controller.log" || true
 log "the controller's sweep, as it logged it:"
