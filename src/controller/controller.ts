@@ -15,7 +15,6 @@ import {
   NetworkingV1Api,
   type KubeConfig,
   type KubernetesObject,
-  type V1ConfigMap,
   type V1Job,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -551,27 +550,7 @@ export class BenchmarkController {
         );
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
-        const body: V1ConfigMap = {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: configMapName, namespace, ownerReferences: [ownerOf(benchmark)] },
-          data,
-        };
-        try {
-          await this.core.createNamespacedConfigMap({ namespace, body });
-        } catch (err) {
-          if (!isApiCode(err, 409)) throw err;
-          // An earlier Benchmark of this name left it (the garbage collector removes it soon): not ours to overwrite.
-          const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMapName}` }))
-            .items[0];
-          const owner = controllerUid(existing);
-          if (owner !== undefined && owner !== benchmark.metadata.uid)
-            throw new Error(
-              `ConfigMap ${configMapName} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`,
-              { cause: err },
-            );
-          await this.core.patchNamespacedConfigMap({ name: configMapName, namespace, body: { data } }, mergePatch);
-        }
+        await this.runs.writeReport(benchmark, configMapName, data);
         this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
         return { reportConfigMap: configMapName, results: statusResults(report, action.records) };
       }

@@ -1,9 +1,9 @@
 /**
  * The run ConfigMaps in the API server: one record ConfigMap per run (merge-patched key by key, so
- * an intent, a kill and a record each land on their own) and the parts of large results. Parsing
+ * an intent, a kill and a record each land on their own), the parts of large results, and the report. Parsing
  * and caching are run-store.ts's; this class only reads and writes, owned by the Benchmark's UID.
  */
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import type { Benchmark } from '../api/benchmark.js';
 import { isApiCode } from '../kube/kube.js';
 import { runConfigMapName, runPartConfigMapName, type BenchmarkRef, type RunId } from './names.js';
@@ -54,5 +54,32 @@ export class RunConfigMaps {
       const part = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0];
       return controllerUid(part) === benchmark.uid ? part?.data?.[PART_KEY] : undefined;
     });
+  }
+
+  /**
+   * Creates the Benchmark's report ConfigMap `name`, or merge-patches it when it is already this
+   * Benchmark's; one an earlier Benchmark of this name left is not overwritten (an error until it is gone).
+   */
+  async writeReport(benchmark: Benchmark, name: string, data: Record<string, string>): Promise<void> {
+    const namespace = this.namespace;
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace, ownerReferences: [ownerOf(benchmark)] },
+      data,
+    };
+    try {
+      await this.core.createNamespacedConfigMap({ namespace, body });
+    } catch (err) {
+      if (!isApiCode(err, 409)) throw err;
+      // An earlier Benchmark of this name left it (the garbage collector removes it soon): not ours to overwrite.
+      const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0];
+      const owner = controllerUid(existing);
+      if (owner !== undefined && owner !== benchmark.metadata.uid)
+        throw new Error(`ConfigMap ${name} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`, {
+          cause: err,
+        });
+      await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
+    }
   }
 }
