@@ -341,8 +341,8 @@ export class BenchmarkController {
       if (statusChange(status, next) !== 'none') await this.patchStatus(name, next);
       return;
     }
-    // Owned by UID: a Job of an earlier Benchmark of the same name is not this one's.
     this.environments.readOnce(ref.uid);
+    // Owned by UID: a Job of an earlier Benchmark of the same name is not this one's.
     const ownedJobs = this.jobs.list().filter((j) => controllerUid(j) === ref.uid);
     const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
