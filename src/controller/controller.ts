@@ -13,28 +13,15 @@ import {
   CustomObjectsApi,
   DiscoveryV1Api,
   NetworkingV1Api,
-  PatchStrategy,
-  VersionApi,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
-  type V1ConfigMap,
   type V1Job,
-  type V1OwnerReference,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { LoadResult } from '../../loadtest/types.js';
-import {
-  BENCHMARK_API_VERSION,
-  BENCHMARK_GROUP,
-  BENCHMARK_KIND,
-  BENCHMARK_PLURAL,
-  BENCHMARK_VERSION,
-  type Benchmark,
-  type BenchmarkStatus,
-} from '../api/benchmark.js';
+import { BENCHMARK_GROUP, BENCHMARK_PLURAL, BENCHMARK_VERSION, type Benchmark, type BenchmarkStatus } from '../api/benchmark.js';
 import { checkBenchmarkName, resolveBenchmarkSpec, type BenchmarkPlan } from '../api/validate.js';
-import { renderMarkdown, type ReportEnvironment } from '../report/index.js';
+import { renderMarkdown } from '../report/index.js';
 import type { Topology } from '../topologies.js';
 import { clusterReport, statusResults } from './cluster-report.js';
 import { Coordinator } from './coordinator.js';
@@ -45,18 +32,14 @@ import {
   CONTROLLER,
   HELLO_POD_SELECTOR,
   LABEL_BENCHMARK,
-  LABEL_INSTANCE,
   LABEL_MANAGED_BY,
   MANAGED_BY,
   MANAGED_SELECTOR,
-  TOPOLOGY_SERVICES,
   reportConfigMapName,
 } from '../api/objects.js';
-import { jobName, runConfigMapName, runKey, runPartConfigMapName, type BenchmarkRef, type RunId } from './names.js';
+import { jobName, runKey, runPartConfigMapName, type BenchmarkRef } from './names.js';
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
-import { decide, type Action, type Decision, type FailoverKill } from './reconcile.js';
-import { clusterEnvironment, podCpuLimit } from './environment.js';
-import { nodeNamesOf, podsOfBenchmark, reportNodes, serverPodSelector } from './node-placement.js';
+import { decide, type Action, type Decision } from './reconcile.js';
 import { observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
@@ -65,20 +48,12 @@ import { queueHolder } from './queue.js';
 import { LeaderElection } from './leader.js';
 import { HelloScaler } from './hello-scaler.js';
 import { describeProbe, probeMatches } from './sweep.js';
-import {
-  PART_KEY,
-  RUN_PART_COMPONENT,
-  RunStore,
-  intentData,
-  killData,
-  recordData,
-  runLabels,
-  runSelector,
-  type KillIntent,
-  type StoredRuns,
-} from './run-store.js';
-import { settleIntent } from './failover-intent.js';
-import { endpointSliceSelector, whyServiceCannotAnswer } from './readiness.js';
+import { PART_KEY, RUN_PART_COMPONENT, intentData, recordData, type KillIntent } from './run-store.js';
+import { whyNotDeployed } from './readiness.js';
+import { mergePatch, RunConfigMaps } from './run-configmaps.js';
+import { FailoverKills } from './failover-kills.js';
+import { ReportEnvironments } from './report-environment.js';
+import { controllerUid, ownerOf } from './owners.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -102,8 +77,6 @@ export interface ControllerOptions {
   readonly settleTimeoutMs?: number;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
 export class BenchmarkController {
   private readonly log: (line: string) => void;
   private readonly custom: CustomObjectsApi;
@@ -122,20 +95,18 @@ export class BenchmarkController {
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   private again = false;
-  /**
-   * Each Benchmark's report environment, read when it starts (a redeploy with other CPU limits
-   * between two Benchmarks shows in the second's report), by UID; dropped when it is finished.
-   * A restarted controller reads it again.
-   */
-  private readonly environments = new Map<string, Promise<ReportEnvironment>>();
+  /** Each Benchmark's report environment, read when it starts (report-environment.ts). */
+  private readonly environments: ReportEnvironments;
   private readonly progressPatchedAt = new Map<string, number>();
   /** Why each skipped topology of a Benchmark could not answer, by UID, as read when it started (for its condition). */
   private readonly notDeployed = new Map<string, ReadonlyMap<Topology, string>>();
   /** Benchmarks (by UID) this controller created a Job for: started, before the Job reaches the informer (queue.ts). */
   private readonly startedHere = new Set<string>();
   private wakeTimer?: NodeJS.Timeout;
-  /** Parsed run ConfigMaps (with their results' parts) by Benchmark UID; dropped once the Benchmark is finished. */
-  private readonly runStore: RunStore;
+  /** The run ConfigMaps, read and written (run-configmaps.ts). */
+  private readonly runs: RunConfigMaps;
+  /** Failover kills carried out and their intents settled (failover-kills.ts). */
+  private readonly failover: FailoverKills;
   /** A replica sweep's scaling of the hello Deployment, and its restore. */
   private readonly scaler: HelloScaler;
   /** What each Benchmark's sweep last waited for, by UID: logged once per change. */
@@ -144,10 +115,10 @@ export class BenchmarkController {
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
     this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
-    this.runStore = new RunStore(this.log);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.runs = new RunConfigMaps(this.core, namespace, this.log);
     this.networking = kc.makeApiClient(NetworkingV1Api);
     this.scaler = new HelloScaler({ kc, namespace, log: this.log, settleTimeoutMs: options.settleTimeoutMs });
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -194,6 +165,16 @@ export class BenchmarkController {
       name: CONTROLLER.name,
       identity: options.identity ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
       leaseDurationSeconds: options.leaseDurationSeconds,
+      log: this.log,
+    });
+    const helloPods = () => this.helloPods.list();
+    this.failover = new FailoverKills({ core: this.core, namespace, helloPods, runs: this.runs, log: this.log });
+    this.environments = new ReportEnvironments({
+      kc,
+      core: this.core,
+      namespace,
+      helloPods,
+      runnerPods: () => this.runnerPods.list(),
       log: this.log,
     });
     this.coordinator = new Coordinator({
@@ -289,8 +270,8 @@ export class BenchmarkController {
   private async reconcileAll(): Promise<void> {
     if (!this.informers().every((i) => i.synced)) return;
     const uids = new Set(this.benchmarks.list().map((b) => b.metadata?.uid ?? ''));
-    this.runStore.keepOnly(uids);
-    for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    this.runs.store.keepOnly(uids);
+    this.environments.keepOnly(uids);
     for (const uid of this.startedHere) if (!uids.has(uid)) this.startedHere.delete(uid);
     for (const uid of this.waitingFor.keys()) if (!uids.has(uid)) this.waitingFor.delete(uid);
     for (const uid of this.notDeployed.keys()) if (!uids.has(uid)) this.notDeployed.delete(uid);
@@ -320,8 +301,8 @@ export class BenchmarkController {
     const ref: BenchmarkRef = { name, uid: benchmark.metadata.uid ?? '' };
     // Finished Benchmarks stay as they are (the spec cannot change: the CRD rejects edits).
     if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
-      this.runStore.forget(ref.uid);
-      this.environments.delete(ref.uid);
+      this.runs.store.forget(ref.uid);
+      this.environments.forget(ref.uid);
       this.notDeployed.delete(ref.uid);
       return;
     }
@@ -360,20 +341,16 @@ export class BenchmarkController {
       if (statusChange(status, next) !== 'none') await this.patchStatus(name, next);
       return;
     }
+    this.environments.readOnce(ref.uid);
     // Owned by UID: a Job of an earlier Benchmark of the same name is not this one's.
-    if (!this.environments.has(ref.uid)) {
-      const reading = this.readEnvironment();
-      reading.catch(() => this.environments.delete(ref.uid)); // read again on the next pass
-      this.environments.set(ref.uid, reading);
-    }
     const ownedJobs = this.jobs.list().filter((j) => controllerUid(j) === ref.uid);
     const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
       const observed = observeJob(j, podsOf(j.metadata?.name ?? ''));
       return observed ? [observed] : [];
     });
-    const stored = await this.readRuns(ref);
-    const unsettled = await this.settleIntents(benchmark, stored);
+    const stored = await this.runs.readRuns(ref);
+    const unsettled = await this.failover.settleIntents(benchmark, stored);
     const results = new Map<string, Map<number, LoadResult>>();
     const socketResults = this.coordinator.results();
     for (const job of jobs) {
@@ -512,7 +489,7 @@ export class BenchmarkController {
             namespace,
             token,
             labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_BENCHMARK]: name },
-            owner: [this.ownerOf(benchmark)],
+            owner: [ownerOf(benchmark)],
           }),
         });
         const body = runnerJob({
@@ -544,8 +521,8 @@ export class BenchmarkController {
         const { data, parts } = recordData(record);
         const ref = { name, uid: benchmark.metadata.uid ?? '' };
         for (const [k, part] of parts.entries())
-          await this.patchConfigMap(benchmark, runPartConfigMapName(ref, record.run, k), RUN_PART_COMPONENT, { [PART_KEY]: part });
-        await this.patchRun(benchmark, record.run, data);
+          await this.runs.patchConfigMap(benchmark, runPartConfigMapName(ref, record.run, k), RUN_PART_COMPONENT, { [PART_KEY]: part });
+        await this.runs.patchRun(benchmark, record.run, data);
         this.log(`benchmark ${name}: ${runKey(record.run)} ${record.state}${record.reason ? `: ${record.reason}` : ''}`);
         return {};
       }
@@ -556,44 +533,24 @@ export class BenchmarkController {
         // the same pod again.
         const uid = this.helloPods.list().find((p) => p.metadata?.name === action.pod)?.metadata?.uid ?? '';
         const intent: KillIntent = { pod: action.pod, uid, atEpochMs: Date.now() };
-        await this.patchRun(benchmark, action.run, intentData(action.run, intent));
-        await this.killIntended(benchmark, action.run, intent).catch((err: unknown) =>
-          this.log(`benchmark ${name}: failover: ${describeError(err)}; trying again`),
-        );
+        await this.runs.patchRun(benchmark, action.run, intentData(action.run, intent));
+        await this.failover
+          .killIntended(benchmark, action.run, intent)
+          .catch((err: unknown) => this.log(`benchmark ${name}: failover: ${describeError(err)}; trying again`));
         return {};
       }
       case 'writeReport': {
         const report = clusterReport(
           plan,
           action.records,
-          await this.environmentOf(benchmark, plan),
+          await this.environments.environmentOf(benchmark, plan),
           decision.skippedTopologies,
           new Date(),
-          plan.replicas ? await this.balancerCpus(plan.topologies) : {},
+          plan.replicas ? await this.environments.balancerCpus(plan.topologies) : {},
         );
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };
-        const body: V1ConfigMap = {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: configMapName, namespace, ownerReferences: [this.ownerOf(benchmark)] },
-          data,
-        };
-        try {
-          await this.core.createNamespacedConfigMap({ namespace, body });
-        } catch (err) {
-          if (!isApiCode(err, 409)) throw err;
-          // An earlier Benchmark of this name left it (the garbage collector removes it soon): not ours to overwrite.
-          const existing = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMapName}` }))
-            .items[0];
-          const owner = controllerUid(existing);
-          if (owner !== undefined && owner !== benchmark.metadata.uid)
-            throw new Error(
-              `ConfigMap ${configMapName} belongs to an earlier Benchmark of this name (uid ${owner}); waiting for its removal`,
-              { cause: err },
-            );
-          await this.core.patchNamespacedConfigMap({ name: configMapName, namespace, body: { data } }, mergePatch);
-        }
+        await this.runs.writeReport(benchmark, configMapName, data);
         this.log(`benchmark ${name}: report written to ConfigMap ${configMapName}`);
         return { reportConfigMap: configMapName, results: statusResults(report, action.records) };
       }
@@ -613,16 +570,6 @@ export class BenchmarkController {
     }
   }
 
-  private ownerOf(benchmark: Benchmark): V1OwnerReference {
-    return {
-      apiVersion: BENCHMARK_API_VERSION,
-      kind: BENCHMARK_KIND,
-      name: benchmark.metadata.name,
-      uid: benchmark.metadata.uid ?? '',
-      controller: true,
-    };
-  }
-
   private async patchStatus(name: string, status: BenchmarkStatus): Promise<void> {
     const body = { status: status.progress ? { ...status, progress: progressPatch(status.progress) } : status };
     await this.custom.patchNamespacedCustomObjectStatus(
@@ -631,157 +578,10 @@ export class BenchmarkController {
     );
   }
 
-  /** Adds keys to a run's record ConfigMap (a merge patch), creating it on first use. */
-  private async patchRun(benchmark: Benchmark, run: RunId, data: Record<string, string>): Promise<void> {
-    const ref = { name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '' };
-    await this.patchConfigMap(benchmark, runConfigMapName(ref, run), undefined, data);
-  }
-
-  /** Merge-patches a ConfigMap of the Benchmark's, creating it (labelled as `component`) on first use. */
-  private async patchConfigMap(benchmark: Benchmark, name: string, component: string | undefined, data: Record<string, string>) {
-    const namespace = this.options.namespace;
-    const ref = { name: benchmark.metadata.name, uid: benchmark.metadata.uid ?? '' };
-    try {
-      await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
-    } catch (err) {
-      if (!isApiCode(err, 404)) throw err;
-      await this.core.createNamespacedConfigMap({
-        namespace,
-        body: { metadata: { name, namespace, labels: runLabels(ref, component), ownerReferences: [this.ownerOf(benchmark)] }, data },
-      });
-    }
-  }
-
-  /** A Benchmark's run records, each with its results' parts fetched once per resourceVersion (run-store.ts). */
-  private async readRuns(benchmark: BenchmarkRef): Promise<StoredRuns> {
-    const namespace = this.options.namespace;
-    const list = await this.core.listNamespacedConfigMap({ namespace, labelSelector: runSelector(benchmark) });
-    return this.runStore.read(benchmark, list.items, async (run, k) => {
-      const name = runPartConfigMapName(benchmark, run, k);
-      const part = (await this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` })).items[0];
-      return controllerUid(part) === benchmark.uid ? part?.data?.[PART_KEY] : undefined;
-    });
-  }
-
-  /** Deletes an intended victim (that very pod, by UID) unless it is already gone, then records the kill. */
-  private async killIntended(benchmark: Benchmark, run: RunId, intent: KillIntent): Promise<FailoverKill> {
-    const { name } = benchmark.metadata;
-    let at = intent.atEpochMs;
-    if (settleIntent(intent, this.helloPods.list()) === 'delete') {
-      at = Date.now();
-      try {
-        await this.core.deleteNamespacedPod({
-          name: intent.pod,
-          namespace: this.options.namespace,
-          gracePeriodSeconds: 0,
-          body: { gracePeriodSeconds: 0, preconditions: { uid: intent.uid } },
-        });
-      } catch (err) {
-        // Gone (404), or a pod of that name that is not the victim (409: the precondition): the victim is gone.
-        if (!isApiCode(err, 404) && !isApiCode(err, 409))
-          throw new Error(`deleting pod ${intent.pod} failed (${describeError(err)})`, { cause: err });
-      }
-    }
-    const kill = { pod: intent.pod, atEpochMs: at };
-    await this.patchRun(benchmark, run, killData(run, kill));
-    this.log(`benchmark ${name}: failover: deleted pod ${intent.pod} during ${runKey(run)}`);
-    return kill;
-  }
-
-  /**
-   * Settles kill intents whose kill is not recorded (the kill then joins `stored.kills`); returns
-   * the runs whose intent is still open (its delete failed: tried again on the next pass).
-   */
-  private async settleIntents(benchmark: Benchmark, stored: StoredRuns): Promise<Set<string>> {
-    const open = new Set<string>();
-    for (const [key, intent] of stored.intents) {
-      if (stored.kills.has(key)) continue;
-      try {
-        stored.kills.set(key, await this.killIntended(benchmark, intent.run, intent));
-      } catch (err) {
-        open.add(key);
-        this.log(`benchmark ${benchmark.metadata.name}: failover: ${describeError(err)}; trying again`);
-      }
-    }
-    return open;
-  }
-
-  /**
-   * Which of `topologies` can answer: a Service with ready endpoints (readiness.ts), or, for
-   * ingress-nginx, an Ingress in the namespace. Why the others cannot is kept for the Benchmark's condition.
-   */
+  /** Which of `topologies` can answer (readiness.ts); why the others cannot is kept for the Benchmark's condition. */
   private async deployedTopologies(uid: string, topologies: readonly Topology[]): Promise<Set<Topology>> {
-    const namespace = this.options.namespace;
-    const why = new Map<Topology, string>();
-    for (const topology of topologies) {
-      if (topology === 'ingress-nginx') {
-        if ((await this.networking.listNamespacedIngress({ namespace })).items.length === 0)
-          why.set(topology, 'no Ingress in the namespace');
-      } else {
-        const service = TOPOLOGY_SERVICES[topology].name;
-        const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: endpointSliceSelector(service) });
-        const problem = whyServiceCannotAnswer(service, slices.items);
-        if (problem) why.set(topology, problem);
-      }
-    }
+    const why = await whyNotDeployed(this.networking, this.discovery, this.options.namespace, topologies);
     this.notDeployed.set(uid, why);
     return new Set(topologies.filter((t) => !why.has(t)));
   }
-
-  /** A sweep's report: each balanced topology's pod CPU limit (null: none, or not found), for the oversubscription marks. */
-  private async balancerCpus(topologies: readonly Topology[]): Promise<Record<string, number | null>> {
-    const cpus: Record<string, number | null> = {};
-    for (const topology of topologies.filter((t) => t === 'nginx' || t === 'rpc-gateway')) {
-      const { items } = await this.core.listNamespacedPod({
-        namespace: this.options.namespace,
-        labelSelector: `${LABEL_INSTANCE}=${TOPOLOGY_SERVICES[topology].name}`,
-      });
-      cpus[topology] = items[0] ? podCpuLimit(items[0]) : null;
-    }
-    return cpus;
-  }
-
-  /** The cluster's environment now: Kubernetes version and the hello pods' CPU limit. */
-  private async readEnvironment(): Promise<ReportEnvironment> {
-    let kubernetes = 'unknown';
-    try {
-      kubernetes = (await this.options.kc.makeApiClient(VersionApi).getCode()).gitVersion;
-    } catch {
-      // some clusters hide /version; the report says unknown
-    }
-    return clusterEnvironment(this.options.namespace, kubernetes, this.helloPods.list());
-  }
-
-  private async environmentOf(benchmark: Benchmark, plan: BenchmarkPlan): Promise<ReportEnvironment> {
-    const env = await (this.environments.get(benchmark.metadata.uid ?? '') ?? this.readEnvironment());
-    return { ...env, where: `${env.where}, ${plan.runners} runner pod(s) per run`, nodes: await this.readNodes(benchmark, plan) };
-  }
-
-  /** Where the Benchmark's runner pods and the servers ran, and those nodes' CPUs (node-placement.ts). */
-  private async readNodes(benchmark: Benchmark, plan: BenchmarkPlan): Promise<ReportEnvironment['nodes']> {
-    const uid = benchmark.metadata.uid ?? '';
-    const runnerPods = podsOfBenchmark(this.runnerPods.list(), uid);
-    const serverPods = (
-      await this.core.listNamespacedPod({ namespace: this.options.namespace, labelSelector: serverPodSelector(plan.topologies) })
-    ).items;
-    const nodes = new Map(
-      await Promise.all(
-        nodeNamesOf([...runnerPods, ...serverPods]).map(async (name) => {
-          try {
-            return [name, await this.core.readNode({ name })] as const;
-          } catch (err) {
-            // Gone, or the ClusterRole not granted: the report says '?' CPUs for it.
-            this.log(`benchmark ${benchmark.metadata.name}: reading node ${name} failed (${describeError(err)})`);
-            return [name, undefined] as const;
-          }
-        }),
-      ),
-    );
-    return reportNodes(plan.topologies, runnerPods, serverPods, nodes);
-  }
-}
-
-/** The UID of an object's controlling owner (its Benchmark), if it has one. */
-function controllerUid(object: KubernetesObject | undefined): string | undefined {
-  return object?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
 }

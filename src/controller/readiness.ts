@@ -4,7 +4,9 @@
  * controller reads the EndpointSlices of the Benchmark's own namespace (list only, by the
  * Service-name label the EndpointSlice controller sets) and counts ready endpoints.
  */
-import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { DiscoveryV1Api, NetworkingV1Api, V1EndpointSlice } from '@kubernetes/client-node';
+import { TOPOLOGY_SERVICES } from '../api/objects.js';
+import type { Topology } from '../topologies.js';
 
 /** The label the EndpointSlice controller puts on a Service's slices. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -24,4 +26,28 @@ export function whyServiceCannotAnswer(service: string, slices: readonly V1Endpo
   return endpoints.length === 0
     ? `Service ${service} has no endpoints (no such Service, or no pods match it)`
     : `Service ${service} has no ready endpoints (0 of ${endpoints.length} ready)`;
+}
+
+/**
+ * Why each of `topologies` cannot answer (absent: it can): a Service with no ready endpoints, or,
+ * for ingress-nginx, no Ingress in the namespace. Reads one topology after another.
+ */
+export async function whyNotDeployed(
+  networking: NetworkingV1Api,
+  discovery: DiscoveryV1Api,
+  namespace: string,
+  topologies: readonly Topology[],
+): Promise<Map<Topology, string>> {
+  const why = new Map<Topology, string>();
+  for (const topology of topologies) {
+    if (topology === 'ingress-nginx') {
+      if ((await networking.listNamespacedIngress({ namespace })).items.length === 0) why.set(topology, 'no Ingress in the namespace');
+    } else {
+      const service = TOPOLOGY_SERVICES[topology].name;
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: endpointSliceSelector(service) });
+      const problem = whyServiceCannotAnswer(service, slices.items);
+      if (problem) why.set(topology, problem);
+    }
+  }
+  return why;
 }
