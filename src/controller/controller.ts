@@ -36,6 +36,7 @@ import {
   MANAGED_BY,
   MANAGED_SELECTOR,
   reportConfigMapName,
+  topologyUrl,
 } from '../api/objects.js';
 import { jobName, runKey, runPartConfigMapName, type BenchmarkRef } from './names.js';
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
@@ -75,6 +76,11 @@ export interface ControllerOptions {
   readonly onLeadershipLost?: (why: string) => void;
   /** A sweep point's settle bound; tests shorten it. @default SETTLE_TIMEOUT_MS */
   readonly settleTimeoutMs?: number;
+  /**
+   * Where the controller itself reaches a topology (ingress-nginx's readiness, the sweep's balancer
+   * probe); tests without cluster DNS point these at local servers. @default topologyUrl (cluster DNS)
+   */
+  readonly topologyUrls?: Partial<Record<Topology, string>>;
 }
 
 export class BenchmarkController {
@@ -98,8 +104,6 @@ export class BenchmarkController {
   /** Each Benchmark's report environment, read when it starts (report-environment.ts). */
   private readonly environments: ReportEnvironments;
   private readonly progressPatchedAt = new Map<string, number>();
-  /** Why each skipped topology of a Benchmark could not answer, by UID, as read when it started (for its condition). */
-  private readonly notDeployed = new Map<string, ReadonlyMap<Topology, string>>();
   /** Benchmarks (by UID) this controller created a Job for: started, before the Job reaches the informer (queue.ts). */
   private readonly startedHere = new Set<string>();
   private wakeTimer?: NodeJS.Timeout;
@@ -112,6 +116,10 @@ export class BenchmarkController {
   /** What each Benchmark's sweep last waited for, by UID: logged once per change. */
   private readonly waitingFor = new Map<string, string>();
 
+  /** Where this controller reaches a topology over HTTP (ControllerOptions.topologyUrls). */
+  private readonly urlOf = (topology: Topology): string =>
+    this.options.topologyUrls?.[topology] ?? topologyUrl(topology, this.options.namespace);
+
   constructor(private readonly options: ControllerOptions) {
     const { kc, namespace } = options;
     this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
@@ -120,7 +128,7 @@ export class BenchmarkController {
     this.core = kc.makeApiClient(CoreV1Api);
     this.runs = new RunConfigMaps(this.core, namespace, this.log);
     this.networking = kc.makeApiClient(NetworkingV1Api);
-    this.scaler = new HelloScaler({ kc, namespace, log: this.log, settleTimeoutMs: options.settleTimeoutMs });
+    this.scaler = new HelloScaler({ kc, namespace, log: this.log, settleTimeoutMs: options.settleTimeoutMs, urlOf: this.urlOf });
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
     const kick = () => this.kick();
     this.benchmarks = new SupervisedInformer<Benchmark & KubernetesObject>(
@@ -274,7 +282,6 @@ export class BenchmarkController {
     this.environments.keepOnly(uids);
     for (const uid of this.startedHere) if (!uids.has(uid)) this.startedHere.delete(uid);
     for (const uid of this.waitingFor.keys()) if (!uids.has(uid)) this.waitingFor.delete(uid);
-    for (const uid of this.notDeployed.keys()) if (!uids.has(uid)) this.notDeployed.delete(uid);
     this.coordinator.keepOnly(new Set(this.jobs.list().map((j) => j.metadata?.name ?? '')));
     // First, before any Benchmark scales it: the hello Deployment back to its count if its sweep is over.
     const running = this.benchmarks
@@ -303,7 +310,6 @@ export class BenchmarkController {
     if (deletionTimestamp || (status.phase && FINAL_PHASES.has(status.phase))) {
       this.runs.store.forget(ref.uid);
       this.environments.forget(ref.uid);
-      this.notDeployed.delete(ref.uid);
       return;
     }
 
@@ -367,14 +373,19 @@ export class BenchmarkController {
       results.set(job.name, byIndex);
     }
     const helloPods = this.helloPods.list().map(observeHelloPod);
+    // Which topologies can answer is read once, when the Benchmark starts; its status keeps the skips
+    // and its TopologyNotDeployed condition the reasons, across controller restarts.
+    const notDeployed = status.skippedTopologies
+      ? undefined
+      : await whyNotDeployed(this.networking, this.discovery, this.options.namespace, plan.topologies, this.urlOf);
     const undecided = decide({
       benchmark: name,
       uid: ref.uid,
       ...(plan.replicas ? { scale: await this.scaler.view(this.helloPods.list()) } : {}),
       plan,
       skippedTopologies: status.skippedTopologies as Topology[] | undefined,
-      deployed: status.skippedTopologies ? new Set() : await this.deployedTopologies(ref.uid, plan.topologies),
-      whyNotDeployed: this.notDeployed.get(ref.uid),
+      deployed: new Set(plan.topologies.filter((t) => !notDeployed?.has(t))),
+      whyNotDeployed: notDeployed,
       records: stored.records,
       kills: stored.kills,
       jobs,
@@ -576,12 +587,5 @@ export class BenchmarkController {
       { group: BENCHMARK_GROUP, version: BENCHMARK_VERSION, namespace: this.options.namespace, plural: BENCHMARK_PLURAL, name, body },
       mergePatch,
     );
-  }
-
-  /** Which of `topologies` can answer (readiness.ts); why the others cannot is kept for the Benchmark's condition. */
-  private async deployedTopologies(uid: string, topologies: readonly Topology[]): Promise<Set<Topology>> {
-    const why = await whyNotDeployed(this.networking, this.discovery, this.options.namespace, topologies);
-    this.notDeployed.set(uid, why);
-    return new Set(topologies.filter((t) => !why.has(t)));
   }
 }

@@ -7,7 +7,7 @@
  * Only the leader acts, so the copy kept here after the first read is the record.
  */
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { HELLO_BALANCED, HELLO_SCALE_RECORD, LABEL_MANAGED_BY, MANAGED_BY, topologyUrl } from '../api/objects.js';
+import { HELLO_BALANCED, HELLO_SCALE_RECORD, LABEL_MANAGED_BY, MANAGED_BY } from '../api/objects.js';
 import type { Topology } from '../topologies.js';
 import { isApiCode } from '../kube/kube.js';
 import { BALANCED_TOPOLOGIES } from '../topologies.js';
@@ -21,26 +21,19 @@ import {
   type ScaleRecord,
   type SettleClock,
 } from './sweep.js';
+import { getServedBy, whyNotHello } from './topology-probe.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const RECORD_KEY = 'record';
-/** One probe request's limit: a balancer that cannot answer in this is not settled. */
-const PROBE_TIMEOUT_MS = 2_000;
 
 export interface HelloScalerProps {
   readonly kc: KubeConfig;
   readonly namespace: string;
   readonly log: (line: string) => void;
-  /** Answers one probe request: its X-Served-By. @default fetch */
-  readonly get?: (url: string) => Promise<{ status: number; servedBy: string | null }>;
+  /** Where the controller reaches a topology. */
+  readonly urlOf: (topology: Topology) => string;
   /** How long a sweep point may take to settle before its runs fail. @default SETTLE_TIMEOUT_MS */
   readonly settleTimeoutMs?: number;
-}
-
-async function fetchServedBy(url: string): Promise<{ status: number; servedBy: string | null }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-  await response.arrayBuffer();
-  return { status: response.status, servedBy: response.headers.get('x-served-by') };
 }
 
 export class HelloScaler {
@@ -148,17 +141,17 @@ export class HelloScaler {
    * requests per expected pod, one at a time. Returns whether every one answered from exactly `pods`.
    */
   async probeBalancers(pods: readonly string[], topologies: readonly Topology[]): Promise<Probe> {
-    const get = this.props.get ?? fetchServedBy;
     const answered = new Map<string, string[]>();
     const errors = new Map<string, string>();
     for (const topology of topologies.filter((t) => (BALANCED_TOPOLOGIES as readonly Topology[]).includes(t))) {
-      const url = topologyUrl(topology, this.props.namespace);
+      const url = this.props.urlOf(topology);
       const seen: string[] = [];
       try {
         for (let i = 0; i < PROBE_REQUESTS_PER_POD * pods.length; i++) {
-          const { status, servedBy } = await get(url);
-          if (status !== 200 || !servedBy) throw new Error(`HTTP ${status}${servedBy ? '' : ' without X-Served-By'}`);
-          seen.push(servedBy);
+          const answer = await getServedBy(url);
+          const problem = whyNotHello(answer);
+          if (problem) throw new Error(problem);
+          seen.push(answer.servedBy as string);
         }
       } catch (err) {
         errors.set(topology, (err as Error).message);

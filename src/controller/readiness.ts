@@ -3,10 +3,21 @@
  * not ready takes no connections, and a run against it would measure connect errors. The
  * controller reads the EndpointSlices of the Benchmark's own namespace (list only, by the
  * Service-name label the EndpointSlice controller sets) and counts ready endpoints.
+ *
+ * ingress-nginx's controller lives in another namespace, which the controller's Role does not
+ * reach, and its Ingress's status.loadBalancer stays empty where nothing fills a LoadBalancer
+ * Service (kind). So the Ingress must exist, and a GET through it must come back from a hello
+ * server: proof that the controller is up, has loaded the Ingress, and routes to ready backends,
+ * with no grant outside the namespace.
  */
 import type { DiscoveryV1Api, NetworkingV1Api, V1EndpointSlice } from '@kubernetes/client-node';
 import { TOPOLOGY_SERVICES } from '../api/objects.js';
 import type { Topology } from '../topologies.js';
+import { whyNoAnswer } from './topology-probe.js';
+
+/** GETs through the Ingress before ingress-nginx counts as unable to answer (it may be reloading). */
+export const INGRESS_PROBE_ATTEMPTS = 3;
+const INGRESS_PROBE_GAP_MS = 1_000;
 
 /** The label the EndpointSlice controller puts on a Service's slices. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -28,20 +39,37 @@ export function whyServiceCannotAnswer(service: string, slices: readonly V1Endpo
     : `Service ${service} has no ready endpoints (0 of ${endpoints.length} ready)`;
 }
 
+/** Why no hello server answered any of INGRESS_PROBE_ATTEMPTS GETs of `url`, or undefined once one did. */
+export async function whyIngressCannotAnswer(url: string): Promise<string | undefined> {
+  let problem: string | undefined;
+  for (let attempt = 1; attempt <= INGRESS_PROBE_ATTEMPTS; attempt++) {
+    if (attempt > 1) await new Promise((r) => setTimeout(r, INGRESS_PROBE_GAP_MS));
+    problem = await whyNoAnswer(url);
+    if (problem === undefined) return undefined;
+  }
+  return `no hello server answered through the Ingress at ${url} (${INGRESS_PROBE_ATTEMPTS} tries, the last: ${problem})`;
+}
+
 /**
  * Why each of `topologies` cannot answer (absent: it can): a Service with no ready endpoints, or,
- * for ingress-nginx, no Ingress in the namespace. Reads one topology after another.
+ * for ingress-nginx, no Ingress in the namespace or no hello server's answer through it at
+ * `urlOf('ingress-nginx')`. Reads one topology after another.
  */
 export async function whyNotDeployed(
   networking: NetworkingV1Api,
   discovery: DiscoveryV1Api,
   namespace: string,
   topologies: readonly Topology[],
+  urlOf: (topology: Topology) => string,
 ): Promise<Map<Topology, string>> {
   const why = new Map<Topology, string>();
   for (const topology of topologies) {
     if (topology === 'ingress-nginx') {
-      if ((await networking.listNamespacedIngress({ namespace })).items.length === 0) why.set(topology, 'no Ingress in the namespace');
+      const problem =
+        (await networking.listNamespacedIngress({ namespace })).items.length === 0
+          ? 'no Ingress in the namespace'
+          : await whyIngressCannotAnswer(urlOf(topology));
+      if (problem) why.set(topology, problem);
     } else {
       const service = TOPOLOGY_SERVICES[topology].name;
       const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: endpointSliceSelector(service) });

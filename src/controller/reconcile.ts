@@ -63,7 +63,11 @@ export interface ReconcileInput {
   readonly skippedTopologies: readonly Topology[] | undefined;
   /** Topologies that can answer (readiness.ts); read only while skippedTopologies is undefined. */
   readonly deployed: ReadonlySet<Topology>;
-  /** Why a skipped topology could not answer, when known (the condition names it). */
+  /**
+   * Why a skipped topology could not answer, read with `deployed`. The TopologyNotDeployed condition
+   * is written once, when the skips are decided: a restarted controller, which does not know why,
+   * leaves it as it stands.
+   */
   readonly whyNotDeployed?: ReadonlyMap<Topology, string>;
   /** By runKey. */
   readonly records: ReadonlyMap<string, RunRecord>;
@@ -204,7 +208,7 @@ export function decide(input: ReconcileInput): Decision {
   const runs = plannedRuns(measured, plan.trials, plan.replicas);
   const actions: Action[] = [];
   const conditions: ConditionUpdate[] = [];
-  if (skippedTopologies.length > 0) {
+  if (input.skippedTopologies === undefined && skippedTopologies.length > 0) {
     conditions.push({
       type: 'TopologyNotDeployed',
       status: 'True',

@@ -32,7 +32,8 @@ import {
   type Benchmark,
   type BenchmarkSpec,
 } from '../../src/api/benchmark.js';
-import { BenchmarkController } from '../../src/controller/controller.js';
+import { BenchmarkController, type ControllerOptions } from '../../src/controller/controller.js';
+import { INGRESS_PROBE_ATTEMPTS } from '../../src/controller/readiness.js';
 import {
   HELLO_BALANCED,
   HELLO_SCALE_RECORD,
@@ -227,7 +228,12 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   async function startController(
     port = 0,
     account = kc,
-    election: { identity?: string; leaseDurationSeconds?: number; settleTimeoutMs?: number } = {},
+    election: {
+      identity?: string;
+      leaseDurationSeconds?: number;
+      settleTimeoutMs?: number;
+      topologyUrls?: ControllerOptions['topologyUrls'];
+    } = {},
   ): Promise<{ controller: BenchmarkController; port: number }> {
     // Runners dial the controller on loopback here; in the cluster, its Service.
     let actualPort = port;
@@ -245,6 +251,14 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     });
     actualPort = (await controller.start()).port;
     return { controller, port: actualPort };
+  }
+
+  /** An Ingress in the namespace, as the manifests make one: ingress-nginx's half of "deployed". */
+  function createIngress(name: string) {
+    return kc.makeApiClient(NetworkingV1Api).createNamespacedIngress({
+      namespace,
+      body: { metadata: { name }, spec: { defaultBackend: { service: { name: 'hello', port: { number: 8080 } } } } },
+    });
   }
 
   function createBenchmark(name: string, spec: unknown) {
@@ -770,14 +784,12 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   it.skipIf(fakeKubeletSkip !== undefined)(
     'fake kubelet: identity by UID: x (ingress-nginx) and x-ingress (nginx) both finish with their own Jobs; x deleted mid-run and created again starts from nothing',
     async () => {
-      // ingress-nginx counts as deployed here: an Ingress in the namespace.
-      await kc.makeApiClient(NetworkingV1Api).createNamespacedIngress({
-        namespace,
-        body: { metadata: { name: 'hello' }, spec: { defaultBackend: { service: { name: 'hello', port: { number: 8080 } } } } },
-      });
+      // ingress-nginx counts as deployed here: an Ingress in the namespace, and a hello server
+      // answering at its address (no cluster DNS here: the local target stands in for the Service).
+      await createIngress('hello');
       const kubelet = new FakeKubelet({ kc, namespace, targets: { 'ingress-nginx': targetUrl, nginx: targetUrl } });
       kubelet.start();
-      const { controller } = await startController();
+      const { controller } = await startController(0, kc, { topologyUrls: { 'ingress-nginx': targetUrl } });
       try {
         const quick = { scenario: 'quick', load: { ...quickLoad, duration: '2s' }, runners: 1, trials: 1 };
         await createBenchmark('x', { topologies: ['ingress-nginx'], ...quick, load: { ...quick.load, duration: '20s' } });
@@ -1210,6 +1222,47 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       } finally {
         await controller.stop();
         await kubelet.stop();
+      }
+    },
+    RUNS_TIMEOUT_MS,
+  );
+
+  it.skipIf(fakeKubeletSkip !== undefined)(
+    'fake kubelet: ingress-nginx with an Ingress that no hello server answers through is skipped, saying why; a restarted controller keeps the reason',
+    async () => {
+      await createIngress('hello-unanswered');
+      // Where ingress-nginx would be: a port nothing listens on.
+      const gone = createServer();
+      await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+      const silentUrl = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/`;
+      await new Promise((r) => gone.close(r));
+      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
+      kubelet.start();
+      const first = await startController(0, await controllerAccount(), { topologyUrls: { 'ingress-nginx': silentUrl } });
+      let second: Awaited<ReturnType<typeof startController>> | undefined;
+      try {
+        await createBenchmark('unanswered', {
+          topologies: ['single', 'ingress-nginx'],
+          scenario: 'quick',
+          load: { ...quickLoad, duration: '3s' },
+          runners: 1,
+          trials: 1,
+        });
+        const reason = `not deployed in the namespace, skipped: ingress-nginx (no hello server answered through the Ingress at ${silentUrl} (${INGRESS_PROBE_ATTEMPTS} tries, the last: fetch failed (ECONNREFUSED)))`;
+        const skipped = async () => (await getBenchmark('unanswered')).status?.conditions?.find((c) => c.type === 'TopologyNotDeployed');
+        await until('the skip to be written', async () => ((await skipped())?.message === reason ? true : undefined));
+        // A new controller (ingress-nginx answering by now) goes on with the plan decided, and the reason stays.
+        await first.controller.stop();
+        second = await startController(first.port, await controllerAccount(), { topologyUrls: { 'ingress-nginx': targetUrl } });
+        const b = await finished('unanswered');
+        expect(b.status?.phase).toBe('Succeeded');
+        expect(b.status?.skippedTopologies).toEqual(['ingress-nginx']);
+        expect((await skipped())?.message).toBe(reason);
+        expect(await jobNames('unanswered')).toEqual(['unanswered-single-t1-a1']);
+      } finally {
+        await (second ?? first).controller.stop();
+        await kubelet.stop();
+        await kc.makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ namespace, name: 'hello-unanswered' });
       }
     },
     RUNS_TIMEOUT_MS,

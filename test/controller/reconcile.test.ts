@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jobName, runKey, type RunId } from '../../src/controller/names.js';
 import { decide, type ObservedJob, type ReconcileInput, type RunRecord } from '../../src/controller/reconcile.js';
 import { clusterReport } from '../../src/controller/cluster-report.js';
+import { mergeConditions } from '../../src/controller/status.js';
 import { describeFailover, RUN_ORDER_DESCRIPTION, runOrder } from '../../src/plan/run-plan.js';
 import type { Topology } from '../../src/topologies.js';
 import { DEMO, environment, plan, reconcileInput, result, runnerResults, succeededRecord } from './fixtures.js';
@@ -48,6 +49,18 @@ describe('decide: which Job next', () => {
     // Once decided (kept in the status), a later deployment does not change the plan mid-run.
     const later = decide(input({ skippedTopologies: ['nginx'], deployed: new Set<Topology>(['single', 'nginx', 'rpc-gateway']) }));
     expect(later.totalRuns).toBe(4);
+  });
+
+  it('writes why a topology was skipped once: a restarted controller, not knowing why, keeps the reason in the status', () => {
+    const why = new Map<Topology, string>([['nginx', 'Service nginx has no ready endpoints (0 of 1 ready)']]);
+    const first = decide(input({ deployed: new Set<Topology>(['single', 'rpc-gateway']), whyNotDeployed: why }));
+    const conditions = mergeConditions([], first.conditions, 1, new Date(0));
+    const reason = 'not deployed in the namespace, skipped: nginx (Service nginx has no ready endpoints (0 of 1 ready))';
+    expect(conditions.find((c) => c.type === 'TopologyNotDeployed')?.message).toBe(reason);
+    // After a restart: the skips come from the status, the reasons from nowhere.
+    const restarted = decide(input({ skippedTopologies: first.skippedTopologies, deployed: new Set() }));
+    const after = mergeConditions(conditions, restarted.conditions, 1, new Date(1));
+    expect(after.find((c) => c.type === 'TopologyNotDeployed')?.message).toBe(reason);
   });
 
   it('fails at once when no topology is deployed', () => {
