@@ -57,6 +57,7 @@ import { checkRequest } from '../../src/bench/request.js';
 import { benchRequest } from '../../src/bench/command.js';
 import {
   FakeKubelet,
+  type FakeKubeletOptions,
   createServiceWithEndpoint,
   findApiServer,
   installCrd,
@@ -71,6 +72,7 @@ import { trimResult } from '../../src/controller/result-codec.js';
 import { LABEL_BENCHMARK_UID } from '../../src/api/objects.js';
 import { LABEL_COMPONENT, RUN_PART_COMPONENT } from '../../src/controller/run-store.js';
 import { resolveBenchmarkSpec } from '../../src/api/validate.js';
+import type { Topology } from '../../src/topologies.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -251,6 +253,77 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     });
     actualPort = (await controller.start()).port;
     return { controller, port: actualPort };
+  }
+
+  type ControllerTestOptions = NonNullable<Parameters<typeof startController>[2]>;
+
+  /** What a fake-kubelet test runs with (withRunners). */
+  interface Rig {
+    readonly kubelet: FakeKubelet;
+    /** The first controller's port; a replacement listens on it too (the runners dial it there). */
+    readonly port: number;
+    /** The first controller. */
+    readonly controller: BenchmarkController;
+    /** Stops the controller, as a deleted pod's would stop. */
+    stopController(): Promise<void>;
+    /** Starts a controller on the same port, with the same grants, in place of the first (stopped first if running). */
+    replaceController(options?: ControllerTestOptions): Promise<void>;
+  }
+
+  /**
+   * A test whose runner pods run: `start` brings up the fake kubelet (`kubelet`: its options but
+   * kc and namespace) and a controller (with only the Role's grants when `role`); whatever the
+   * test does, both are stopped after it.
+   */
+  function withRunners(
+    name: string,
+    body: (
+      start: (setup: {
+        readonly kubelet: Omit<FakeKubeletOptions, 'kc' | 'namespace'>;
+        readonly role?: boolean;
+        readonly controller?: ControllerTestOptions;
+      }) => Promise<Rig>,
+    ) => Promise<void>,
+  ): void {
+    it.skipIf(fakeKubeletSkip !== undefined)(
+      `fake kubelet: ${name}`,
+      async () => {
+        const stops: (() => Promise<void>)[] = [];
+        try {
+          await body(async (setup) => {
+            const kubelet = new FakeKubelet({ kc, namespace, ...setup.kubelet });
+            kubelet.start();
+            stops.push(() => kubelet.stop());
+            const account = setup.role ? await controllerAccount() : kc;
+            const first = await startController(0, account, setup.controller);
+            let running: BenchmarkController | undefined = first.controller;
+            // The controller first, then the kubelet.
+            stops.unshift(async () => running?.stop());
+            return {
+              kubelet,
+              port: first.port,
+              controller: first.controller,
+              async stopController() {
+                await running?.stop();
+                running = undefined;
+              },
+              async replaceController(options = setup.controller) {
+                await running?.stop();
+                running = (await startController(first.port, account, options)).controller;
+              },
+            };
+          });
+        } finally {
+          for (const stop of stops) await stop();
+        }
+      },
+      RUNS_TIMEOUT_MS,
+    );
+  }
+
+  /** A short Benchmark of `topologies`: scenario quick, quickLoad for `duration`, 1 runner, 1 trial; `more` adds to the spec. */
+  function createQuickBenchmark(name: string, topologies: Topology[], duration: string, more: Partial<BenchmarkSpec> = {}) {
+    return createBenchmark(name, { topologies, scenario: 'quick', load: { ...quickLoad, duration }, runners: 1, trials: 1, ...more });
   }
 
   /** An Ingress in the namespace, as the manifests make one: ingress-nginx's half of "deployed". */
@@ -565,153 +638,123 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     }
   });
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    "fake kubelet: with only its Role, the controller creates Jobs in rotating order, runners start together, the ConfigMap report appears with the local report's shape",
-    async () => {
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl } });
-      kubelet.start();
+  withRunners(
+    "with only its Role, the controller creates Jobs in rotating order, runners start together, the ConfigMap report appears with the local report's shape",
+    async (start) => {
       // The controller runs with only the Role the manifests give it.
-      const { controller } = await startController(0, await controllerAccount());
-      try {
-        const spec: BenchmarkSpec = {
-          topologies: ['single', 'ingress-nginx', 'nginx'],
-          scenario: 'quick',
-          load: quickLoad,
-          runners: 2,
-          trials: 2,
-        };
-        await createBenchmark('full', spec);
-        const b = await finished('full');
-        expect(b.status?.phase).toBe('Succeeded');
-        expect(await jobNames('full')).toEqual(['full-nginx-t1-a1', 'full-nginx-t2-a1', 'full-single-t1-a1', 'full-single-t2-a1']);
-        // Two runners per Job, each a pod run once.
-        expect(kubelet.ran.filter((pod) => pod.startsWith('full-'))).toHaveLength(8);
-        expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toContain('ingress-nginx');
-        expect(b.status?.reportConfigMap).toBe('full-report');
-        expect(controllerLog.filter((l) => l.includes('HTTP 403'))).toEqual([]);
-        expect(b.status?.progress).toMatchObject({ completedRuns: 4, totalRuns: 4 });
+      const { kubelet } = await start({ kubelet: { targets: { single: targetUrl, nginx: targetUrl } }, role: true });
+      const spec: BenchmarkSpec = {
+        topologies: ['single', 'ingress-nginx', 'nginx'],
+        scenario: 'quick',
+        load: quickLoad,
+        runners: 2,
+        trials: 2,
+      };
+      await createBenchmark('full', spec);
+      const b = await finished('full');
+      expect(b.status?.phase).toBe('Succeeded');
+      expect(await jobNames('full')).toEqual(['full-nginx-t1-a1', 'full-nginx-t2-a1', 'full-single-t1-a1', 'full-single-t2-a1']);
+      // Two runners per Job, each a pod run once.
+      expect(kubelet.ran.filter((pod) => pod.startsWith('full-'))).toHaveLength(8);
+      expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toContain('ingress-nginx');
+      expect(b.status?.reportConfigMap).toBe('full-report');
+      expect(controllerLog.filter((l) => l.includes('HTTP 403'))).toEqual([]);
+      expect(b.status?.progress).toMatchObject({ completedRuns: 4, totalRuns: 4 });
 
-        const { markdown, report } = await reportOf('full');
-        expect(report.topologies.map((t) => [t.name, t.trials, t.runners])).toEqual([
-          ['single', 2, 2],
-          ['nginx', 2, 2],
-        ]);
-        // Every runner's start skew is kept, and the summary gives the largest. Here all runners,
-        // the controller and the target share one Node process on a loaded machine, so the bound
-        // is loose: within half the 3 s lead of the agreed time.
-        const runs = await runRecords('full');
-        for (const r of b.status?.results ?? []) {
-          const skews = [...runs.records.values()]
-            .filter((x) => x.run.topology === r.topology)
-            .flatMap((x) => (x.results ?? []).map((y) => Math.abs(y.startSkewMs)));
-          expect(skews).toHaveLength(4);
-          expect(r.maxStartSkewMs).toBe(Math.max(...skews));
-          expect(r.maxStartSkewMs).toBeLessThan(1_500);
-        }
-        expect(b.status?.results?.map((r) => r.topology)).toEqual(['single', 'nginx']);
-        // Same renderer, same shape as a local report.
-        expect(markdown).toBe(renderMarkdown(report));
-        const local = buildReport({
-          scenario: report.scenario,
-          environment: { where: 'local', cpus: { model: 'x', count: 1 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } },
-          results: [result('single', 1, 0, [100])],
-        });
-        expect(Object.keys(report).sort()).toEqual(Object.keys(local).sort());
-        expect(Object.keys(report.topologies[0]).sort()).toEqual(Object.keys(local.topologies[0]).sort());
-
-        // The report ConfigMap and the Jobs are owned by the Benchmark (garbage-collected with it).
-        const cm = await core.readNamespacedConfigMap({ name: 'full-report', namespace });
-        expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', name: 'full', uid: b.metadata.uid });
-        const job = await readJob('full-single-t1-a1');
-        expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
-        expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', uid: b.metadata.uid });
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
+      const { markdown, report } = await reportOf('full');
+      expect(report.topologies.map((t) => [t.name, t.trials, t.runners])).toEqual([
+        ['single', 2, 2],
+        ['nginx', 2, 2],
+      ]);
+      // Every runner's start skew is kept, and the summary gives the largest. Here all runners,
+      // the controller and the target share one Node process on a loaded machine, so the bound
+      // is loose: within half the 3 s lead of the agreed time.
+      const runs = await runRecords('full');
+      for (const r of b.status?.results ?? []) {
+        const skews = [...runs.records.values()]
+          .filter((x) => x.run.topology === r.topology)
+          .flatMap((x) => (x.results ?? []).map((y) => Math.abs(y.startSkewMs)));
+        expect(skews).toHaveLength(4);
+        expect(r.maxStartSkewMs).toBe(Math.max(...skews));
+        expect(r.maxStartSkewMs).toBeLessThan(1_500);
       }
+      expect(b.status?.results?.map((r) => r.topology)).toEqual(['single', 'nginx']);
+      // Same renderer, same shape as a local report.
+      expect(markdown).toBe(renderMarkdown(report));
+      const local = buildReport({
+        scenario: report.scenario,
+        environment: { where: 'local', cpus: { model: 'x', count: 1 }, versions: {}, cpuLimits: { perServer: null, mechanism: 'none' } },
+        results: [result('single', 1, 0, [100])],
+      });
+      expect(Object.keys(report).sort()).toEqual(Object.keys(local).sort());
+      expect(Object.keys(report.topologies[0]).sort()).toEqual(Object.keys(local.topologies[0]).sort());
+
+      // The report ConfigMap and the Jobs are owned by the Benchmark (garbage-collected with it).
+      const cm = await core.readNamespacedConfigMap({ name: 'full-report', namespace });
+      expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', name: 'full', uid: b.metadata.uid });
+      const job = await readJob('full-single-t1-a1');
+      expect(job.spec?.ttlSecondsAfterFinished).toBeGreaterThan(0);
+      expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Benchmark', uid: b.metadata.uid });
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    "fake kubelet: a process that is not a runner cannot deliver a result: refused with a logged reason, the report holds only the runners' results",
-    async () => {
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
-      kubelet.start();
-      const { controller, port } = await startController();
-      try {
-        await createBenchmark('guarded', {
-          topologies: ['single'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '3s' },
-          runners: 1,
-          trials: 1,
-        });
-        const job = await until(
-          "the run's Job",
-          async () => (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=guarded` })).items[0]?.metadata?.name,
-          60_000,
-          100,
-        );
-        const pod = await until(
-          'its pod',
-          async () => (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` })).items[0],
-          60_000,
-          100,
-        );
-        // The strongest intruder: it knows the Job name and even the Job's token, but it is not the
-        // runner pod (another address on this machine). Without the token it fares no better.
-        const token = await runnerToken(core, namespace, pod);
-        const forged = encodeResult({ ...result('single', 1, 0, [50]), requests: 108_500_000, throughputRps: 10_850_000 });
-        const intruder = (headers: Record<string, string>) => `
-        import WebSocket from 'ws';
-        const ws = new WebSocket('ws://127.0.0.1:${port}${RUNNERS_PATH}', { headers: ${JSON.stringify(headers)}, localAddress: '127.0.0.2' });
-        ws.on('open', () => { ws.send(${JSON.stringify(JSON.stringify({ type: 'result', job, index: 0, ...chunkResult(forged)[0] }))}); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
-        ws.on('unexpected-response', (_req, res) => { console.log(res.statusCode); process.exit(0); });
-        ws.on('error', (err) => { console.log(err.message); process.exit(0); });`;
-        // Another process (not execFileSync: the controller answering it runs in this one).
-        const run = async (code: string) =>
-          (await execFileAsync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 })).stdout.trim();
-        expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
-        expect(await run(intruder({ [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
-        expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: 'guarded-nginx-t1-a1', [INDEX_HEADER]: '0' }))).toBe(
-          '403',
-        );
-        const b = await finished('guarded');
-        expect(b.status?.phase).toBe('Succeeded');
-        const refusals = controllerLog.filter((l) => l.includes('refused 127.0.0.2'));
-        expect(refusals).toEqual([
-          expect.stringContaining('address 127.0.0.2 is not the pod of runner 0'),
-          expect.stringContaining('no token'),
-          expect.stringContaining('no such Job'),
-        ]);
-        const { report } = await reportOf('guarded');
-        expect(report.topologies.map((t) => t.name)).toEqual(['single']);
-        expect(report.topologies[0].throughputRps.median).toBeLessThan(1_000_000);
-        expect(report.topologies[0].requests).not.toBe(108_500_000);
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
-      }
+  withRunners(
+    "a process that is not a runner cannot deliver a result: refused with a logged reason, the report holds only the runners' results",
+    async (start) => {
+      const { port } = await start({ kubelet: { targets: { single: targetUrl } } });
+      await createQuickBenchmark('guarded', ['single'], '3s');
+      const job = await until(
+        "the run's Job",
+        async () => (await batch.listNamespacedJob({ namespace, labelSelector: `${LABEL_BENCHMARK}=guarded` })).items[0]?.metadata?.name,
+        60_000,
+        100,
+      );
+      const pod = await until(
+        'its pod',
+        async () => (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` })).items[0],
+        60_000,
+        100,
+      );
+      // The strongest intruder: it knows the Job name and even the Job's token, but it is not the
+      // runner pod (another address on this machine). Without the token it fares no better.
+      const token = await runnerToken(core, namespace, pod);
+      const forged = encodeResult({ ...result('single', 1, 0, [50]), requests: 108_500_000, throughputRps: 10_850_000 });
+      const intruder = (headers: Record<string, string>) => `
+      import WebSocket from 'ws';
+      const ws = new WebSocket('ws://127.0.0.1:${port}${RUNNERS_PATH}', { headers: ${JSON.stringify(headers)}, localAddress: '127.0.0.2' });
+      ws.on('open', () => { ws.send(${JSON.stringify(JSON.stringify({ type: 'result', job, index: 0, ...chunkResult(forged)[0] }))}); setTimeout(() => { console.log('sent'); process.exit(0); }, 500); });
+      ws.on('unexpected-response', (_req, res) => { console.log(res.statusCode); process.exit(0); });
+      ws.on('error', (err) => { console.log(err.message); process.exit(0); });`;
+      // Another process (not execFileSync: the controller answering it runs in this one).
+      const run = async (code: string) =>
+        (await execFileAsync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 })).stdout.trim();
+      expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(await run(intruder({ [JOB_HEADER]: job, [INDEX_HEADER]: '0' }))).toBe('403');
+      expect(await run(intruder({ authorization: `Bearer ${token}`, [JOB_HEADER]: 'guarded-nginx-t1-a1', [INDEX_HEADER]: '0' }))).toBe(
+        '403',
+      );
+      const b = await finished('guarded');
+      expect(b.status?.phase).toBe('Succeeded');
+      const refusals = controllerLog.filter((l) => l.includes('refused 127.0.0.2'));
+      expect(refusals).toEqual([
+        expect.stringContaining('address 127.0.0.2 is not the pod of runner 0'),
+        expect.stringContaining('no token'),
+        expect.stringContaining('no such Job'),
+      ]);
+      const { report } = await reportOf('guarded');
+      expect(report.topologies.map((t) => t.name)).toEqual(['single']);
+      expect(report.topologies[0].throughputRps.median).toBeLessThan(1_000_000);
+      expect(report.topologies[0].requests).not.toBe(108_500_000);
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: two Benchmarks at once: the second waits Queued behind the first (bench says so) and starts when the first is deleted',
-    async () => {
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
-      kubelet.start();
-      const { controller } = await startController();
+  withRunners(
+    'two Benchmarks at once: the second waits Queued behind the first (bench says so) and starts when the first is deleted',
+    async (start) => {
+      await start({ kubelet: { targets: { single: targetUrl } } });
       const out = mkdtempSync(join(tmpdir(), 'cb-queue-'));
       try {
-        await createBenchmark('first', {
-          topologies: ['single'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '30s' },
-          runners: 1,
-          trials: 1,
-        });
+        await createQuickBenchmark('first', ['single'], '30s');
         await until(
           'the first to run',
           async () => ((await getBenchmark('first')).status?.phase === 'Running' ? true : undefined),
@@ -774,22 +817,20 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         expect(progress.join('')).toMatch(/Pending \[-+\] 0\/0 runs · queued behind first\n/);
       } finally {
         rmSync(out, { recursive: true, force: true });
-        await controller.stop();
-        await kubelet.stop();
       }
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: identity by UID: x (ingress-nginx) and x-ingress (nginx) both finish with their own Jobs; x deleted mid-run and created again starts from nothing',
-    async () => {
+  withRunners(
+    'identity by UID: x (ingress-nginx) and x-ingress (nginx) both finish with their own Jobs; x deleted mid-run and created again starts from nothing',
+    async (start) => {
       // ingress-nginx counts as deployed here: an Ingress in the namespace, and a hello server
       // answering at its address (no cluster DNS here: the local target stands in for the Service).
       await createIngress('hello');
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { 'ingress-nginx': targetUrl, nginx: targetUrl } });
-      kubelet.start();
-      const { controller } = await startController(0, kc, { topologyUrls: { 'ingress-nginx': targetUrl } });
+      await start({
+        kubelet: { targets: { 'ingress-nginx': targetUrl, nginx: targetUrl } },
+        controller: { topologyUrls: { 'ingress-nginx': targetUrl } },
+      });
       try {
         const quick = { scenario: 'quick', load: { ...quickLoad, duration: '2s' }, runners: 1, trials: 1 };
         await createBenchmark('x', { topologies: ['ingress-nginx'], ...quick, load: { ...quick.load, duration: '20s' } });
@@ -839,87 +880,73 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         expect(record.results?.[0].durationMs).toBe(2_000);
         expect((await reportOf('x')).report.topologies.map((t) => [t.name, t.trials])).toEqual([['ingress-nginx', 1]]);
       } finally {
-        await controller.stop();
-        await kubelet.stop();
         await kc
           .makeApiClient(NetworkingV1Api)
           .deleteNamespacedIngress({ namespace, name: 'hello' })
           .catch(() => undefined);
       }
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice',
-    async () => {
-      // A slow target keeps each result small enough for the termination message: with no real
-      // kubelet there are no pod logs to fall back on.
-      const slow = createServer((_req, res) =>
-        setTimeout(() => res.writeHead(200, { 'x-served-by': 'hello-slow' }).end('Hello, World!'), 5),
+  withRunners('a controller stopped mid-run is replaced and the Benchmark finishes with no run lost or counted twice', async (start) => {
+    // A slow target keeps each result small enough for the termination message: with no real
+    // kubelet there are no pod logs to fall back on.
+    const slow = createServer((_req, res) => setTimeout(() => res.writeHead(200, { 'x-served-by': 'hello-slow' }).end('Hello, World!'), 5));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
+    const rig = await start({ kubelet: { targets: { single: slowUrl, nginx: slowUrl } } });
+    try {
+      await createBenchmark('restart', {
+        topologies: ['single', 'nginx'],
+        scenario: 'quick',
+        load: { ...quickLoad, connections: 2, duration: '3s' },
+        runners: 2,
+        trials: 2,
+      });
+      // Stop the controller while the second run's runners are loading ...
+      const running = await until(
+        'the second run to be under way',
+        async () => {
+          const p = (await getBenchmark('restart')).status?.progress;
+          return (p?.completedRuns ?? 0) >= 1 && p?.topology && p.trial && (p.rps ?? 0) > 0
+            ? { topology: p.topology, trial: p.trial }
+            : undefined;
+        },
+        120_000,
+        100,
       );
-      await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
-      const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: slowUrl, nginx: slowUrl } });
-      kubelet.start();
-      const first = await startController();
-      let second: Awaited<ReturnType<typeof startController>> | undefined;
-      try {
-        await createBenchmark('restart', {
-          topologies: ['single', 'nginx'],
-          scenario: 'quick',
-          load: { ...quickLoad, connections: 2, duration: '3s' },
-          runners: 2,
-          trials: 2,
-        });
-        // Stop the controller while the second run's runners are loading ...
-        const running = await until(
-          'the second run to be under way',
-          async () => {
-            const p = (await getBenchmark('restart')).status?.progress;
-            return (p?.completedRuns ?? 0) >= 1 && p?.topology && p.trial && (p.rps ?? 0) > 0
-              ? { topology: p.topology, trial: p.trial }
-              : undefined;
-          },
-          120_000,
-          100,
-        );
-        await first.controller.stop();
-        // ... and keep it down until that run's Job has finished: its results are then only in its pods.
-        const job = `restart-${running.topology}-t${running.trial}-a1`;
-        await until(`${job} to complete`, async () => {
-          const j = await readJob(job);
-          return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
-        });
-        second = await startController(first.port);
-        const b = await finished('restart');
-        expect(b.status?.phase).toBe('Succeeded');
-        // Nothing was rerun: one attempt per run.
-        expect(await jobNames('restart')).toEqual([
-          'restart-nginx-t1-a1',
-          'restart-nginx-t2-a1',
-          'restart-single-t1-a1',
-          'restart-single-t2-a1',
-        ]);
-        const runs = await runRecords('restart');
-        expect([...runs.records.keys()].sort()).toEqual(['nginx.t1', 'nginx.t2', 'single.t1', 'single.t2']);
-        const { report } = await reportOf('restart');
-        for (const t of report.topologies) {
-          const recorded = [...runs.records.values()].filter((r) => r.run.topology === t.name).flatMap((r) => r.results ?? []);
-          expect(t.trials).toBe(2);
-          expect(recorded).toHaveLength(4);
-          // Every runner's requests counted exactly once.
-          expect(t.requests).toBe(recorded.reduce((s, r) => s + r.requests, 0));
-        }
-      } finally {
-        await (second ?? first).controller.stop();
-        await kubelet.stop();
-        slow.closeAllConnections();
-        await new Promise((r) => slow.close(r));
+      await rig.stopController();
+      // ... and keep it down until that run's Job has finished: its results are then only in its pods.
+      const job = `restart-${running.topology}-t${running.trial}-a1`;
+      await until(`${job} to complete`, async () => {
+        const j = await readJob(job);
+        return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
+      });
+      await rig.replaceController();
+      const b = await finished('restart');
+      expect(b.status?.phase).toBe('Succeeded');
+      // Nothing was rerun: one attempt per run.
+      expect(await jobNames('restart')).toEqual([
+        'restart-nginx-t1-a1',
+        'restart-nginx-t2-a1',
+        'restart-single-t1-a1',
+        'restart-single-t2-a1',
+      ]);
+      const runs = await runRecords('restart');
+      expect([...runs.records.keys()].sort()).toEqual(['nginx.t1', 'nginx.t2', 'single.t1', 'single.t2']);
+      const { report } = await reportOf('restart');
+      for (const t of report.topologies) {
+        const recorded = [...runs.records.values()].filter((r) => r.run.topology === t.name).flatMap((r) => r.results ?? []);
+        expect(t.trials).toBe(2);
+        expect(recorded).toHaveLength(4);
+        // Every runner's requests counted exactly once.
+        expect(t.requests).toBe(recorded.reduce((s, r) => s + r.requests, 0));
       }
-    },
-    RUNS_TIMEOUT_MS,
-  );
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
+  });
 
   it.skipIf(fakeKubeletSkip !== undefined)(
     'fake kubelet: two controllers, one Lease: only the leader acts; when it dies the other takes over within the lease time and the run completes',
@@ -941,13 +968,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       try {
         await until('the leader to be ready', async () => ((await ready(a.port)) === 200 ? true : undefined), 30_000, 100);
         expect(await ready(b.port)).toBe(503);
-        await createBenchmark('ha', {
-          topologies: ['single', 'nginx'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '3s' },
-          runners: 1,
-          trials: 1,
-        });
+        await createQuickBenchmark('ha', ['single', 'nginx'], '3s');
         await until(
           'the first run under way',
           async () => (((await getBenchmark('ha')).status?.progress?.rps ?? 0) > 0 ? true : undefined),
@@ -982,75 +1003,45 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: a failing runner is retried once, then its trial is failed and a partial report is still written',
-    async () => {
-      const failsNginx = (pod: V1Pod) => pod.metadata?.labels?.[LABEL_TOPOLOGY] === 'nginx';
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, nginx: targetUrl }, fails: failsNginx });
-      kubelet.start();
-      const { controller } = await startController();
-      try {
-        await createBenchmark('flaky', { topologies: ['nginx', 'single'], scenario: 'quick', load: quickLoad, runners: 1, trials: 1 });
-        const b = await finished('flaky');
-        expect(b.status?.phase).toBe('Failed');
-        expect(await jobNames('flaky')).toEqual(['flaky-nginx-t1-a1', 'flaky-nginx-t1-a2', 'flaky-single-t1-a1']);
-        const failed = b.status?.conditions?.find((c) => c.type === 'TrialFailed');
-        expect(failed?.message).toContain('nginx trial 1');
-        expect(failed?.message).toContain('fails on purpose');
-        const { report } = await reportOf('flaky');
-        expect(report.topologies.map((t) => t.name)).toEqual(['single']);
-        expect(report.environment.notes?.join('\n')).toContain('nginx trial 1 failed after 2 attempt(s)');
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
-      }
-    },
-    RUNS_TIMEOUT_MS,
-  );
+  withRunners('a failing runner is retried once, then its trial is failed and a partial report is still written', async (start) => {
+    const failsNginx = (pod: V1Pod) => pod.metadata?.labels?.[LABEL_TOPOLOGY] === 'nginx';
+    await start({ kubelet: { targets: { single: targetUrl, nginx: targetUrl }, fails: failsNginx } });
+    await createBenchmark('flaky', { topologies: ['nginx', 'single'], scenario: 'quick', load: quickLoad, runners: 1, trials: 1 });
+    const b = await finished('flaky');
+    expect(b.status?.phase).toBe('Failed');
+    expect(await jobNames('flaky')).toEqual(['flaky-nginx-t1-a1', 'flaky-nginx-t1-a2', 'flaky-single-t1-a1']);
+    const failed = b.status?.conditions?.find((c) => c.type === 'TrialFailed');
+    expect(failed?.message).toContain('nginx trial 1');
+    expect(failed?.message).toContain('fails on purpose');
+    const { report } = await reportOf('flaky');
+    expect(report.topologies.map((t) => t.name)).toEqual(['single']);
+    expect(report.environment.notes?.join('\n')).toContain('nginx trial 1 failed after 2 attempt(s)');
+  });
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: a runner stopped with SIGTERM mid-run fails its attempt; the run is rerun and the report says so',
-    async () => {
-      // The first attempt's runner gets SIGTERM about 1.5 s into its 3 s measured part (3 s start lead, 0.3 s warmup).
-      const stopAfterMs = (pod: V1Pod) => (pod.metadata?.labels?.['clusterbench.dev/attempt'] === '1' ? 4_800 : undefined);
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl }, stopAfterMs });
-      kubelet.start();
-      const { controller } = await startController();
-      try {
-        await createBenchmark('stopped', {
-          topologies: ['single'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '3s' },
-          runners: 1,
-          trials: 1,
-        });
-        const b = await finished('stopped');
-        expect(b.status?.phase).toBe('Succeeded');
-        expect(await jobNames('stopped')).toEqual(['stopped-single-t1-a1', 'stopped-single-t1-a2']);
-        expect(b.status?.conditions?.find((c) => c.type === 'RunRetried')?.message).toMatch(
-          /stopped-[0-9a-f]{10}-single-t1-a1: .*stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured/,
-        );
-        const { report } = await reportOf('stopped');
-        expect(report.topologies[0].trials).toBe(1);
-        expect(report.environment.notes?.join('\n')).toMatch(
-          /single trial 1 was rerun \(attempt 1: .*stopped early \(SIGTERM\).*\); only attempt 2 is counted/,
-        );
-        const runs = await runRecords('stopped');
-        expect([...runs.records.values()][0].results?.[0].durationMs).toBe(3_000);
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
-      }
-    },
-    RUNS_TIMEOUT_MS,
-  );
+  withRunners('a runner stopped with SIGTERM mid-run fails its attempt; the run is rerun and the report says so', async (start) => {
+    // The first attempt's runner gets SIGTERM about 1.5 s into its 3 s measured part (3 s start lead, 0.3 s warmup).
+    const stopAfterMs = (pod: V1Pod) => (pod.metadata?.labels?.['clusterbench.dev/attempt'] === '1' ? 4_800 : undefined);
+    await start({ kubelet: { targets: { single: targetUrl }, stopAfterMs } });
+    await createQuickBenchmark('stopped', ['single'], '3s');
+    const b = await finished('stopped');
+    expect(b.status?.phase).toBe('Succeeded');
+    expect(await jobNames('stopped')).toEqual(['stopped-single-t1-a1', 'stopped-single-t1-a2']);
+    expect(b.status?.conditions?.find((c) => c.type === 'RunRetried')?.message).toMatch(
+      /stopped-[0-9a-f]{10}-single-t1-a1: .*stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured/,
+    );
+    const { report } = await reportOf('stopped');
+    expect(report.topologies[0].trials).toBe(1);
+    expect(report.environment.notes?.join('\n')).toMatch(
+      /single trial 1 was rerun \(attempt 1: .*stopped early \(SIGTERM\).*\); only attempt 2 is counted/,
+    );
+    const runs = await runRecords('stopped');
+    expect([...runs.records.values()][0].results?.[0].durationMs).toBe(3_000);
+  });
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: clusterbench bench creates the Benchmark, shows progress, prints and saves the report; clusterbench report prints it again',
-    async () => {
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
-      kubelet.start();
-      const { controller } = await startController();
+  withRunners(
+    'clusterbench bench creates the Benchmark, shows progress, prints and saves the report; clusterbench report prints it again',
+    async (start) => {
+      await start({ kubelet: { targets: { single: targetUrl } } });
       const out = mkdtempSync(join(tmpdir(), 'cb-bench-'));
       try {
         const request = benchRequest({
@@ -1082,68 +1073,57 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         await expect(fetchReport(kc, namespace, 'no-such-benchmark')).rejects.toThrow('no report for benchmark no-such-benchmark');
       } finally {
         rmSync(out, { recursive: true, force: true });
-        await controller.stop();
-        await kubelet.stop();
       }
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    "fake kubelet: a 30-minute run's result (about 1.3 MB encoded) reaches the report whole: kept in part ConfigMaps, per-second data as sent",
-    async () => {
+  withRunners(
+    "a 30-minute run's result (about 1.3 MB encoded) reaches the report whole: kept in part ConfigMaps, per-second data as sent",
+    async (start) => {
       // The load itself is not under test: each of two runners "measures" a synthetic 30-minute result.
       const sent = [0, 1].map((runner) => longResult('single', 1, runner, 1800));
       const encoded = encodeResult(sent[0]).length;
       expect(encoded).toBeGreaterThan(1_200_000);
-      const kubelet = new FakeKubelet({ kc, namespace, targets: {}, runLoad: (_load, index) => Promise.resolve(sent[index]) });
-      kubelet.start();
-      const { controller } = await startController(0, await controllerAccount());
-      try {
-        const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 2, trials: 1 };
-        await createBenchmark('long', spec);
-        const b = await finished('long');
-        expect(b.status?.phase).toBe('Succeeded');
-        const uid = b.metadata.uid ?? '';
-        // Its record's results came back exactly as sent, from parts each under the ConfigMap limit.
-        const runs = await runRecords('long');
-        expect(runs.records.get('single.t1')?.results).toEqual(sent);
-        const parts = (
-          await core.listNamespacedConfigMap({
-            namespace,
-            labelSelector: `${LABEL_BENCHMARK_UID}=${uid},${LABEL_COMPONENT}=${RUN_PART_COMPONENT}`,
-          })
-        ).items;
-        expect(parts.length).toBe(3);
-        for (const part of parts) {
-          expect(part.metadata?.name?.length).toBeLessThanOrEqual(63);
-          expect(part.metadata?.ownerReferences?.[0]?.uid).toBe(uid);
-          expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThan(1 << 20);
-        }
-        // The report's per-second data is what the full result gives, not the upper bounds a
-        // result without its per-second histograms gives (the test would not tell them apart otherwise).
-        const resolved = resolveBenchmarkSpec(spec);
-        if (!('plan' in resolved)) throw new Error('spec');
-        const record = { run: { topology: 'single', trial: 1 }, state: 'succeeded', job: 'long', attempts: 1 } as const;
-        const { report, markdown } = await reportOf('long');
-        const timelinesOf = (results: typeof sent) =>
-          clusterReport(resolved.plan, [{ ...record, results }], report.environment, []).topologies[0].timelines;
-        expect(report.topologies[0].timelines).toEqual(timelinesOf(sent));
-        expect(report.topologies[0].timelines).not.toEqual(timelinesOf(sent.map(trimResult)));
-        expect(report.topologies[0].timelines[0].points).toHaveLength(1800);
-        expect(markdown).not.toContain('upper bounds');
-        process.stderr.write(`30-minute result: ${encoded} characters encoded per runner, ${parts.length} part ConfigMaps\n`);
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
+      await start({ kubelet: { targets: {}, runLoad: (_load, index) => Promise.resolve(sent[index]) }, role: true });
+      const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 2, trials: 1 };
+      await createBenchmark('long', spec);
+      const b = await finished('long');
+      expect(b.status?.phase).toBe('Succeeded');
+      const uid = b.metadata.uid ?? '';
+      // Its record's results came back exactly as sent, from parts each under the ConfigMap limit.
+      const runs = await runRecords('long');
+      expect(runs.records.get('single.t1')?.results).toEqual(sent);
+      const parts = (
+        await core.listNamespacedConfigMap({
+          namespace,
+          labelSelector: `${LABEL_BENCHMARK_UID}=${uid},${LABEL_COMPONENT}=${RUN_PART_COMPONENT}`,
+        })
+      ).items;
+      expect(parts.length).toBe(3);
+      for (const part of parts) {
+        expect(part.metadata?.name?.length).toBeLessThanOrEqual(63);
+        expect(part.metadata?.ownerReferences?.[0]?.uid).toBe(uid);
+        expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThan(1 << 20);
       }
+      // The report's per-second data is what the full result gives, not the upper bounds a
+      // result without its per-second histograms gives (the test would not tell them apart otherwise).
+      const resolved = resolveBenchmarkSpec(spec);
+      if (!('plan' in resolved)) throw new Error('spec');
+      const record = { run: { topology: 'single', trial: 1 }, state: 'succeeded', job: 'long', attempts: 1 } as const;
+      const { report, markdown } = await reportOf('long');
+      const timelinesOf = (results: typeof sent) =>
+        clusterReport(resolved.plan, [{ ...record, results }], report.environment, []).topologies[0].timelines;
+      expect(report.topologies[0].timelines).toEqual(timelinesOf(sent));
+      expect(report.topologies[0].timelines).not.toEqual(timelinesOf(sent.map(trimResult)));
+      expect(report.topologies[0].timelines[0].points).toHaveLength(1800);
+      expect(markdown).not.toContain('upper bounds');
+      process.stderr.write(`30-minute result: ${encoded} characters encoded per runner, ${parts.length} part ConfigMaps\n`);
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: a controller stopped after a failover delete but before its record: the next one records that kill and deletes no second pod',
-    async () => {
+  withRunners(
+    'a controller stopped after a failover delete but before its record: the next one records that kill and deletes no second pod',
+    async (start) => {
       const hello = ['hello-x', 'hello-y', 'hello-z'];
       await readyHelloPods(hello);
       const helloLeft = async () =>
@@ -1157,30 +1137,20 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         "!has(object.data) || !('failover-kill' in object.data)",
         'test: kills may not be recorded now',
       );
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
-      kubelet.start();
-      const first = await startController(0, await controllerAccount());
-      let second: Awaited<ReturnType<typeof startController>> | undefined;
+      const rig = await start({ kubelet: { targets: { nginx: targetUrl } }, role: true });
       try {
-        await createBenchmark('kill-once', {
-          topologies: ['nginx'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '8s' },
-          runners: 1,
-          trials: 1,
-          failover: { killAfter: '1s' },
-        });
+        await createQuickBenchmark('kill-once', ['nginx'], '8s', { failover: { killAfter: '1s' } });
         await until('a hello pod to be deleted', async () => ((await helloLeft()).length < hello.length ? true : undefined), 60_000, 100);
         // A few passes of the same controller meanwhile: none picks a second victim either.
         await new Promise((r) => setTimeout(r, 1_500));
         expect(controllerLog.some((l) => l.includes('failover:') && l.includes('no-kill-record'))).toBe(true);
-        await first.controller.stop();
+        await rig.stopController();
         const afterFirst = await helloLeft();
         expect(afterFirst).toHaveLength(2);
         const [victim] = hello.filter((n) => !afterFirst.includes(n));
         expect((await runRecords('kill-once')).intents.get('nginx.t1')?.pod).toBe(victim);
         await allow();
-        second = await startController(first.port, await controllerAccount());
+        await rig.replaceController();
         const done = await finished('kill-once');
         expect(done.status?.phase).toBe('Succeeded');
         // Exactly one hello pod deleted in all, and that one is the kill recorded and reported.
@@ -1189,163 +1159,118 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         expect((await reportOf('kill-once')).report.topologies[0].failover?.backend).toBe(victim);
       } finally {
         await allow();
-        await (second ?? first).controller.stop();
-        await kubelet.stop();
         for (const name of hello) await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
       }
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: a topology whose Service has no ready endpoints is skipped, its condition naming why; the others run',
-    async () => {
-      await serviceWithEndpoint('rpc-gateway', false);
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl, 'rpc-gateway': targetUrl } });
-      kubelet.start();
-      const { controller } = await startController(0, await controllerAccount());
-      try {
-        await createBenchmark('unready', {
-          topologies: ['single', 'rpc-gateway'],
-          scenario: 'quick',
-          load: quickLoad,
-          runners: 1,
-          trials: 1,
-        });
-        const b = await finished('unready');
-        expect(b.status?.phase).toBe('Succeeded');
-        expect(b.status?.skippedTopologies).toEqual(['rpc-gateway']);
-        expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toBe(
-          'not deployed in the namespace, skipped: rpc-gateway (Service rpc-gateway has no ready endpoints (0 of 1 ready))',
-        );
-        expect(await jobNames('unready')).toEqual(['unready-single-t1-a1']);
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
-      }
-    },
-    RUNS_TIMEOUT_MS,
-  );
+  withRunners('a topology whose Service has no ready endpoints is skipped, its condition naming why; the others run', async (start) => {
+    await serviceWithEndpoint('rpc-gateway', false);
+    await start({ kubelet: { targets: { single: targetUrl, 'rpc-gateway': targetUrl } }, role: true });
+    await createQuickBenchmark('unready', ['single', 'rpc-gateway'], '1s');
+    const b = await finished('unready');
+    expect(b.status?.phase).toBe('Succeeded');
+    expect(b.status?.skippedTopologies).toEqual(['rpc-gateway']);
+    expect(b.status?.conditions?.find((c) => c.type === 'TopologyNotDeployed')?.message).toBe(
+      'not deployed in the namespace, skipped: rpc-gateway (Service rpc-gateway has no ready endpoints (0 of 1 ready))',
+    );
+    expect(await jobNames('unready')).toEqual(['unready-single-t1-a1']);
+  });
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: ingress-nginx with an Ingress that no hello server answers through is skipped, saying why; a restarted controller keeps the reason',
-    async () => {
+  withRunners(
+    'ingress-nginx with an Ingress that no hello server answers through is skipped, saying why; a restarted controller keeps the reason',
+    async (start) => {
       await createIngress('hello-unanswered');
       // Where ingress-nginx would be: a port nothing listens on.
       const gone = createServer();
       await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
       const silentUrl = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/`;
       await new Promise((r) => gone.close(r));
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
-      kubelet.start();
-      const first = await startController(0, await controllerAccount(), { topologyUrls: { 'ingress-nginx': silentUrl } });
-      let second: Awaited<ReturnType<typeof startController>> | undefined;
+      const rig = await start({
+        kubelet: { targets: { single: targetUrl } },
+        role: true,
+        controller: { topologyUrls: { 'ingress-nginx': silentUrl } },
+      });
       try {
-        await createBenchmark('unanswered', {
-          topologies: ['single', 'ingress-nginx'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '3s' },
-          runners: 1,
-          trials: 1,
-        });
+        await createQuickBenchmark('unanswered', ['single', 'ingress-nginx'], '3s');
         const reason = `not deployed in the namespace, skipped: ingress-nginx (no hello server answered through the Ingress at ${silentUrl} (${INGRESS_PROBE_ATTEMPTS} tries, the last: fetch failed (ECONNREFUSED)))`;
         const skipped = async () => (await getBenchmark('unanswered')).status?.conditions?.find((c) => c.type === 'TopologyNotDeployed');
         await until('the skip to be written', async () => ((await skipped())?.message === reason ? true : undefined));
         // A new controller (ingress-nginx answering by now) goes on with the plan decided, and the reason stays.
-        await first.controller.stop();
-        second = await startController(first.port, await controllerAccount(), { topologyUrls: { 'ingress-nginx': targetUrl } });
+        await rig.stopController();
+        await rig.replaceController({ topologyUrls: { 'ingress-nginx': targetUrl } });
         const b = await finished('unanswered');
         expect(b.status?.phase).toBe('Succeeded');
         expect(b.status?.skippedTopologies).toEqual(['ingress-nginx']);
         expect((await skipped())?.message).toBe(reason);
         expect(await jobNames('unanswered')).toEqual(['unanswered-single-t1-a1']);
       } finally {
-        await (second ?? first).controller.stop();
-        await kubelet.stop();
         await kc.makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ namespace, name: 'hello-unanswered' });
       }
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: a failover kill whose delete fails is not recorded; it is retried and recorded when the delete succeeds',
-    async () => {
-      await readyHelloPods(['hello-a', 'hello-b']);
-      // The API server refuses to delete hello pods in this namespace until the policy goes.
-      const allow = await refuse(
-        'no-hello-delete',
-        'pods',
-        ['DELETE'],
-        "!oldObject.metadata.name.startsWith('hello-')",
-        'test: hello pods may not be deleted now',
-      );
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
-      kubelet.start();
-      const { controller } = await startController();
-      let allowedAt: number;
-      try {
-        await createBenchmark('kill-retry', {
-          topologies: ['nginx'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '8s' },
-          runners: 1,
-          trials: 1,
-          failover: { killAfter: '1s' },
-        });
-        await until(
-          'a refused delete',
-          () =>
-            Promise.resolve(
-              controllerLog.some((l) => l.includes('failover: deleting pod hello-a failed') && l.includes('may not be deleted now'))
-                ? true
-                : undefined,
-            ),
-          60_000,
-          100,
-        );
-        const b = await getBenchmark('kill-retry');
-        expect((await runRecords('kill-retry')).kills.size).toBe(0); // not recorded
-        await new Promise((r) => setTimeout(r, 1_500));
-        await allow();
-        allowedAt = Date.now();
-        const kills = await until(
-          'the kill to be recorded',
-          async () => {
-            const k = (await runRecords('kill-retry')).kills;
-            return k.size > 0 ? k : undefined;
-          },
-          30_000,
-          100,
-        );
-        const [kill] = [...kills.values()];
-        expect(kill.pod).toBe('hello-a');
-        expect(kill.atEpochMs).toBeGreaterThanOrEqual(allowedAt - 1_000);
-        expect(
-          (await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.map(
-            (p) => p.metadata?.name,
+  withRunners('a failover kill whose delete fails is not recorded; it is retried and recorded when the delete succeeds', async (start) => {
+    await readyHelloPods(['hello-a', 'hello-b']);
+    // The API server refuses to delete hello pods in this namespace until the policy goes.
+    const allow = await refuse(
+      'no-hello-delete',
+      'pods',
+      ['DELETE'],
+      "!oldObject.metadata.name.startsWith('hello-')",
+      'test: hello pods may not be deleted now',
+    );
+    await start({ kubelet: { targets: { nginx: targetUrl } } });
+    let allowedAt: number;
+    try {
+      await createQuickBenchmark('kill-retry', ['nginx'], '8s', { failover: { killAfter: '1s' } });
+      await until(
+        'a refused delete',
+        () =>
+          Promise.resolve(
+            controllerLog.some((l) => l.includes('failover: deleting pod hello-a failed') && l.includes('may not be deleted now'))
+              ? true
+              : undefined,
           ),
-        ).not.toContain('hello-a');
-        const done = await finished('kill-retry');
-        expect(done.status?.phase).toBe('Succeeded');
-        expect(b.metadata.uid).toBe(done.metadata.uid);
-        const failover = (await reportOf('kill-retry')).report.topologies[0].failover;
-        expect(failover?.backend).toBe('hello-a');
-        expect(failover?.killedAtMs).toBeGreaterThan(2_000); // not at 1 s, when the first delete was refused
-      } finally {
-        await allow();
-        await controller.stop();
-        await kubelet.stop();
-        for (const name of ['hello-a', 'hello-b'])
-          await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
-      }
-    },
-    RUNS_TIMEOUT_MS,
-  );
+        60_000,
+        100,
+      );
+      const b = await getBenchmark('kill-retry');
+      expect((await runRecords('kill-retry')).kills.size).toBe(0); // not recorded
+      await new Promise((r) => setTimeout(r, 1_500));
+      await allow();
+      allowedAt = Date.now();
+      const kills = await until(
+        'the kill to be recorded',
+        async () => {
+          const k = (await runRecords('kill-retry')).kills;
+          return k.size > 0 ? k : undefined;
+        },
+        30_000,
+        100,
+      );
+      const [kill] = [...kills.values()];
+      expect(kill.pod).toBe('hello-a');
+      expect(kill.atEpochMs).toBeGreaterThanOrEqual(allowedAt - 1_000);
+      expect(
+        (await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' })).items.map((p) => p.metadata?.name),
+      ).not.toContain('hello-a');
+      const done = await finished('kill-retry');
+      expect(done.status?.phase).toBe('Succeeded');
+      expect(b.metadata.uid).toBe(done.metadata.uid);
+      const failover = (await reportOf('kill-retry')).report.topologies[0].failover;
+      expect(failover?.backend).toBe('hello-a');
+      expect(failover?.killedAtMs).toBeGreaterThan(2_000); // not at 1 s, when the first delete was refused
+    } finally {
+      await allow();
+      for (const name of ['hello-a', 'hello-b'])
+        await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    "fake kubelet: each Benchmark's report has the environment of when it started: a redeploy with another CPU limit shows in the next one",
-    async () => {
+  withRunners(
+    "each Benchmark's report has the environment of when it started: a redeploy with another CPU limit shows in the next one",
+    async (start) => {
       const helloWith = (name: string, cpu: string) =>
         core.createNamespacedPod({
           namespace,
@@ -1355,9 +1280,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
           },
         });
       await helloWith('hello-env1', '500m');
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl } });
-      kubelet.start();
-      const { controller } = await startController();
+      await start({ kubelet: { targets: { single: targetUrl } } });
       try {
         const spec = { topologies: ['single'], scenario: 'quick', load: quickLoad, runners: 1, trials: 1 };
         await createBenchmark('env-before', spec);
@@ -1380,86 +1303,52 @@ describe.skipIf(skip !== undefined)('real API server', () => {
         expect((await reportOf('env-before')).report.environment.cpuLimits.perServer).toBe(0.5);
         expect((await reportOf('env-after')).report.environment.cpuLimits.perServer).toBe(0.2);
       } finally {
-        await controller.stop();
-        await kubelet.stop();
         await core.deleteNamespacedPod({ name: 'hello-env2', namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
       }
     },
-    RUNS_TIMEOUT_MS,
   );
 
-  it.skipIf(fakeKubeletSkip !== undefined)(
-    'fake kubelet: failover deletes one ready hello pod killAfter into the last trial and the report gives kill and recovery times',
-    async () => {
-      const helloLabels = { 'app.kubernetes.io/name': 'hello', 'app.kubernetes.io/instance': 'hello' };
-      const readyPod = async (name: string) => {
-        await core.createNamespacedPod({
-          namespace,
-          body: { metadata: { name, labels: helloLabels }, spec: { containers: [{ name: 'hello', image: 'hello:test' }] } },
-        });
-        const now = new Date();
-        await core.patchNamespacedPodStatus(
-          {
-            name,
-            namespace,
-            body: { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-      };
-      for (const name of ['hello-a', 'hello-b', 'hello-c']) await readyPod(name);
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { nginx: targetUrl } });
-      kubelet.start();
-      const { controller } = await startController();
-      try {
-        await createBenchmark('failover', {
-          topologies: ['nginx'],
-          scenario: 'quick',
-          load: { ...quickLoad, duration: '4s' },
-          runners: 1,
-          trials: 1,
-          failover: { killAfter: '1s' },
-        });
-        // Stand in for the ReplicaSet and the kubelet: replace the deleted pod with a ready one.
-        await until(
-          'a hello pod to be deleted',
-          async () => {
-            const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
-            return pods.items.length < 3 ? true : undefined;
-          },
-          60_000,
-          100,
-        );
-        await readyPod('hello-d');
-        // Meanwhile the runners' live progress shows in the status.
-        const live = await until(
-          'live progress in the status',
-          async () => {
-            const p = (await getBenchmark('failover')).status?.progress;
-            return p?.rps && p.rps > 0 && p.warmup === false ? p : undefined;
-          },
-          30_000,
-          200,
-        );
-        expect(live).toMatchObject({ topology: 'nginx', trial: 1, runners: 1, runnersReady: 1, warmup: false });
-        expect(live.requests).toBeGreaterThan(0);
-        const b = await finished('failover');
-        expect(b.status?.phase).toBe('Succeeded');
-        const { report } = await reportOf('failover');
-        const failover = report.topologies[0].failover;
-        expect(failover?.backend).toBe('hello-a');
-        // Deleted about 1 s into the measured part: scheduled from the agreed start (a runner that
-        // began its measurement late sees it a little earlier), checked every 0.5 s here.
-        expect(failover?.killedAtMs).toBeGreaterThanOrEqual(750);
-        expect(failover?.killedAtMs).toBeLessThan(2_500);
-        expect(failover?.restartedAtMs).toBeGreaterThanOrEqual(failover?.killedAtMs ?? Infinity);
-        const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
-        expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual(['hello-b', 'hello-c', 'hello-d']);
-      } finally {
-        await controller.stop();
-        await kubelet.stop();
-      }
+  withRunners(
+    'failover deletes one ready hello pod killAfter into the last trial and the report gives kill and recovery times',
+    async (start) => {
+      await readyHelloPods(['hello-a', 'hello-b', 'hello-c']);
+      await start({ kubelet: { targets: { nginx: targetUrl } } });
+      await createQuickBenchmark('failover', ['nginx'], '4s', { failover: { killAfter: '1s' } });
+      // Stand in for the ReplicaSet and the kubelet: replace the deleted pod with a ready one.
+      await until(
+        'a hello pod to be deleted',
+        async () => {
+          const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
+          return pods.items.length < 3 ? true : undefined;
+        },
+        60_000,
+        100,
+      );
+      await readyHelloPods(['hello-d']);
+      // Meanwhile the runners' live progress shows in the status.
+      const live = await until(
+        'live progress in the status',
+        async () => {
+          const p = (await getBenchmark('failover')).status?.progress;
+          return p?.rps && p.rps > 0 && p.warmup === false ? p : undefined;
+        },
+        30_000,
+        200,
+      );
+      expect(live).toMatchObject({ topology: 'nginx', trial: 1, runners: 1, runnersReady: 1, warmup: false });
+      expect(live.requests).toBeGreaterThan(0);
+      const b = await finished('failover');
+      expect(b.status?.phase).toBe('Succeeded');
+      const { report } = await reportOf('failover');
+      const failover = report.topologies[0].failover;
+      expect(failover?.backend).toBe('hello-a');
+      // Deleted about 1 s into the measured part: scheduled from the agreed start (a runner that
+      // began its measurement late sees it a little earlier), checked every 0.5 s here.
+      expect(failover?.killedAtMs).toBeGreaterThanOrEqual(750);
+      expect(failover?.killedAtMs).toBeLessThan(2_500);
+      expect(failover?.restartedAtMs).toBeGreaterThanOrEqual(failover?.killedAtMs ?? Infinity);
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/instance=hello' });
+      expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual(['hello-b', 'hello-c', 'hello-d']);
     },
-    RUNS_TIMEOUT_MS,
   );
 });
