@@ -43,9 +43,9 @@ import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-aut
 import { decide, type Action, type Decision } from './reconcile.js';
 import { observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
-import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, progressPatch, statusChange } from './status.js';
+import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, nextStatus, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
-import { queueHolder } from './queue.js';
+import { queuedBehind } from './queue.js';
 import { LeaderElection } from './leader.js';
 import { HelloScaler } from './hello-scaler.js';
 import { describeProbe, probeMatches } from './sweep.js';
@@ -332,7 +332,7 @@ export class BenchmarkController {
       return;
     }
     const { plan } = resolved;
-    const waitingFor = this.queuedBehind(benchmark);
+    const waitingFor = queuedBehind(benchmark, this.benchmarks.list(), this.jobs.list(), this.startedHere);
     if (waitingFor) {
       const next: BenchmarkStatus = {
         phase: 'Pending',
@@ -420,7 +420,8 @@ export class BenchmarkController {
     const extra: BenchmarkStatus = {};
     for (const action of decision.actions) Object.assign(extra, await this.execute(benchmark, plan, decision, action));
     for (const action of decision.actions) if (action.kind === 'recordRun' && action.record.job) this.coordinator.forget(action.record.job);
-    const next = this.nextStatus(benchmark, plan, decision, extra);
+    const live = decision.current && this.coordinator.progress(decision.current.job);
+    const next = nextStatus(benchmark, plan, decision, extra, live, new Date());
     const change = statusChange(status, next);
     // Every patch comes back as a watch event and another pass: patch only what changed, and
     // live progress alone at most every PROGRESS_EVERY_MS.
@@ -428,60 +429,6 @@ export class BenchmarkController {
     if (change === 'none' || (change === 'progress' && Date.now() - lastAt < PROGRESS_EVERY_MS)) return;
     await this.patchStatus(name, next);
     this.progressPatchedAt.set(name, Date.now());
-  }
-
-  /**
-   * What a Benchmark waits for, if anything (queue.ts): another Benchmark holding the namespace,
-   * or the Jobs of one that no longer does (deleted) while they still run.
-   */
-  private queuedBehind(benchmark: Benchmark): string | undefined {
-    const jobOwners = new Set(this.jobs.list().map(controllerUid));
-    const entries = this.benchmarks.list().map((b) => ({
-      name: b.metadata.name,
-      uid: b.metadata.uid ?? '',
-      createdAtMs: new Date(b.metadata.creationTimestamp ?? 0).getTime(),
-      phase: b.status?.phase,
-      deleting: b.metadata.deletionTimestamp !== undefined,
-      hasJobs: jobOwners.has(b.metadata.uid) || this.startedHere.has(b.metadata.uid ?? ''),
-    }));
-    const holder = queueHolder(entries);
-    if (holder && holder.uid !== benchmark.metadata.uid) return holder.name;
-    const busy = this.jobs.list().find((j) => {
-      return controllerUid(j) !== benchmark.metadata.uid && observeJob(j, [])?.state === 'active';
-    });
-    return busy && `Job ${busy.metadata?.name} of benchmark ${busy.metadata?.labels?.[LABEL_BENCHMARK] ?? '?'} (still running)`;
-  }
-
-  private nextStatus(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, extra: BenchmarkStatus): BenchmarkStatus {
-    const status = benchmark.status ?? {};
-    const now = new Date();
-    const final = FINAL_PHASES.has(decision.phase);
-    const live = decision.current && this.coordinator.progress(decision.current.job);
-    return {
-      phase: decision.phase,
-      observedGeneration: benchmark.metadata.generation,
-      skippedTopologies: [...decision.skippedTopologies],
-      startTime: status.startTime ?? now.toISOString(),
-      ...(final ? { completionTime: now.toISOString() } : {}),
-      conditions: mergeConditions(status.conditions ?? [], decision.conditions, benchmark.metadata.generation, now),
-      progress: {
-        completedRuns: decision.completedRuns,
-        totalRuns: decision.totalRuns,
-        ...(decision.current ? { topology: decision.current.run.topology, trial: decision.current.run.trial, runners: plan.runners } : {}),
-        ...(live
-          ? {
-              runnersReady: live.runnersReady,
-              warmup: live.warmup,
-              elapsedMs: live.elapsedMs,
-              requests: live.requests,
-              rps: Math.round(live.rps),
-              errors: live.errors,
-            }
-          : {}),
-        updatedAt: now.toISOString(),
-      },
-      ...extra,
-    };
   }
 
   private async execute(benchmark: Benchmark, plan: BenchmarkPlan, decision: Decision, action: Action): Promise<BenchmarkStatus> {

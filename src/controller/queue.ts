@@ -9,6 +9,11 @@
  * yet reached the informer's cache; the second then waited behind the first one's Job while the
  * first one's status said it was queued. A Benchmark that owns a Job has started.
  */
+import type { V1Job } from '@kubernetes/client-node';
+import type { Benchmark } from '../api/benchmark.js';
+import { LABEL_BENCHMARK } from '../api/objects.js';
+import { observeJob } from './observe.js';
+import { controllerUid } from './owners.js';
 
 /** A Benchmark as the queue sees it. */
 export interface QueueEntry {
@@ -30,4 +35,30 @@ export function queueHolder(entries: readonly QueueEntry[]): QueueEntry | undefi
     .filter((e) => !e.deleting && !FINISHED.has(e.phase ?? ''))
     .sort((a, b) => a.createdAtMs - b.createdAtMs || a.name.localeCompare(b.name));
   return waiting.find((e) => e.phase === 'Running' || e.hasJobs) ?? waiting[0];
+}
+
+/**
+ * What `benchmark` waits for, if anything: another Benchmark holding the namespace, or the Jobs of
+ * one that no longer does (deleted) while they still run. `startedHere`: UIDs this controller
+ * created a Job for, not yet in `jobs`.
+ */
+export function queuedBehind(
+  benchmark: Benchmark,
+  benchmarks: readonly Benchmark[],
+  jobs: readonly V1Job[],
+  startedHere: ReadonlySet<string>,
+): string | undefined {
+  const jobOwners = new Set(jobs.map(controllerUid));
+  const entries = benchmarks.map((b) => ({
+    name: b.metadata.name,
+    uid: b.metadata.uid ?? '',
+    createdAtMs: new Date(b.metadata.creationTimestamp ?? 0).getTime(),
+    phase: b.status?.phase,
+    deleting: b.metadata.deletionTimestamp !== undefined,
+    hasJobs: jobOwners.has(b.metadata.uid) || startedHere.has(b.metadata.uid ?? ''),
+  }));
+  const holder = queueHolder(entries);
+  if (holder && holder.uid !== benchmark.metadata.uid) return holder.name;
+  const busy = jobs.find((j) => controllerUid(j) !== benchmark.metadata.uid && observeJob(j, [])?.state === 'active');
+  return busy && `Job ${busy.metadata?.name} of benchmark ${busy.metadata?.labels?.[LABEL_BENCHMARK] ?? '?'} (still running)`;
 }

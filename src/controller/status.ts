@@ -1,9 +1,18 @@
 /**
- * A Benchmark's status: what changed between two (so a pass patches only when needed), the
- * progress as a merge patch, and conditions merged with their transition times.
+ * A Benchmark's status: the next one from a pass's decision, what changed between two (so a pass
+ * patches only when needed), the progress as a merge patch, and conditions merged with their
+ * transition times.
  */
-import { benchmarkStatusSchema, type BenchmarkCondition, type BenchmarkProgress, type BenchmarkStatus } from '../api/benchmark.js';
-import type { ConditionUpdate } from './reconcile.js';
+import {
+  benchmarkStatusSchema,
+  type Benchmark,
+  type BenchmarkCondition,
+  type BenchmarkProgress,
+  type BenchmarkStatus,
+} from '../api/benchmark.js';
+import type { BenchmarkPlan } from '../api/validate.js';
+import type { RunProgress } from './coordinator.js';
+import type { ConditionUpdate, Decision } from './reconcile.js';
 
 export const FINAL_PHASES = new Set(['Succeeded', 'Failed']);
 /** Live progress goes into the status about this often. */
@@ -54,4 +63,44 @@ export function mergeConditions(
     byType.set(u.type, { ...u, lastTransitionTime, ...(generation === undefined ? {} : { observedGeneration: generation }) });
   }
   return [...byType.values()];
+}
+
+/**
+ * The status after a pass: the decision's phase, counts and conditions, the current run's live
+ * progress (`live`, from its runners), and `extra` (what the pass's actions wrote, e.g. the report).
+ */
+export function nextStatus(
+  benchmark: Benchmark,
+  plan: BenchmarkPlan,
+  decision: Decision,
+  extra: BenchmarkStatus,
+  live: RunProgress | undefined,
+  now: Date,
+): BenchmarkStatus {
+  const status = benchmark.status ?? {};
+  return {
+    phase: decision.phase,
+    observedGeneration: benchmark.metadata.generation,
+    skippedTopologies: [...decision.skippedTopologies],
+    startTime: status.startTime ?? now.toISOString(),
+    ...(FINAL_PHASES.has(decision.phase) ? { completionTime: now.toISOString() } : {}),
+    conditions: mergeConditions(status.conditions ?? [], decision.conditions, benchmark.metadata.generation, now),
+    progress: {
+      completedRuns: decision.completedRuns,
+      totalRuns: decision.totalRuns,
+      ...(decision.current ? { topology: decision.current.run.topology, trial: decision.current.run.trial, runners: plan.runners } : {}),
+      ...(live
+        ? {
+            runnersReady: live.runnersReady,
+            warmup: live.warmup,
+            elapsedMs: live.elapsedMs,
+            requests: live.requests,
+            rps: Math.round(live.rps),
+            errors: live.errors,
+          }
+        : {}),
+      updatedAt: now.toISOString(),
+    },
+    ...extra,
+  };
 }
