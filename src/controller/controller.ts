@@ -377,7 +377,14 @@ export class BenchmarkController {
     // and its TopologyNotDeployed condition the reasons, across controller restarts.
     const notDeployed = status.skippedTopologies
       ? undefined
-      : await whyNotDeployed(this.networking, this.discovery, this.options.namespace, plan.topologies, this.urlOf);
+      : await whyNotDeployed(
+          this.networking,
+          this.discovery,
+          this.options.namespace,
+          plan.topologies,
+          this.urlOf,
+          new Set(this.helloPods.list().map((p) => p.metadata?.name ?? '')),
+        );
     const undecided = decide({
       benchmark: name,
       uid: ref.uid,

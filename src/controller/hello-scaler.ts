@@ -21,7 +21,7 @@ import {
   type ScaleRecord,
   type SettleClock,
 } from './sweep.js';
-import { getServedBy, whyNotHello } from './topology-probe.js';
+import { askHello } from './topology-probe.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const RECORD_KEY = 'record';
@@ -148,10 +148,9 @@ export class HelloScaler {
       const seen: string[] = [];
       try {
         for (let i = 0; i < PROBE_REQUESTS_PER_POD * pods.length; i++) {
-          const answer = await getServedBy(url);
-          const problem = whyNotHello(answer);
-          if (problem) throw new Error(problem);
-          seen.push(answer.servedBy as string);
+          const answer = await askHello(url);
+          if ('problem' in answer) throw new Error(answer.problem);
+          seen.push(answer.servedBy);
         }
       } catch (err) {
         errors.set(topology, (err as Error).message);

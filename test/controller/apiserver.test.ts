@@ -827,6 +827,8 @@ describe.skipIf(skip !== undefined)('real API server', () => {
       // ingress-nginx counts as deployed here: an Ingress in the namespace, and a hello server
       // answering at its address (no cluster DNS here: the local target stands in for the Service).
       await createIngress('hello');
+      // The target answers as hello-local: a hello pod of this namespace, as the Ingress's would be.
+      await readyHelloPods(['hello-local']);
       await start({
         kubelet: { targets: { 'ingress-nginx': targetUrl, nginx: targetUrl } },
         controller: { topologyUrls: { 'ingress-nginx': targetUrl } },
@@ -884,6 +886,7 @@ describe.skipIf(skip !== undefined)('real API server', () => {
           .makeApiClient(NetworkingV1Api)
           .deleteNamespacedIngress({ namespace, name: 'hello' })
           .catch(() => undefined);
+        await core.deleteNamespacedPod({ name: 'hello-local', namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
       }
     },
   );

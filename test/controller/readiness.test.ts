@@ -50,6 +50,8 @@ describe('ingress-nginx counts as able to answer only when a hello server answer
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   }
+  /** The hello pods of the Benchmark's namespace. */
+  const ours = new Set(['hello-abc', 'hello-def']);
   let hello: string;
   let defaultBackend: string;
   let closed: string;
@@ -69,20 +71,26 @@ describe('ingress-nginx counts as able to answer only when a hello server answer
 
   it('a hello server answering through it: ready at the first GET', async () => {
     requests = 0;
-    expect(await whyIngressCannotAnswer(hello)).toBeUndefined();
+    expect(await whyIngressCannotAnswer(hello, ours)).toBeUndefined();
     expect(requests).toBe(1);
   });
 
   it(`a default backend's 404, or a 200 without X-Served-By: not ready after ${INGRESS_PROBE_ATTEMPTS} GETs, saying what came back`, async () => {
     requests = 0;
-    expect(await whyIngressCannotAnswer(defaultBackend)).toBe(
+    expect(await whyIngressCannotAnswer(defaultBackend, ours)).toBe(
       `no hello server answered through the Ingress at ${defaultBackend} (${INGRESS_PROBE_ATTEMPTS} tries, the last: HTTP 404 without X-Served-By)`,
     );
     expect(requests).toBe(INGRESS_PROBE_ATTEMPTS);
-    expect(await whyIngressCannotAnswer(await serve(200, {}))).toContain('HTTP 200 without X-Served-By');
+    expect(await whyIngressCannotAnswer(await serve(200, {}), ours)).toContain('HTTP 200 without X-Served-By');
+  });
+
+  it("another namespace's hello pod answering (its Ingress holds the same path): not ready, naming the pod", async () => {
+    expect(await whyIngressCannotAnswer(hello, new Set(['hello-xyz']))).toBe(
+      `no hello server answered through the Ingress at ${hello} (${INGRESS_PROBE_ATTEMPTS} tries, the last: answered by hello-abc, not a hello pod of this namespace (another namespace's Ingress on the same path?))`,
+    );
   });
 
   it('nothing listening: the connection error is named', async () => {
-    expect(await whyIngressCannotAnswer(closed)).toMatch(/the last: fetch failed \(ECONNREFUSED\)\)$/);
+    expect(await whyIngressCannotAnswer(closed, ours)).toMatch(/the last: fetch failed \(ECONNREFUSED\)\)$/);
   });
 });
