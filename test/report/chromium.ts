@@ -156,7 +156,7 @@ async function chartFit(page: Page, chart: string) {
 async function tableLines(page: Page, table: string) {
   return page.locator(`table[data-table="${table}"]`).evaluate((element: any) => {
     const { getComputedStyle } = globalThis as any;
-    const lines = (row: any) =>
+    const lines = (row: any): number =>
       Math.max(
         ...[...row.cells].map((cell: any) => {
           const style = getComputedStyle(cell);
@@ -168,9 +168,9 @@ async function tableLines(page: Page, table: string) {
         }),
       );
     return {
-      header: lines(element.tHead.rows[0]) as number,
-      rows: [...element.tBodies[0].rows].map(lines) as number[],
-      heightsPx: [...element.rows].map((row: any) => Math.round(row.getBoundingClientRect().height)) as number[],
+      header: lines(element.tHead.rows[0]),
+      rows: [...element.tBodies[0].rows].map(lines),
+      heightsPx: [...element.rows].map((row: any): number => Math.round(row.getBoundingClientRect().height)),
     };
   });
 }
