@@ -7,7 +7,8 @@ import type { BenchmarkPlan } from '../api/validate.js';
 import { buildReport, buildScaling, type Report, type ReportEnvironment, type ReportScenario, type ScalingRun } from '../report/index.js';
 import { describeFailover, describeSweep, mainReplicas, RUN_ORDER_DESCRIPTION } from '../plan/run-plan.js';
 import type { RunRecord } from './reconcile.js';
-import { runName } from './names.js';
+import { runKey, runName } from './names.js';
+import { busiestNode, nodeAsks, type SweepPods } from './sweep-nodes.js';
 
 export function reportScenario(plan: BenchmarkPlan): ReportScenario {
   return {
@@ -55,35 +56,52 @@ export function reportNotes(
 
 /**
  * The CPUs a sweep's pods may use at once, for the scaling section's oversubscription marks: the
- * node's (the controller's node: the report assumes the nodes alike), each hello pod's limit and
- * each balancer pod's (null: no limit, every CPU of the node).
+ * controller's node's (the fallback where the pods' nodes are not known: the nodes then taken as
+ * alike) and each hello pod's limit (null: no limit, every CPU of its node).
  */
 export interface SweepCpus {
   readonly nodeCpus: number;
   readonly perServer: number | null;
-  /** By topology, the CPU limits of its balancer pod's containers, summed. */
-  readonly balancers: Readonly<Record<string, number | null>>;
 }
 
 /**
  * The scaling section's input from a sweep's records: per balanced topology and count its results
  * and what its pods could ask for: N hello pods, the balancer, and one CPU per runner (a runner
- * has no CPU limit; its load generator is one Node event loop).
+ * has no CPU limit; its load generator is one Node event loop), summed, and per node where every
+ * run of the count has its pods' nodes (sweep-nodes.ts). `unplaced`: the counts without, in words.
  */
-export function sweepScalingRuns(records: readonly RunRecord[], runners: number, cpus: SweepCpus): ScalingRun[] {
+export function sweepScalingRuns(
+  records: readonly RunRecord[],
+  runners: number,
+  cpus: SweepCpus,
+  pods: SweepPods,
+): { runs: ScalingRun[]; unplaced: string[] } {
   const swept = records.filter((r) => r.state === 'succeeded' && r.run.replicas !== undefined);
   const keys = [...new Set(swept.map((r) => `${r.run.topology}\n${r.run.replicas}`))];
-  return keys.map((key) => {
+  const unplaced: string[] = [];
+  const runs = keys.map((key): ScalingRun => {
     const here = swept.filter((r) => `${r.run.topology}\n${r.run.replicas}` === key);
     const { topology, replicas = 0 } = here[0].run;
-    const balancer = cpus.balancers[topology] ?? cpus.nodeCpus;
+    const balancer = pods.balancers[topology];
+    const asks = here.map((r) =>
+      nodeAsks({ placement: pods.runs[runKey(r.run)], replicas, runners, perServer: cpus.perServer, balancer }, pods.nodeCpus),
+    );
+    const busiest = asks.every((a) => a !== undefined) ? busiestNode(asks.flat()) : undefined;
+    if (!busiest) unplaced.push(`${topology} at ${replicas}`);
     return {
       topology,
       replicas,
       results: here.flatMap((r) => r.results ?? []),
-      requestedCpus: replicas * (cpus.perServer ?? cpus.nodeCpus) + balancer + runners,
+      requestedCpus: replicas * (cpus.perServer ?? cpus.nodeCpus) + (balancer?.cpus ?? cpus.nodeCpus) + runners,
+      ...(busiest ? { busiestNode: busiest } : {}),
     };
   });
+  return { runs, unplaced };
+}
+
+/** Said when some counts' marks fall back to one node's CPUs. */
+export function unplacedNote(unplaced: readonly string[], nodeCpus: number): string {
+  return `scaling: the nodes of the pods of ${unplaced.join(', ')} replicas are not known (recorded by an earlier controller, pods gone, or a node not readable); their oversubscription marks compare all their pods' CPUs with the ${nodeCpus} CPUs of the controller's node, as if every pod ran on one node like it`;
 }
 
 export function clusterReport(
@@ -92,7 +110,7 @@ export function clusterReport(
   environment: ReportEnvironment,
   skipped: readonly string[],
   createdAt = new Date(),
-  balancerCpus: SweepCpus['balancers'] = {},
+  pods: SweepPods = { runs: {}, balancers: {}, nodeCpus: {} },
 ): Report {
   const succeeded = records.filter((r) => r.state === 'succeeded');
   // A sweep's main tables: single and the balancers at one count (mainReplicas), as locally.
@@ -112,9 +130,11 @@ export function clusterReport(
     createdAt,
   });
   if (!plan.replicas) return report;
-  const cpus = { nodeCpus: environment.cpus.count, perServer: environment.cpuLimits.perServer, balancers: balancerCpus };
-  const runs = sweepScalingRuns(records, plan.runners, cpus);
-  return runs.length === 0 ? report : { ...report, scaling: buildScaling({ runs, availableCpus: cpus.nodeCpus }) };
+  const cpus = { nodeCpus: environment.cpus.count, perServer: environment.cpuLimits.perServer };
+  const { runs, unplaced } = sweepScalingRuns(records, plan.runners, cpus, pods);
+  if (runs.length === 0) return report;
+  const notes = [...(report.environment.notes ?? []), ...(unplaced.length > 0 ? [unplacedNote(unplaced, cpus.nodeCpus)] : [])];
+  return { ...report, environment: { ...report.environment, notes }, scaling: buildScaling({ runs, availableCpus: cpus.nodeCpus }) };
 }
 
 /** The per-topology summary kept in `status.results`. */

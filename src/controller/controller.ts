@@ -488,6 +488,7 @@ export class BenchmarkController {
         for (const [k, part] of parts.entries())
           await this.runs.patchConfigMap(benchmark, runPartConfigMapName(ref, record.run, k), RUN_PART_COMPONENT, { [PART_KEY]: part });
         await this.runs.patchRun(benchmark, record.run, data);
+        this.environments.notePlacement(benchmark.metadata.uid ?? '', record);
         this.log(`benchmark ${name}: ${runKey(record.run)} ${record.state}${record.reason ? `: ${record.reason}` : ''}`);
         return {};
       }
@@ -511,7 +512,7 @@ export class BenchmarkController {
           await this.environments.environmentOf(benchmark, plan),
           decision.skippedTopologies,
           new Date(),
-          plan.replicas ? await this.environments.balancerCpus(plan.topologies) : {},
+          plan.replicas ? await this.environments.sweepPods(benchmark, plan.topologies) : undefined,
         );
         const configMapName = reportConfigMapName(name);
         const data = { 'report.md': renderMarkdown(report), 'report.json': `${JSON.stringify(report, null, 2)}\n` };

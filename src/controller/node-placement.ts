@@ -35,9 +35,15 @@ export function nodeNamesOf(pods: readonly V1Pod[]): string[] {
   return [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))].sort();
 }
 
+const cores = (q: string | undefined) => (q === undefined || !Number.isFinite(cpuCores(q)) ? null : cpuCores(q));
+
 function nodeOf(node: V1Node | undefined): ReportNode {
-  const cores = (q: string | undefined) => (q === undefined || !Number.isFinite(cpuCores(q)) ? null : cpuCores(q));
-  return { cpus: cores(node?.status?.capacity?.cpu), allocatableCpus: cores(node?.status?.allocatable?.cpu) };
+  return { cpus: nodeCpus(node), allocatableCpus: cores(node?.status?.allocatable?.cpu) };
+}
+
+/** A node's CPUs (`status.capacity.cpu`); null when not read or not a quantity. */
+export function nodeCpus(node: V1Node | undefined): number | null {
+  return cores(node?.status?.capacity?.cpu);
 }
 
 const byName = (pods: readonly V1Pod[]) =>

@@ -4,7 +4,7 @@
  * report), the nodes its runner pods and the servers ran on, and a sweep's balancer CPU limits.
  * The pure parts are environment.ts's and node-placement.ts's; this class reads the API server.
  */
-import { VersionApi, type CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { VersionApi, type CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import type { Benchmark } from '../api/benchmark.js';
 import { LABEL_INSTANCE, TOPOLOGY_SERVICES } from '../api/objects.js';
 import type { BenchmarkPlan } from '../api/validate.js';
@@ -12,7 +12,10 @@ import { describeError } from '../kube/kube.js';
 import type { ReportEnvironment } from '../report/index.js';
 import type { Topology } from '../topologies.js';
 import { clusterEnvironment, podCpuLimit } from './environment.js';
-import { nodeNamesOf, podsOfBenchmark, reportNodes, serverPodSelector } from './node-placement.js';
+import { runKey } from './names.js';
+import { nodeCpus, nodeNamesOf, podsOfBenchmark, reportNodes, serverPodSelector } from './node-placement.js';
+import type { RunRecord } from './reconcile.js';
+import { runPlacement, type RunPlacement, type SweepPods } from './sweep-nodes.js';
 
 export interface ReportEnvironmentsProps {
   readonly kc: KubeConfig;
@@ -31,16 +34,28 @@ export class ReportEnvironments {
    * finished. A restarted controller reads it again.
    */
   private readonly environments = new Map<string, Promise<ReportEnvironment>>();
+  /** Each sweep Benchmark's runs' pod nodes, by UID and run key, kept as each run is recorded (sweep-nodes.ts). */
+  private readonly placements = new Map<string, Record<string, RunPlacement>>();
 
   constructor(private readonly props: ReportEnvironmentsProps) {}
 
   /** Drops the environments of Benchmarks not in `uids`. */
   keepOnly(uids: ReadonlySet<string>): void {
     for (const uid of this.environments.keys()) if (!uids.has(uid)) this.environments.delete(uid);
+    for (const uid of this.placements.keys()) if (!uids.has(uid)) this.placements.delete(uid);
   }
 
   forget(uid: string): void {
     this.environments.delete(uid);
+    this.placements.delete(uid);
+  }
+
+  /** A sweep run just recorded: where its runner pods and the hello pods serving its count are now. */
+  notePlacement(uid: string, record: RunRecord): void {
+    if (record.run.replicas === undefined || record.job === undefined || record.state !== 'succeeded') return;
+    const runs = this.placements.get(uid) ?? {};
+    runs[runKey(record.run)] = runPlacement(record.job, this.props.helloPods(), this.props.runnerPods());
+    this.placements.set(uid, runs);
   }
 
   /** Starts reading a Benchmark's environment unless it was read already (a failed read is tried again on the next pass). */
@@ -75,9 +90,14 @@ export class ReportEnvironments {
     const serverPods = (
       await this.props.core.listNamespacedPod({ namespace: this.props.namespace, labelSelector: serverPodSelector(plan.topologies) })
     ).items;
-    const nodes = new Map(
+    const nodes = await this.readNodeObjects(benchmark, nodeNamesOf([...runnerPods, ...serverPods]));
+    return reportNodes(plan.topologies, runnerPods, serverPods, nodes);
+  }
+
+  private async readNodeObjects(benchmark: Benchmark, names: readonly string[]): Promise<Map<string, V1Node | undefined>> {
+    return new Map(
       await Promise.all(
-        nodeNamesOf([...runnerPods, ...serverPods]).map(async (name) => {
+        names.map(async (name) => {
           try {
             return [name, await this.props.core.readNode({ name })] as const;
           } catch (err) {
@@ -88,19 +108,26 @@ export class ReportEnvironments {
         }),
       ),
     );
-    return reportNodes(plan.topologies, runnerPods, serverPods, nodes);
   }
 
-  /** A sweep's report: each balanced topology's pod CPU limit (null: none, or not found), for the oversubscription marks. */
-  async balancerCpus(topologies: readonly Topology[]): Promise<Record<string, number | null>> {
-    const cpus: Record<string, number | null> = {};
+  /**
+   * A sweep's report: each balanced topology's pod CPU limit (null: none, or not found) and node,
+   * the runs' placements kept as they were recorded, and the CPUs of every node named, for the
+   * oversubscription marks (sweep-nodes.ts).
+   */
+  async sweepPods(benchmark: Benchmark, topologies: readonly Topology[]): Promise<SweepPods> {
+    const balancers: Record<string, { cpus: number | null; node: string | null }> = {};
     for (const topology of topologies.filter((t) => t === 'nginx' || t === 'rpc-gateway')) {
       const { items } = await this.props.core.listNamespacedPod({
         namespace: this.props.namespace,
         labelSelector: `${LABEL_INSTANCE}=${TOPOLOGY_SERVICES[topology].name}`,
       });
-      cpus[topology] = items[0] ? podCpuLimit(items[0]) : null;
+      balancers[topology] = { cpus: items[0] ? podCpuLimit(items[0]) : null, node: items[0]?.spec?.nodeName ?? null };
     }
-    return cpus;
+    const runs = this.placements.get(benchmark.metadata.uid ?? '') ?? {};
+    const named = [...Object.values(runs).flatMap((r) => [...r.hello, ...r.runners]), ...Object.values(balancers).map((b) => b.node)];
+    const names = [...new Set(named.filter((n): n is string => n !== null))].sort();
+    const nodes = await this.readNodeObjects(benchmark, names);
+    return { runs, balancers, nodeCpus: Object.fromEntries(names.map((n) => [n, nodeCpus(nodes.get(n))])) };
   }
 }

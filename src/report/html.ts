@@ -13,6 +13,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 p.note, figcaption { color: #555; font-size: 13px; } p.answer { font-size: 15px; }
 /* On a phone, wide tables scroll sideways in their box instead of shrinking their text away. */
 div.scroll { overflow-x: auto; } figure { margin: 12px 0; } figcaption { margin-top: 6px; }
+/* The scaling tables' cells are a number or two (scaling-tables.ts): one line each, the table scrolling in its box. */
+table[data-table^="scaling-"] td { white-space: nowrap; }
 /* Charts take the page's width, up to a laptop's reading size; their layout keeps text legible at 390 px (svg-charts.ts).
    Drawn larger on a wide screen, their text shrinks back to the page's size: the layout has room for it. */
 figure svg { display: block; width: 100%; max-width: ${CHART_MAX_PX}px; height: auto; }

@@ -22,7 +22,7 @@ const TITLE = 'Throughput vs replicas (req/s)';
 
 /** The chart's caption in report.html. */
 export const SCALING_CAPTION =
-  'Throughput against the number of hello servers behind each balancer: markers at the median over trials, whiskers the 95% interval, solid the Universal Scalability Law fit (dashed beyond the measured range), dotted the ideal linear line. A hollow marker: the processes asked for more CPUs than the machine has, so the machine, not the servers, may have limited that point.';
+  'Throughput against the number of hello servers behind each balancer: markers at the median over trials, whiskers the 95% interval, solid the Universal Scalability Law fit (dashed beyond the measured range), dotted the ideal linear line. A hollow marker: the processes asked for more CPUs than the machine (in a cluster, a node) has, so the machine, not the servers, may have limited that point.';
 
 export function scalingChart(section: ScalingSection): string {
   const topologies = section.topologies;

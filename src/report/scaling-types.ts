@@ -22,6 +22,20 @@ export interface ScalingRun {
    * threads). Locally: servers, balancer and load generator; in a cluster: the pods on the node.
    */
   readonly requestedCpus: number;
+  /**
+   * A cluster run whose pods' nodes are known: the node whose pods may ask for the largest share
+   * of its CPUs, over the count's trials. Without it the processes are taken to share one machine
+   * of `availableCpus`.
+   */
+  readonly busiestNode?: NodeCpus;
+}
+
+/** What the pods of one run on one node may ask for, and the CPUs the node has. */
+export interface NodeCpus {
+  readonly node: string;
+  readonly requestedCpus: number;
+  /** The node's CPUs (`status.capacity.cpu`). */
+  readonly cpus: number;
 }
 
 export interface ScalingInput {
@@ -46,7 +60,12 @@ export interface ScalingPoint {
   /** Failed requests, all trials: a failing target is not a scaling limit. */
   readonly errors: number;
   readonly requestedCpus: number;
-  /** The processes asked for more CPUs than there are: a flattening here may be the machine's. */
+  /** The run's `busiestNode`, when known. */
+  readonly busiestNode?: NodeCpus;
+  /**
+   * The processes may ask for more CPUs than there are (with `busiestNode`, more than that node
+   * has): a flattening here may be the machine's.
+   */
   readonly oversubscribed: boolean;
   /** CPUs used per process (mean over trials), when measured. */
   readonly cpuUse?: Readonly<Record<string, CpuUse>>;

@@ -58,7 +58,8 @@ function scalingTopology(name: string, runs: readonly ScalingRun[], availableCpu
     fittedRps: usl ? uslThroughput(usl, run.replicas) : null,
     errors: summary.errors.total,
     requestedCpus: run.requestedCpus,
-    oversubscribed: run.requestedCpus > availableCpus,
+    ...(run.busiestNode ? { busiestNode: run.busiestNode } : {}),
+    oversubscribed: run.busiestNode ? run.busiestNode.requestedCpus > run.busiestNode.cpus : run.requestedCpus > availableCpus,
     ...(cpuUse ? { cpuUse, cpusUsed: Object.values(cpuUse).reduce((s, u) => s + u.cpus, 0) } : {}),
   }));
   return { name, points, usl };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunId } from '../../src/controller/names.js';
 import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
+import { runKey } from '../../src/controller/names.js';
+import { renderMarkdown } from '../../src/report/index.js';
 import { environment, plan, result, succeededRecord } from './fixtures.js';
 
 describe('merge and status summary', () => {
@@ -38,9 +40,7 @@ describe('a sweep in the report', () => {
       { ...environment, cpuLimits: { perServer: 0.2, mechanism: 'kubernetes limits' } },
       [],
       new Date(),
-      {
-        nginx: 1,
-      },
+      { runs: {}, balancers: { nginx: { cpus: 1, node: null } }, nodeCpus: {} },
     );
     expect(report.topologies.map((t) => [t.name, t.requests])).toEqual([
       ['single', 90],
@@ -63,7 +63,60 @@ describe('a sweep in the report', () => {
       [2.4, true],
       [2.6, true],
     ]);
+    expect(scaling.points.some((pt) => pt.busiestNode)).toBe(false);
+    expect(report.environment.notes).toContain(
+      "scaling: the nodes of the pods of nginx at 1, nginx at 2, nginx at 3 replicas are not known (recorded by an earlier controller, pods gone, or a node not readable); their oversubscription marks compare all their pods' CPUs with the 2 CPUs of the controller's node, as if every pod ran on one node like it",
+    );
     expect(scaling.usl).not.toBeNull();
     expect(clusterReport(plan({ topologies: ['nginx'], trials: 1 }), [nginx(3, 1)], environment, []).scaling).toBeUndefined();
+  });
+});
+
+describe("a sweep's oversubscription marks on several nodes", () => {
+  // Three 2-CPU nodes: the runner on w1, nginx (1 CPU) on w2, hello pods (0.5 CPU) spread over w2 and w3.
+  const p = plan({ topologies: ['nginx'], trials: 2, runners: 1, replicas: [1, 2, 3] });
+  const env = { ...environment, cpuLimits: { perServer: 0.5, mechanism: 'kubernetes limits' } };
+  const hello: Record<number, string[]> = { 1: ['w2'], 2: ['w2', 'w3'], 3: ['w2', 'w2', 'w3'] };
+  const records = [1, 2, 3].flatMap((replicas) =>
+    [1, 2].map((trial) =>
+      succeededRecord({ topology: 'nginx', trial, replicas }, [result('nginx', trial, 0, Array(10 * replicas).fill(100))]),
+    ),
+  );
+  const runs = Object.fromEntries(records.map((r) => [runKey(r.run), { hello: hello[r.run.replicas ?? 0], runners: ['w1'] }] as const));
+  const pods = { runs, balancers: { nginx: { cpus: 1, node: 'w2' } }, nodeCpus: { w1: 2, w2: 2, w3: 2 } };
+
+  it("marks a count only where one node's pods may ask for more than that node has", () => {
+    const report = clusterReport(p, records, env, [], new Date(), pods);
+    const [nginx] = report.scaling?.topologies ?? [];
+    // In all 2.5, 3, 3.5 CPUs against the controller's 2 (all three marked before); per node at
+    // most w2's 1.5, 1.5, 2 (nginx and 1, 1, 2 hello pods): at 3 replicas w2 is full, not over.
+    expect(nginx.points.map((pt) => [pt.replicas, pt.requestedCpus, pt.busiestNode, pt.oversubscribed])).toEqual([
+      [1, 2.5, { node: 'w2', requestedCpus: 1.5, cpus: 2 }, false],
+      [2, 3, { node: 'w2', requestedCpus: 1.5, cpus: 2 }, false],
+      [3, 3.5, { node: 'w2', requestedCpus: 2, cpus: 2 }, false],
+    ]);
+    expect(report.environment.notes?.some((n) => n.startsWith('scaling:'))).toBe(false);
+    // The runner moved onto w2 in one trial of 3 replicas: 3 CPUs asked of w2's 2.
+    const crowded = { ...runs, [runKey({ topology: 'nginx', trial: 2, replicas: 3 })]: { hello: hello[3], runners: ['w2'] } };
+    const over = clusterReport(p, records, env, [], new Date(), { ...pods, runs: crowded }).scaling?.topologies[0].points[2];
+    expect(over).toMatchObject({ busiestNode: { node: 'w2', requestedCpus: 3, cpus: 2 }, oversubscribed: true });
+    const md = renderMarkdown(clusterReport(p, records, env, [], new Date(), { ...pods, runs: crowded }));
+    expect(md).toContain('| 3 | 3 / 2 over | w2 |');
+    expect(md).toContain("Oversubscribed at 3 replicas node w2's pods may ask for 3 of its 2 CPUs");
+  });
+
+  it('falls back to one node for a count with a run of unknown placement, and says so', () => {
+    const { [runKey({ topology: 'nginx', trial: 1, replicas: 2 })]: _, ...partial } = runs;
+    const report = clusterReport(p, records, env, [], new Date(), { ...pods, runs: partial });
+    const points = report.scaling?.topologies[0].points ?? [];
+    expect(points.map((pt) => [pt.replicas, pt.busiestNode?.node, pt.oversubscribed])).toEqual([
+      [1, 'w2', false],
+      [2, undefined, true],
+      [3, 'w2', false],
+    ]);
+    expect(
+      report.environment.notes?.filter((n) => n.startsWith('scaling: the nodes of the pods of nginx at 2 replicas are not known')),
+    ).toHaveLength(1);
+    expect(renderMarkdown(report)).toContain('| 2 | 3 / 2 over | n/a |');
   });
 });

@@ -16,17 +16,21 @@ if (!haveChromium) console.warn(`report.html browser checks skipped: ${CHROMIUM}
 /** The smallest text a reader can read on a phone without zooming, CSS px. */
 const LEGIBLE_PX = 10;
 
+/** A table row's most lines where every cell is a number or two (the scaling tables), and its header's. */
+const MAX_ROW_LINES = 1;
+const MAX_HEADER_LINES = 3;
+
 /** The widths a reader opens it at: a laptop and a phone. */
 export const VIEWPORT_WIDTHS = [1280, 390] as const;
 
 /**
  * Checks the page at each of VIEWPORT_WIDTHS; `topologies` and `timelines` are how many bars and
- * timeline lines to expect. Screenshots go to the temp folder as `<screenshot>-<width>.png`; the
+ * timeline lines to expect, `tables` the tables (data-table) whose rows must not wrap. Screenshots go to the temp folder as `<screenshot>-<width>.png`; the
  * paths are returned.
  */
 export async function checkReportInChromium(
   file: string,
-  expected: { topologies: number; timelines: number; charts?: readonly string[]; screenshot: string },
+  expected: { topologies: number; timelines: number; charts?: readonly string[]; tables?: readonly string[]; screenshot: string },
 ): Promise<string[]> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -85,6 +89,13 @@ export async function checkReportInChromium(
           clipped: [],
           tooSmall: [],
         });
+      // A row that wraps into a tall block is hard to read across: one line per row, sideways in its box.
+      for (const table of expected.tables ?? []) {
+        const fit = await tableLines(page, table);
+        const at = `${table} at ${width} px (row heights ${fit.heightsPx.join(', ')} px)`;
+        expect(fit.header, at).toBeLessThanOrEqual(MAX_HEADER_LINES);
+        expect(Math.max(...fit.rows), at).toBeLessThanOrEqual(MAX_ROW_LINES);
+      }
       // The answer comes first: the results table and its sentence above the charts, the blog's claim after the results.
       const top = async (selector: string) => (await page.locator(selector).first().boundingBox())?.y ?? Number.NaN;
       expect(await top('table[data-table="summary"]')).toBeLessThan(await top('p.answer'));
@@ -135,4 +146,31 @@ async function chartFit(page: Page, chart: string) {
         .map((text) => `${text.textContent} (${onScreenPx(text).toFixed(1)} px)`),
     };
   }, LEGIBLE_PX);
+}
+
+/**
+ * How many lines of text a table's header and each body row take as laid out (a row's cells
+ * stretch to its tallest, so its height less padding and border, over the line height), and each
+ * row's height, header first.
+ */
+async function tableLines(page: Page, table: string) {
+  return page.locator(`table[data-table="${table}"]`).evaluate((element: any) => {
+    const { getComputedStyle } = globalThis as any;
+    const lines = (row: any): number =>
+      Math.max(
+        ...[...row.cells].map((cell: any) => {
+          const style = getComputedStyle(cell);
+          const edges = ['paddingTop', 'paddingBottom', 'borderTopWidth', 'borderBottomWidth'].reduce(
+            (sum, side) => sum + parseFloat(style[side]),
+            0,
+          );
+          return Math.round((cell.getBoundingClientRect().height - edges) / parseFloat(style.lineHeight));
+        }),
+      );
+    return {
+      header: lines(element.tHead.rows[0]),
+      rows: [...element.tBodies[0].rows].map(lines),
+      heightsPx: [...element.rows].map((row: any): number => Math.round(row.getBoundingClientRect().height)),
+    };
+  });
 }

@@ -66,6 +66,7 @@ describe('the chart "throughput vs replicas" in report.html', () => {
       topologies: 2,
       timelines: 6,
       charts: ['scaling'],
+      tables: ['scaling-nginx', 'scaling-nginx-cpus', 'scaling-rpc-gateway', 'scaling-rpc-gateway-cpus'],
       screenshot: 'clusterbench-scaling.png',
     });
   });

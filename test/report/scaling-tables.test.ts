@@ -6,20 +6,38 @@ import { sweep } from './scaling-sweep.js';
 describe('the scaling section in report.md', () => {
   const md = renderMarkdown(sweep());
 
-  it('has a table per topology with every replica count, after the other tables', () => {
+  const rowsAfter = (title: string, count: number) => {
+    const lines = md.split('\n');
+    const header = lines.findIndex((l, i) => i > lines.indexOf(title) && l.startsWith('| replicas |'));
+    return lines.slice(header, header + 2 + count);
+  };
+
+  it('has a throughput and a CPU table per topology with every replica count, after the other tables', () => {
     const lines = md.split('\n');
     const title = lines.indexOf('## Scaling: nginx, throughput vs replicas');
     expect(title).toBeGreaterThan(lines.indexOf('## Backends'));
-    expect(lines.indexOf('## Scaling: rpc-gateway, throughput vs replicas')).toBeGreaterThan(title);
-    const header = lines.findIndex((l, i) => i > title && l.startsWith('| replicas |'));
-    const rows = lines.slice(header + 2, header + 7);
+    expect(lines.indexOf('## Scaling: nginx, CPUs vs replicas')).toBeGreaterThan(title);
+    expect(lines.indexOf('## Scaling: rpc-gateway, throughput vs replicas')).toBeGreaterThan(
+      lines.indexOf('## Scaling: nginx, CPUs vs replicas'),
+    );
+    const [header, , ...rows] = rowsAfter('## Scaling: nginx, throughput vs replicas', 5);
+    expect(header).toBe('| replicas | throughput (req/s) | 95% interval | ratio to 1 | ideal linear | USL fit | errors |');
     expect(rows.map((r) => r.split('|')[1].trim())).toEqual(['1', '2', '3', '4', '6']);
+    expect(rows[0]).toBe('| 1 | 1,000 | 925–1,075 | 1.00x | 1,000 | 1,000 | 0 |');
+  });
+
+  it('puts one short number per CPU cell, the words once in the note', () => {
+    const [header, , ...rows] = rowsAfter('## Scaling: nginx, CPUs vs replicas', 5);
+    expect(header).toBe('| replicas | CPUs asked / available | nginx CPUs | load generator CPUs | hello CPUs, each | CPUs used |');
     // 6 replicas: 0.25 x 6 + 1 = 2.5 CPUs asked for on 2.
-    expect(rows[4]).toContain('2.50 / 2 (oversubscribed)');
-    expect(rows[3]).toContain('2 / 2 |');
-    expect(rows[0]).toContain('| 1.00x |');
-    expect(rows[0]).toContain('| nginx 0.40, load generator 0.90, 1 hello server 0.20 (total 1.50) |');
-    expect(rows[4]).toContain('| nginx 0.40, load generator 0.90, 6 hello servers 0.20 to 0.25 (total 2.65) |');
+    expect(rows[4]).toBe('| 6 | 2.50 / 2 over | 0.40 | 0.90 | 0.20–0.25 | 2.65 |');
+    expect(rows[3]).toBe('| 4 | 2 / 2 | 0.40 | 0.90 | 0.20–0.23 | 2.16 |');
+    expect(rows[0]).toBe('| 1 | 1.25 / 2 | 0.40 | 0.90 | 0.20 | 1.50 |');
+    expect(rowsAfter('## Scaling: rpc-gateway, CPUs vs replicas', 0)[0]).toBe(
+      '| replicas | CPUs asked / available | rpc-gateway CPUs | load generator CPUs | hello CPUs, each | CPUs used |',
+    );
+    expect(md).toContain('"over": oversubscribed, they may ask for more.');
+    expect(md.match(/"over": oversubscribed/g)).toHaveLength(1);
   });
 
   it('says what the fit means, where it peaks, and when it cannot be trusted', () => {
