@@ -36,8 +36,13 @@ export function encodeHistogram(histogram: Histogram): string {
 
 /** Decodes LoadResult.histogram (or serviceHistogram, or a timeline point's histogram). */
 export function decodeHistogram(encoded: string): Histogram {
+  return decode(encoded, false);
+}
+
+/** Decodes into the JS or the WebAssembly build (which must be destroyed), naming what is wrong. */
+function decode(encoded: string, useWebAssembly: boolean): Histogram {
   try {
-    return hdr.decodeFromCompressedBase64(encoded, 32, false);
+    return hdr.decodeFromCompressedBase64(encoded, 32, useWebAssembly);
   } catch (err) {
     throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`, {
       cause: err,
@@ -71,14 +76,7 @@ export function readMergedHistograms<T>(encoded: readonly string[], read: (merge
   const merged = createRecordingHistogram();
   try {
     for (const one of encoded) {
-      let part: Histogram;
-      try {
-        part = hdr.decodeFromCompressedBase64(one, 32, true);
-      } catch (err) {
-        throw new Error(`histogram: not a compressed base64 HdrHistogram (${err instanceof Error ? err.message : String(err)})`, {
-          cause: err,
-        });
-      }
+      const part = decode(one, true);
       try {
         merged.add(part);
       } finally {

@@ -5,7 +5,7 @@
  * deleted, no temporary name left behind. A few good inputs beside them prove the refusals are
  * about the one thing that is wrong.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,18 +13,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type LoadResult } from '../../loadtest/index.js';
 import { CLI, type FixtureServer, response, ROOT, startFixtureServer } from '../loadtest/servers.js';
+import { runProcess, type Run } from './run-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'clusterbench-bad-input-'));
 let server: FixtureServer;
 /** Two runners of one run, as `load --out` writes them. */
 let runner0: LoadResult;
 let runner1: LoadResult;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** The built CLI, in `cwd`, optionally under a lower open-files limit (`ulimit -n 256`: soft and hard). */
 function clusterbench(args: readonly string[], opts: { cwd?: string; ulimit?: string } = {}): Promise<Run> {
@@ -36,24 +31,8 @@ function node(args: readonly string[], opts: { cwd?: string; ulimit?: string } =
     opts.ulimit === undefined
       ? [process.execPath, args]
       : ['bash', ['-c', `ulimit ${opts.ulimit} && exec "$0" "$@"`, process.execPath, ...args]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, {
-      cwd: opts.cwd ?? work,
-      env: { ...process.env, KUBECONFIG: '/nonexistent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    // A hang is a failure too (synth --out /proc/x once hung forever).
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  // A hang is a failure too (synth --out /proc/x once hung forever).
+  return runProcess(command, argv, { cwd: opts.cwd ?? work, env: { ...process.env, KUBECONFIG: '/nonexistent' }, timeoutMs: 20_000 });
 }
 
 /** Every path under `dir` with a hash of its contents (folders as "dir"). */

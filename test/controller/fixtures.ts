@@ -2,6 +2,7 @@ import { createHistogram, encodeHistogram, summarizeHistogram } from '../../load
 import { LOAD_RESULT_SCHEMA, type LoadResult } from '../../loadtest/types.js';
 import type { BenchmarkPlan } from '../../src/api/validate.js';
 import { jobName, type RunId } from '../../src/controller/names.js';
+import type { RunnerJobProps } from '../../src/controller/runner-job.js';
 import type { ReconcileInput, RunRecord } from '../../src/controller/reconcile.js';
 import type { Topology } from '../../src/topologies.js';
 
@@ -22,6 +23,20 @@ export function plan(overrides: Partial<BenchmarkPlan> = {}): BenchmarkPlan {
     killAfterMs: null,
     replicas: null,
     ...overrides,
+  };
+}
+
+/** The props of a runner Job of `plan`, as the controller would pass them: Benchmark demo's nginx trial 1, attempt 1. */
+export function runnerJobProps(plan: BenchmarkPlan): RunnerJobProps {
+  return {
+    benchmark: { name: 'demo', uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50' },
+    namespace: 'clusterbench',
+    image: 'clusterbench/bench:abc',
+    controllerUrl: 'ws://clusterbench-controller.clusterbench.svc:8080/runners',
+    plan,
+    run: { topology: 'nginx', trial: 1 },
+    attempt: 1,
+    token: { secret: 'demo-nginx-t1-a1-x7k2p', sha256: 'ab'.repeat(32) },
   };
 }
 

@@ -12,7 +12,7 @@ import { parseNodeSelector } from '../../src/api/placement.js';
 import { resolveConfig } from '../../src/config/config.js';
 import { runnerJob } from '../../src/controller/runner-job.js';
 import { createApp } from '../../charts/clusterbench-app.js';
-import { plan } from './fixtures.js';
+import { plan, runnerJobProps } from './fixtures.js';
 
 function problemOf(spec: unknown): string {
   const r = resolveBenchmarkSpec(spec);
@@ -78,20 +78,11 @@ describe('spec.placement.runners', () => {
       nodeSelector: { 'clusterbench.dev/pool': 'load' },
       tolerations: [{ key: 'clusterbench.dev/load', operator: 'Exists' as const, effect: 'NoSchedule' as const }],
     };
-    const props = {
-      benchmark: { name: 'demo', uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50' },
-      namespace: 'clusterbench',
-      image: 'clusterbench/bench:abc',
-      controllerUrl: 'ws://c/runners',
-      run: { topology: 'nginx' as const, trial: 1 },
-      attempt: 1,
-      token: { secret: 's', sha256: 'ab'.repeat(32) },
-    };
-    const pod = runnerJob({ ...props, plan: plan({ runnerPlacement }) }).spec?.template.spec;
+    const pod = runnerJob(runnerJobProps(plan({ runnerPlacement }))).spec?.template.spec;
     expect(pod?.nodeSelector).toEqual(runnerPlacement.nodeSelector);
     expect(pod?.tolerations).toEqual(runnerPlacement.tolerations);
     expect(pod?.topologySpreadConstraints).toHaveLength(1);
-    const anywhere = runnerJob({ ...props, plan: plan() }).spec?.template.spec;
+    const anywhere = runnerJob(runnerJobProps(plan())).spec?.template.spec;
     expect(anywhere).not.toHaveProperty('nodeSelector');
     expect(anywhere).not.toHaveProperty('tolerations');
   });

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { frameText } from '../../src/controller/protocol.js';
-import { Coordinator } from '../../src/controller/coordinator.js';
+import { Coordinator, type CoordinatorOptions } from '../../src/controller/coordinator.js';
 import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { authorizeRunner, newRunnerToken } from '../../src/controller/runner-auth.js';
 import {
@@ -55,6 +55,19 @@ function loopbackJob(name: string, topology: string, trial: number, runners: num
   };
 }
 
+/** A Coordinator on a fresh HTTP server on loopback: the runners' URL, and a stop that closes both. */
+async function startCoordinator(options: CoordinatorOptions) {
+  const coordinator = new Coordinator(options);
+  const controller = createServer();
+  coordinator.attach(controller);
+  const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+  const stop = async () => {
+    coordinator.close();
+    await close(controller);
+  };
+  return { coordinator, controllerUrl, stop };
+}
+
 /** Opens a runner socket as a client would: resolves with the socket once open, or the refused HTTP status. */
 function connect(url: string, headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<WebSocket | number> {
   return new Promise((resolve) => {
@@ -87,10 +100,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
   it('starts both runners at one time sent only when both are connected, and collects both results', async () => {
     let expected: number | undefined; // the Job is unknown at first, as before the informer sees it
     const { token, authorize } = loopbackJob('demo-single-t1-a1', 'single', 1, 2);
-    const coordinator = new Coordinator({ expectedRunners: () => expected, authorize, leadMs: 500 });
-    const controller = createServer();
-    coordinator.attach(controller);
-    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const { coordinator, controllerUrl, stop } = await startCoordinator({ expectedRunners: () => expected, authorize, leadMs: 500 });
     const printed: string[] = [];
     const runner = (index: number) =>
       runRunner({
@@ -138,17 +148,13 @@ describe('runners and the coordinator, over real sockets with the real load gene
         results?.get(1),
       ]);
     } finally {
-      coordinator.close();
-      await close(controller);
+      await stop();
     }
   });
 
   it('gives up with exit 1 when no start time comes before the deadline', async () => {
     const { token, authorize } = loopbackJob('demo-nginx-t1-a1', 'nginx', 1, 2);
-    const coordinator = new Coordinator({ expectedRunners: () => 2, authorize });
-    const controller = createServer();
-    coordinator.attach(controller);
-    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const { controllerUrl, stop } = await startCoordinator({ expectedRunners: () => 2, authorize });
     const lines: string[] = [];
     try {
       const code = await runRunner({
@@ -167,17 +173,13 @@ describe('runners and the coordinator, over real sockets with the real load gene
       expect(code).toBe(1);
       expect(lines.join('\n')).toContain('no start time from the controller');
     } finally {
-      coordinator.close();
-      await close(controller);
+      await stop();
     }
   });
 
   it('a runner stopped early (SIGTERM) exits 1 without a result instead of passing a short run off as a whole one', async () => {
     const { token, authorize } = loopbackJob('demo-single-t3-a1', 'single', 3, 1);
-    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, leadMs: 200 });
-    const controller = createServer();
-    coordinator.attach(controller);
-    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const { coordinator, controllerUrl, stop } = await startCoordinator({ expectedRunners: () => 1, authorize, leadMs: 200 });
     const lines: string[] = [];
     const printed: string[] = [];
     const sigterm = new AbortController();
@@ -201,8 +203,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
       expect(printed).toEqual([]);
       expect(coordinator.results().get('demo-single-t3-a1')?.size ?? 0).toBe(0);
     } finally {
-      coordinator.close();
-      await close(controller);
+      await stop();
     }
   });
 
@@ -210,10 +211,11 @@ describe('runners and the coordinator, over real sockets with the real load gene
     const job = 'demo-nginx-t2-a1';
     const { token, authorize } = loopbackJob(job, 'nginx', 2, 1);
     const lines: string[] = [];
-    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, log: (l) => lines.push(l), leadMs: 60_000 });
-    const controller = createServer();
-    coordinator.attach(controller);
-    const url = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const {
+      coordinator,
+      controllerUrl: url,
+      stop,
+    } = await startCoordinator({ expectedRunners: () => 1, authorize, log: (l) => lines.push(l), leadMs: 60_000 });
     const as = (t: string, index = 0) => ({ authorization: `Bearer ${t}`, [JOB_HEADER]: job, [INDEX_HEADER]: String(index) });
     const sendAndWait = async (ws: WebSocket, message: object) => {
       const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -269,8 +271,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
         expect.stringContaining('result sha256 does not match its chunks'),
       ]);
     } finally {
-      coordinator.close();
-      await close(controller);
+      await stop();
     }
   });
 
@@ -278,10 +279,12 @@ describe('runners and the coordinator, over real sockets with the real load gene
     const job = 'demo-rpc-gateway-t2-a1';
     const { token, authorize } = loopbackJob(job, 'rpc-gateway', 2, 1);
     const lines: string[] = [];
-    const coordinator = new Coordinator({ expectedRunners: () => 1, authorize, log: (l) => lines.push(l), leadMs: 100 });
-    const controller = createServer();
-    coordinator.attach(controller);
-    const controllerUrl = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const { coordinator, controllerUrl, stop } = await startCoordinator({
+      expectedRunners: () => 1,
+      authorize,
+      log: (l) => lines.push(l),
+      leadMs: 100,
+    });
     const thirtyMinutes = longResult('rpc-gateway', 2, 0, 1800);
     expect(encodeResult(thirtyMinutes).length).toBeGreaterThan(1 << 20);
     const runnerLog: string[] = [];
@@ -307,8 +310,7 @@ describe('runners and the coordinator, over real sockets with the real load gene
       expect(lines.filter((l) => l.includes('closing'))).toEqual([]);
       expect(resultFromLog(printed.join(''))).toEqual(thirtyMinutes);
     } finally {
-      coordinator.close();
-      await close(controller);
+      await stop();
     }
   });
 

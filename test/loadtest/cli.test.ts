@@ -1,5 +1,4 @@
 /** `clusterbench load` and `clusterbench merge` as users run them: the built CLI (make test builds it). */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLoadFlags } from '../../loadtest/cli.js';
 import { decodeHistogram, type LoadResult, runLoad } from '../../loadtest/index.js';
 import { UsageError } from '../../loadtest/usage-error.js';
+import { runProcess, type Run } from '../cli/run-process.js';
 import { CLI, type FixtureServer, refusedPort, response, ROOT, startFixtureServer } from './servers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'clusterbench-load-'));
@@ -21,20 +21,8 @@ afterAll(async () => {
 });
 
 /** Runs the CLI without blocking this process (the fixture server answers from it). */
-function clusterbench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function clusterbench(...args: string[]): Promise<Run> {
+  return runProcess(process.execPath, [CLI, ...args], { cwd: ROOT, timeoutMs: 30_000 });
 }
 
 const FLAGS = { connections: '64', duration: '10s', warmup: '2s', timeout: '5s', keepalive: true };

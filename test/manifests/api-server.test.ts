@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './manifests.js';
 import { resolveBenchmarkSpec } from '../../src/api/validate.js';
 import { runnerJob } from '../../src/controller/runner-job.js';
+import { runnerJobProps } from '../controller/fixtures.js';
 
 // dist/ against a real kube-apiserver: its own validation, admission and PodSecurity (the
 // namespace's `warn: restricted` label) on every object, RBAC as the controller's account sees
@@ -250,16 +251,7 @@ describe.skipIf(skip !== undefined)(`dist/ on a real API server${skip ? ` (skipp
     // The runner Job of that spec passes the server too: placement, spread and all.
     const resolved = resolveBenchmarkSpec(spec);
     if (!('plan' in resolved)) throw new Error(JSON.stringify(resolved));
-    const job = runnerJob({
-      benchmark: { name: 'ok', uid: '6f1c2a9e-0b7d-4e55-9c1a-3d2f8e7b6a50' },
-      namespace: 'clusterbench',
-      image: 'clusterbench/bench:h0123456789abcdef',
-      controllerUrl: 'ws://clusterbench-controller.clusterbench.svc:8080/runners',
-      plan: resolved.plan,
-      run: { topology: 'nginx', trial: 1 },
-      attempt: 1,
-      token: { secret: 'ok-token', sha256: 'ab'.repeat(32) },
-    });
+    const job = runnerJob(runnerJobProps(resolved.plan));
     const jobCreated = create(JSON.stringify(job));
     expect(jobCreated.status, jobCreated.stderr).toBe(0);
     expect(jobCreated.stderr).not.toMatch(/Warning/);

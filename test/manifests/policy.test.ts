@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveBenchmarkSpec } from '../../src/api/validate.js';
 import { runnerJob } from '../../src/controller/runner-job.js';
+import { runnerJobProps } from '../controller/fixtures.js';
 import { find, podSpecOf, selects, synth } from './manifests.js';
 import { restrictedViolations, roleViolations } from './pod-security.js';
 
@@ -21,16 +22,7 @@ describe('policy: the restricted Pod Security Standard in the clusterbench names
   it('admits the load runner pods the controller creates, and the hello NetworkPolicy lets them in', () => {
     const resolved = resolveBenchmarkSpec({ topologies: ['single', 'nginx'], scenario: 'quick' });
     if (!('plan' in resolved)) throw new Error(JSON.stringify(resolved.problem));
-    const job = runnerJob({
-      benchmark: { name: 'b', uid: 'u' },
-      namespace: 'clusterbench',
-      image: 'clusterbench/bench:test1',
-      controllerUrl: 'ws://clusterbench-controller.clusterbench.svc:8080/runners',
-      plan: resolved.plan,
-      run: { topology: 'nginx', trial: 1 },
-      attempt: 1,
-      token: { secret: 'b-nginx-t1-a1-x7k2p', sha256: '0'.repeat(64) },
-    });
+    const job = runnerJob(runnerJobProps(resolved.plan));
     expect(restrictedViolations(job.spec!.template.spec)).toEqual([]);
     const policy = find(synth().objects, 'NetworkPolicy', 'hello');
     const labels = job.spec!.template.metadata!.labels!;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { CHART_FILES } from './chart-files.js';
 
 // The real command, as `make synth` runs it (built by `make test` before vitest).
 const CLI = join(process.cwd(), 'build/src/cli.js');
@@ -35,17 +36,7 @@ describe('clusterbench synth', { timeout: 180_000 }, () => {
     const first = clusterbench('synth', '--out', out);
     expect(first.code, first.stderr).toBe(0);
     const files = snapshot(out);
-    expect(Object.keys(files)).toEqual([
-      '0000-namespace.k8s.yaml',
-      '0001-crd.k8s.yaml',
-      '0002-hello.k8s.yaml',
-      '0003-nginx.k8s.yaml',
-      '0004-rpc-gateway.k8s.yaml',
-      '0005-controller.k8s.yaml',
-      '0006-ingress-nginx.k8s.yaml',
-      '0007-ingress.k8s.yaml',
-      'install.yaml',
-    ]);
+    expect(Object.keys(files)).toEqual([...CHART_FILES, 'install.yaml']);
     // The marker names what synth wrote: a second synth may replace those, and only those.
     expect(readFileSync(join(out, '.clusterbench-synth'), 'utf8')).toBe(`${Object.keys(files).join('\n')}\n`);
     // install.yaml: every chart's objects, in the same order, in one file.

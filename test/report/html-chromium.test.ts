@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildReport, renderHtml } from '../../src/report/index.js';
 import { checkReportInChromium, haveChromium } from './chromium.js';
 import { loadResult, repeat } from './load-results.js';
+import { limitedEnvironment } from './report-input.js';
 
 describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
   const dirs: string[] = [];
@@ -15,12 +16,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       Array.from({ length: 10 }, (_, i) => ({ t: i + 1, rps: i === 5 ? base / 2 : base, p99Us: 2000, errors: 0 }));
     const report = buildReport({
       scenario: { name: 'standard', mode: 'closed', connections: 256, rate: null, durationMs: 10_000, warmupMs: 2000, trials: 2 },
-      environment: {
-        where: 'local (browser test)',
-        cpus: { model: 'Test CPU', count: 2 },
-        versions: {},
-        cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' },
-      },
+      environment: limitedEnvironment('local (browser test)'),
       results: ['single', 'nginx', 'rpc-gateway'].flatMap((topology, i) =>
         [1, 2].map((trial) =>
           loadResult({

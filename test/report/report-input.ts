@@ -20,6 +20,10 @@ export const environment: ReportInput['environment'] = {
   versions: { node: process.version },
   cpuLimits: { perServer: null, mechanism: 'none' },
 };
+/** An environment whose servers ran at 0.25 CPU each (cgroup v1), as a report with CPU limits shows it. */
+export function limitedEnvironment(where: string): ReportInput['environment'] {
+  return { where, cpus: { model: 'Test CPU', count: 2 }, versions: {}, cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' } };
+}
 
 /** single: 1000, 1100, 1200 req/s; nginx: two runners per trial; rpc-gateway: slow second trial. */
 export function threeTopologies(): ReportInput {

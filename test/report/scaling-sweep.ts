@@ -1,6 +1,7 @@
 /** The replica sweep the scaling suites share: two topologies whose throughput follows known USL laws. */
 import { buildReport, buildScaling, uslThroughput, type Report, type ScalingRun } from '../../src/report/index.js';
 import { loadResult, repeat } from './load-results.js';
+import { limitedEnvironment } from './report-input.js';
 
 const NGINX = { sigma: 0.06, kappa: 0.004, lambda: 1000 };
 const GATEWAY = { sigma: 0.2, kappa: 0, lambda: 800 };
@@ -35,12 +36,7 @@ export function sweep(): Report {
   }
   const report = buildReport({
     scenario: { name: 'quick', mode: 'closed', connections: 64, rate: null, durationMs: 5000, warmupMs: 1000, trials: 3 },
-    environment: {
-      where: 'local (test)',
-      cpus: { model: 'Test CPU', count: 2 },
-      versions: {},
-      cpuLimits: { perServer: 0.25, mechanism: 'cgroup v1' },
-    },
+    environment: limitedEnvironment('local (test)'),
     results: runs.filter((r) => r.replicas === 2).flatMap((r) => r.results),
     createdAt: new Date('2026-01-02T03:04:05Z'),
   });
