@@ -1001,7 +1001,8 @@ describe.skipIf(skip !== undefined)('real API server', () => {
     async () => {
       // The first attempt's runner gets SIGTERM about 1.5 s into its 3 s measured part (3 s start lead, 0.3 s warmup).
       const stopAfterMs = (pod: V1Pod) => (pod.metadata?.labels?.['clusterbench.dev/attempt'] === '1' ? 4_800 : undefined);
-      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl }, stopAfterMs });
+      // Its pod is deleted: its words reach the controller only over the socket.
+      const kubelet = new FakeKubelet({ kc, namespace, targets: { single: targetUrl }, stopAfterMs, deleteStopped: true });
       kubelet.start();
       const { controller } = await startController();
       try {
