@@ -65,6 +65,14 @@ function connect(url: string, headers: Record<string, string>, localAddress = '1
   });
 }
 
+/** Sends a runner message: the controller's answer (an ack), or how it closed the socket. */
+function sendAndWait(ws: WebSocket, message: object): Promise<string> {
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const acked = new Promise<string>((resolve) => ws.once('message', (d) => resolve(frameText(d))));
+  ws.send(JSON.stringify(message));
+  return Promise.race([closed.then((code) => `closed ${code}`), acked]);
+}
+
 describe('runners and the coordinator, over real sockets with the real load generator', () => {
   let target: Server;
   let targetUrl: string;
@@ -218,12 +226,6 @@ describe('runners and the coordinator, over real sockets with the real load gene
     coordinator.attach(controller);
     const url = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
     const as = (t: string, index = 0) => ({ authorization: `Bearer ${t}`, [JOB_HEADER]: job, [INDEX_HEADER]: String(index) });
-    const sendAndWait = async (ws: WebSocket, message: object) => {
-      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-      const acked = new Promise<string>((resolve) => ws.once('message', (d) => resolve(frameText(d))));
-      ws.send(JSON.stringify(message));
-      return Promise.race([closed.then((code) => `closed ${code}`), acked]);
-    };
     try {
       expect(await connect(url, { [JOB_HEADER]: job, [INDEX_HEADER]: '0' })).toBe(403);
       expect(await connect(url, as(newRunnerToken().token))).toBe(403);
@@ -291,32 +293,25 @@ describe('runners and the coordinator, over real sockets with the real load gene
       [INDEX_HEADER]: String(index),
     });
     const failed = (forJob: string, index: number, reason: string) => ({ type: 'failed', job: forJob, index, reason });
-    /** Sends a message: 'ack', or how the socket closed. */
-    const said = async (ws: WebSocket, message: object) => {
-      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-      const acked = new Promise<string>((resolve) => ws.once('message', (d) => resolve(frameText(d))));
-      ws.send(JSON.stringify(message));
-      return Promise.race([closed.then((code) => `closed ${code}`), acked]);
-    };
     try {
       // No socket at all without the Job's token, or for an unknown Job.
       expect(await connect(url, as(newRunnerToken().token))).toBe(403);
       expect(await connect(url, as(token, 'demo-nginx-t9-a1'))).toBe(403);
       // On runner 0's socket: another Job, another index, an oversize or empty reason close it.
       let ws = (await connect(url, as(token))) as WebSocket;
-      expect(await said(ws, failed('demo-nginx-t9-a1', 0, 'stopped early'))).toBe('closed 1008');
+      expect(await sendAndWait(ws, failed('demo-nginx-t9-a1', 0, 'stopped early'))).toBe('closed 1008');
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await said(ws, failed(job, 1, 'stopped early'))).toBe('closed 1008');
+      expect(await sendAndWait(ws, failed(job, 1, 'stopped early'))).toBe('closed 1008');
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await said(ws, failed(job, 0, 'x'.repeat(MAX_REASON_CHARS + 1)))).toBe('closed 1008');
+      expect(await sendAndWait(ws, failed(job, 0, 'x'.repeat(MAX_REASON_CHARS + 1)))).toBe('closed 1008');
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await said(ws, failed(job, 0, ''))).toBe('closed 1008');
+      expect(await sendAndWait(ws, failed(job, 0, ''))).toBe('closed 1008');
       expect(coordinator.failures(job).size).toBe(0);
       expect(coordinator.failures('demo-nginx-t9-a1').size).toBe(0);
       // Its own Job and index: held and acked; the first reason stands.
       ws = (await connect(url, as(token))) as WebSocket;
-      expect(await said(ws, failed(job, 0, 'x'.repeat(MAX_REASON_CHARS)))).toBe('{"type":"ack"}');
-      expect(await said(ws, failed(job, 0, 'a second reason'))).toBe('{"type":"ack"}');
+      expect(await sendAndWait(ws, failed(job, 0, 'x'.repeat(MAX_REASON_CHARS)))).toBe('{"type":"ack"}');
+      expect(await sendAndWait(ws, failed(job, 0, 'a second reason'))).toBe('{"type":"ack"}');
       ws.close();
       expect([...coordinator.failures(job)]).toEqual([[0, 'x'.repeat(MAX_REASON_CHARS)]]);
       expect(lines.slice(2)).toEqual([
