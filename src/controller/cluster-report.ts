@@ -8,6 +8,7 @@ import { buildReport, buildScaling, type Report, type ReportEnvironment, type Re
 import { describeFailover, describeSweep, mainReplicas, RUN_ORDER_DESCRIPTION } from '../plan/run-plan.js';
 import type { RunRecord } from './reconcile.js';
 import { runKey, runName } from './names.js';
+import { trimmedAway } from './result-codec.js';
 import { busiestNode, nodeAsks, type SweepPods } from './sweep-nodes.js';
 
 export function reportScenario(plan: BenchmarkPlan): ReportScenario {
@@ -32,7 +33,10 @@ export function maxStartSkewMs(records: readonly RunRecord[], topology?: string)
   return skews.length === 0 ? 0 : Math.max(...skews);
 }
 
-/** What a reader must know about the runs: failures, skipped topologies, how well runners started together. */
+/**
+ * What a reader must know about the runs: failures, reruns, results recovered trimmed, skipped
+ * topologies, how well runners started together.
+ */
 export function reportNotes(
   records: readonly RunRecord[],
   skipped: readonly string[],
@@ -46,6 +50,19 @@ export function reportNotes(
     );
   for (const r of records.filter((x) => x.state === 'succeeded' && x.retries)) {
     notes.push(`${runName(r.run)} was rerun (${r.retries?.join('; ')}); only attempt ${r.attempts} is counted`);
+  }
+  for (const r of records.filter((x) => x.state === 'succeeded')) {
+    for (const x of r.results ?? []) {
+      const lacking = trimmedAway(x);
+      if (lacking === undefined) continue;
+      const p99 =
+        (r.results?.length ?? 0) > 1
+          ? "so each second's p99 of the run is the largest of its runners' p99s, an upper bound"
+          : "each second's p99 is the runner's own";
+      notes.push(
+        `${runName(r.run)}: runner ${x.runner}'s result was recovered from its trimmed termination message: ${lacking} missing, ${p99}`,
+      );
+    }
   }
   if (skipped.length > 0) notes.push(`not deployed, skipped: ${skipped.join(', ')}`);
   if (runners > 1)

@@ -352,7 +352,7 @@ export class BenchmarkController {
     const ownedJobs = this.jobs.list().filter((j) => controllerUid(j) === ref.uid);
     const podsOf = (job: string) => this.podsOf(job);
     const jobs = ownedJobs.flatMap((j) => {
-      const observed = observeJob(j, podsOf(j.metadata?.name ?? ''));
+      const observed = observeJob(j, podsOf(j.metadata?.name ?? ''), this.coordinator.failures(j.metadata?.name ?? ''));
       return observed ? [observed] : [];
     });
     const stored = await this.runs.readRuns(ref);

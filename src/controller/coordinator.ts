@@ -1,6 +1,7 @@
 /**
  * The controller's side of the runners' WebSocket: holds each run's runners until all are
- * connected, sends them one start time, collects their live progress and their results.
+ * connected, sends them one start time, collects their live progress, their results and, from a
+ * runner that ends without one, its reason.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -68,6 +69,8 @@ interface Session {
   readonly results: Map<number, LoadResult>;
   /** Each runner's result chunks so far (one assembly per runner, bounded). */
   readonly assemblies: Map<number, ResultAssembly>;
+  /** Why each runner that failed says it failed (its `failed` message). */
+  readonly failures: Map<number, string>;
 }
 
 /** What a runner claims when it connects: its Job, its index, its Job's token, its address. */
@@ -142,7 +145,7 @@ export class Coordinator {
   private session(job: string): Session {
     let s = this.sessions.get(job);
     if (!s) {
-      s = { sockets: new Map(), progress: new Map(), results: new Map(), assemblies: new Map() };
+      s = { sockets: new Map(), progress: new Map(), results: new Map(), assemblies: new Map(), failures: new Map() };
       this.sessions.set(job, s);
     }
     return s;
@@ -203,6 +206,12 @@ export class Coordinator {
           this.options.onChange?.();
           break;
         }
+        case 'failed':
+          // The first reason stands, as the first result does.
+          if (!s.failures.has(claim.index)) s.failures.set(claim.index, message.reason);
+          send(ws, { type: 'ack' });
+          this.options.onChange?.();
+          break;
       }
     });
     ws.on('error', () => ws.close());
@@ -233,6 +242,11 @@ export class Coordinator {
 
   results(): Map<string, Map<number, LoadResult>> {
     return new Map([...this.sessions].map(([job, s]) => [job, s.results] as const));
+  }
+
+  /** What a Job's failed runners said, by index (empty when none did). */
+  failures(job: string): ReadonlyMap<number, string> {
+    return this.sessions.get(job)?.failures ?? new Map();
   }
 
   progress(job: string): RunProgress | undefined {

@@ -8,8 +8,11 @@ function toMs(time: Date | string | undefined): number {
   return time === undefined ? NaN : new Date(time).getTime();
 }
 
-/** A Job as `decide` sees it; undefined for Jobs that are not a run's attempt. */
-export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | undefined {
+/**
+ * A Job as `decide` sees it; undefined for Jobs that are not a run's attempt. `said`: what its
+ * runners said over the socket when they failed (coordinator.ts), by index.
+ */
+export function observeJob(job: V1Job, pods: readonly V1Pod[], said: ReadonlyMap<number, string> = new Map()): ObservedJob | undefined {
   const labels = job.metadata?.labels ?? {};
   const trial = Number(labels[LABEL_TRIAL]);
   const attempt = Number(labels[LABEL_ATTEMPT]);
@@ -19,9 +22,10 @@ export function observeJob(job: V1Job, pods: readonly V1Pod[]): ObservedJob | un
   const condition = (type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
   const failed = condition('Failed');
   if (failed) {
-    // The runner's own words (its log tail, kept by FallbackToLogsOnError) say more than BackoffLimitExceeded.
+    // The runner's own words say more than BackoffLimitExceeded: its log tail (kept by
+    // FallbackToLogsOnError), else what it said over the socket (its pod deleted, drained, evicted).
     const detail = pods.map((p) => p.status?.containerStatuses?.[0]?.state?.terminated).find((t) => t && t.exitCode !== 0);
-    const words = detail?.message?.trim().split('\n').pop();
+    const words = detail?.message?.trim().split('\n').pop() || [...said].sort(([a], [b]) => a - b)[0]?.[1];
     return {
       name: job.metadata.name,
       run,

@@ -147,7 +147,13 @@ function runState(input: ReconcileInput, run: RunId): { state: RunState; newReco
   const attempts = input.jobs.filter((j) => runKey(j.run) === runKey(run));
   const latest = attempts.reduce<ObservedJob | undefined>((a, j) => (a === undefined || j.attempt > a.attempt ? j : a), undefined);
   if (!latest) return { state: { kind: 'pending', attempt: 1 } };
-  if (latest.state === 'active') return { state: { kind: 'running', job: latest } };
+  if (latest.state === 'active') {
+    // The retried attempt's words may come after its Job failed (a runner's `failed` message
+    // arrives as its deleted pod stops): RunRetried keeps up while the retry runs.
+    const previous = attempts.find((j) => j.attempt === latest.attempt - 1);
+    const retry = previous && `${previous.name}: ${outcome(input, previous).failure ?? 'failed'}`;
+    return { state: { kind: 'running', job: latest }, ...(retry ? { retry } : {}) };
+  }
 
   const { failure, results } = outcome(input, latest);
   if (failure && latest.attempt < MAX_ATTEMPTS) {

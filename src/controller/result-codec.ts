@@ -6,7 +6,8 @@
  * A full result rarely fits 4096 bytes (measured: 23 KB for 10 s at 23k req/s, most of it the
  * per-second histograms), so the termination message gets the full result when it fits, else a
  * trimmed one without the per-second histograms (the merge then bounds each second's p99 from
- * above), else nothing; the log line always has the full result.
+ * above), else nothing; the log line always has the full result. A trimmed result is marked as
+ * such when decoded, so the report can say which run's result lacks what.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { LOAD_RESULT_SCHEMA, type LoadResult } from '../../loadtest/types.js';
@@ -28,9 +29,25 @@ export function encodeResult(result: LoadResult): string {
   return pack(FULL_TAG, result);
 }
 
-/** The result without its per-second histograms. */
+/**
+ * The result without its per-second histograms: that is all it drops. What is kept (every count,
+ * the whole-run histograms and percentiles, each second's rps, p99 and errors) reads as before;
+ * only merging runners second by second loses exactness (each merged second's p99 is then the
+ * largest of its runners', an upper bound: loadtest/merge.ts).
+ */
 export function trimResult(result: LoadResult): LoadResult {
   return { ...result, timeline: result.timeline.map(({ histogram: _dropped, ...point }) => point) };
+}
+
+/** What trimResult drops, in words. */
+export const TRIMMED_AWAY = 'per-second latency histograms';
+
+/** A result decoded from the trimmed form names what it lacks; it stays with it in the run records. */
+type DecodedResult = LoadResult & { readonly trimmed?: typeof TRIMMED_AWAY };
+
+/** What a result lacks because it was decoded from the trimmed form (a termination message), if it was. */
+export function trimmedAway(result: LoadResult): string | undefined {
+  return (result as DecodedResult).trimmed;
 }
 
 /** What to write to the termination message: the full result if it fits, else the trimmed one if that fits. */
@@ -61,7 +78,9 @@ export function decodeResult(encoded: string): LoadResult {
   }
   const result = JSON.parse(json.toString('utf8')) as LoadResult;
   if (result?.schema !== LOAD_RESULT_SCHEMA) throw new Error(`not a ${LOAD_RESULT_SCHEMA}`);
-  return result;
+  if (tag !== TRIMMED_TAG) return result;
+  const marked: DecodedResult = { ...result, trimmed: TRIMMED_AWAY };
+  return marked;
 }
 
 /** Finds the result in a log: the last line with the result prefix. */

@@ -2,12 +2,12 @@
  * What a load Job's pod runs (`clusterbench runner`): connect to the controller, wait for the
  * common start time, run the load, and leave the result where it outlives the pod and the
  * controller (termination message when it fits, else the last log line) before sending it over
- * the socket too.
+ * the socket too. A runner that ends without a result sends why (`failed`) before it exits.
  */
 import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import type { LoadOptions, LoadResult } from '../../loadtest/types.js';
-import { INDEX_HEADER, JOB_HEADER, frameText, type ControllerMessage, type RunnerMessage } from './protocol.js';
+import { INDEX_HEADER, JOB_HEADER, MAX_REASON_CHARS, frameText, type ControllerMessage, type RunnerMessage } from './protocol.js';
 import { RESULT_LOG_PREFIX, encodeResult, terminationMessageFor } from './result-codec.js';
 import { chunkResult } from './result-chunks.js';
 import { START_DEADLINE_MS } from './runner-job.js';
@@ -105,7 +105,10 @@ class ControllerLink {
     });
   }
 
-  /** Sends the result's chunks and waits briefly for the ack; the result is in the pod already, so a miss is fine. */
+  /**
+   * Sends a result's chunks, or a failure, and waits briefly for the ack: false when not connected
+   * or not acked. Best effort: the pod keeps the same words (termination message, log).
+   */
   async deliver(messages: readonly RunnerMessage[]): Promise<boolean> {
     const acked = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), ACK_WAIT_MS);
@@ -114,7 +117,7 @@ class ControllerLink {
         resolve(true);
       };
     });
-    if (!messages.every((message) => this.send(message))) this.log('controller not connected; the result stays in the pod');
+    if (!messages.every((message) => this.send(message))) return false;
     return acked;
   }
 
@@ -163,7 +166,12 @@ export async function runRunner(options: RunnerOptions): Promise<number> {
     );
     return 0;
   } catch (err) {
-    log(`${job}/${index}: ${(err as Error).message}`);
+    const reason = (err as Error).message;
+    log(`${job}/${index}: ${reason}`);
+    // The controller hears why before this pod (and its termination message) may be gone.
+    const said = reason.length <= MAX_REASON_CHARS ? reason : `${reason.slice(0, MAX_REASON_CHARS - 1)}…`;
+    if (!(await link.deliver([{ type: 'failed', job, index, reason: said }])))
+      log(`${job}/${index}: the controller did not take the reason; it stays in the pod`);
     return 1;
   } finally {
     link.close();

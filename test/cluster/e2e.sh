@@ -251,6 +251,12 @@ check runner single --trials 1 --runners 1 --rerun single
 [[ -n $(kubectl_ -n "$NAMESPACE" get jobs -l "clusterbench.dev/benchmark-uid=$uid,clusterbench.dev/attempt=2" -o name) ]] || die "no Job of attempt 2"
 retried=$(benchmark_jsonpath runner '{.status.conditions[?(@.type=="RunRetried")].status}')
 [[ $retried == True ]] || die "the Benchmark's RunRetried condition is '$retried', not True"
+# The runner's own words, from its pod's termination message or, the pod gone, over its socket.
+words='stopped early \(SIGTERM\) after [0-9]+ ms'
+retried=$(benchmark_jsonpath runner '{.status.conditions[?(@.type=="RunRetried")].message}')
+[[ $retried =~ $words ]] || die "RunRetried does not say why in the runner's words: '$retried'"
+grep -Eq "single trial 1 was rerun \(attempt 1: [^)]*$words" "reports/$BENCHMARK-runner/report.json" ||
+  die "the report's rerun note does not say why in the runner's words (reports/$BENCHMARK-runner/report.json)"
 
 log "step 12/13: foreign: a pod in another namespace claims to be a runner while single runs (no warmup, 20 s): refused (403), the report matches the servers' counters"
 FOREIGN_NS=e2e-foreign-$$

@@ -180,6 +180,12 @@ export interface FakeKubeletOptions {
   readonly fails?: (pod: V1Pod) => boolean;
   /** Pods whose runner gets SIGTERM (as when its pod is deleted) this many ms after it starts. */
   readonly stopAfterMs?: (pod: V1Pod) => number | undefined;
+  /**
+   * A stopped pod is deleted first (as `kubectl delete pod`, a drain or an eviction does) and left
+   * without a terminated status: nothing of it (no termination message) is there to read.
+   * @default false: the pod stays and gets its runner's log tail as termination message
+   */
+  readonly deleteStopped?: boolean;
   /** The node each pod is bound to first (as the scheduler would; the Node need not run anything). @default none: unscheduled */
   readonly nodeOf?: (pod: V1Pod) => string | undefined;
   /** What measures the load of runner `index`. @default the real engine, `runLoad` */
@@ -266,7 +272,12 @@ export class FakeKubelet {
     // What `clusterbench runner` does on SIGTERM: abort the load.
     const sigterm = new AbortController();
     const stopAfter = this.options.stopAfterMs?.(pod);
-    const stopTimer = stopAfter === undefined ? undefined : setTimeout(() => sigterm.abort(), stopAfter);
+    const stop = async () => {
+      if (this.options.deleteStopped)
+        await this.core.deleteNamespacedPod({ name, namespace: this.options.namespace }).catch(() => undefined);
+      sigterm.abort();
+    };
+    const stopTimer = stopAfter === undefined ? undefined : setTimeout(() => void stop(), stopAfter);
     const logged: string[] = [];
     const code = await runRunner({
       controllerUrl: flags.get('--controller') ?? '',
@@ -292,6 +303,7 @@ export class FakeKubelet {
       print: () => undefined,
     });
     clearTimeout(stopTimer);
+    if (sigterm.signal.aborted && this.options.deleteStopped) return; // the pod is gone
     let message = '';
     try {
       message = readFileSync(terminationLogPath, 'utf8');

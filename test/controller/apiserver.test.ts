@@ -1024,7 +1024,8 @@ describe.skipIf(skip !== undefined)('real API server', () => {
   withRunners('a runner stopped with SIGTERM mid-run fails its attempt; the run is rerun and the report says so', async (start) => {
     // The first attempt's runner gets SIGTERM about 1.5 s into its 3 s measured part (3 s start lead, 0.3 s warmup).
     const stopAfterMs = (pod: V1Pod) => (pod.metadata?.labels?.['clusterbench.dev/attempt'] === '1' ? 4_800 : undefined);
-    await start({ kubelet: { targets: { single: targetUrl }, stopAfterMs } });
+    // Its pod is deleted: its words reach the controller only over the socket.
+    await start({ kubelet: { targets: { single: targetUrl }, stopAfterMs, deleteStopped: true } });
     await createQuickBenchmark('stopped', ['single'], '3s');
     const b = await finished('stopped');
     expect(b.status?.phase).toBe('Succeeded');

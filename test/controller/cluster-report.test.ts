@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { RunId } from '../../src/controller/names.js';
 import { clusterReport, statusResults } from '../../src/controller/cluster-report.js';
 import { runKey } from '../../src/controller/names.js';
+import { decodeResult, encodeResult, isTrimmed, terminationMessageFor, trimmedAway } from '../../src/controller/result-codec.js';
 import { renderMarkdown } from '../../src/report/index.js';
-import { environment, plan, result, succeededRecord } from './fixtures.js';
+import { environment, longResult, plan, result, succeededRecord } from './fixtures.js';
 
 describe('merge and status summary', () => {
   it('merges runners exactly: percentiles from the merged histogram, not averaged', () => {
@@ -118,5 +119,49 @@ describe("a sweep's oversubscription marks on several nodes", () => {
       report.environment.notes?.filter((n) => n.startsWith('scaling: the nodes of the pods of nginx at 2 replicas are not known')),
     ).toHaveLength(1);
     expect(renderMarkdown(report)).toContain('| 2 | 3 / 2 over | n/a |');
+  });
+});
+
+describe('a result recovered from a trimmed termination message', () => {
+  const run: RunId = { topology: 'single', trial: 1 };
+  const p = plan({ topologies: ['single'], trials: 1, runners: 2 });
+  // Runner 1's seconds say p99 250 ms; runner 0's (and its per-second histograms) about 198 ms.
+  const full = longResult('single', 1, 0, 20);
+  const long1 = longResult('single', 1, 1, 20);
+  const slower = { ...long1, timeline: long1.timeline.map((point) => ({ ...point, p99Us: 250_000 })) };
+
+  it('says which run and runner, and what is missing; no second reads as zero', () => {
+    const message = terminationMessageFor(slower) ?? '';
+    expect(isTrimmed(message)).toBe(true); // 20 s of histograms do not fit 4096 bytes
+    const recovered = decodeResult(message);
+    expect(trimmedAway(recovered)).toBe('per-second latency histograms');
+    expect(trimmedAway(decodeResult(encodeResult(full)))).toBeUndefined();
+    // Kept as is in the run records (stored re-encoded whole).
+    expect(trimmedAway(decodeResult(encodeResult(recovered)))).toBe('per-second latency histograms');
+
+    const report = clusterReport(p, [succeededRecord(run, [full, recovered])], environment, []);
+    expect(report.environment.notes).toContain(
+      "single trial 1: runner 1's result was recovered from its trimmed termination message: per-second latency histograms missing, so each second's p99 of the run is the largest of its runners' p99s, an upper bound",
+    );
+    expect(renderMarkdown(report)).toContain("runner 1's result was recovered from its trimmed termination message");
+    const [timeline] = report.topologies[0].timelines;
+    expect(timeline.points).toHaveLength(20);
+    expect(timeline.points.every((point) => point.p99Us === 250_000 && point.rps === 6000)).toBe(true);
+    expect(report.topologies[0].latencyUs.p99).toBeGreaterThan(0);
+
+    // Whole results: no such note, and each second's p99 is read from the merged histograms.
+    const whole = clusterReport(p, [succeededRecord(run, [full, slower])], environment, []);
+    expect(whole.environment.notes?.join('\n')).not.toContain('trimmed');
+    expect(whole.topologies[0].timelines[0].points.every((point) => point.p99Us > 0 && point.p99Us < 250_000)).toBe(true);
+    // One runner: its own p99s are kept.
+    const alone = clusterReport(
+      plan({ topologies: ['single'], trials: 1, runners: 1 }),
+      [succeededRecord(run, [recovered])],
+      environment,
+      [],
+    );
+    expect(alone.environment.notes).toContain(
+      "single trial 1: runner 1's result was recovered from its trimmed termination message: per-second latency histograms missing, each second's p99 is the runner's own",
+    );
   });
 });

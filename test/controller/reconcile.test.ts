@@ -82,6 +82,19 @@ describe('decide: failures and retries', () => {
     );
   });
 
+  it("keeps RunRetried up to date while the retry runs: a runner's words that came after its Job failed reach it", () => {
+    const words = 'BackoffLimitExceeded: stopped early (SIGTERM) after 1500 ms of the 5000 ms measured; no result';
+    const retried = (d: ReturnType<typeof decide>) => d.conditions.find((c) => c.type === 'RunRetried')?.message;
+    expect(retried(decide(input({ jobs: [job(run, 1, 'failed', 'BackoffLimitExceeded')] })))).toBe(
+      `${jobName(DEMO, run, 1)}: BackoffLimitExceeded`,
+    );
+    const later = decide(input({ jobs: [job(run, 1, 'failed', words), job(run, 2, 'active')] }));
+    expect(later.actions).toEqual([]);
+    expect(retried(later)).toBe(`${jobName(DEMO, run, 1)}: ${words}`);
+    // A first attempt that runs has nothing to say.
+    expect(retried(decide(input({ jobs: [job(run, 1, 'active')] })))).toBeUndefined();
+  });
+
   it("treats a finished Job with a runner's result missing as a failed attempt", () => {
     const partial = new Map([[0, result('single', 1, 0, [100])]]);
     const d = decide(input({ jobs: [job(run, 1, 'succeeded')], results: new Map([[jobName(DEMO, run, 1), partial]]) }));

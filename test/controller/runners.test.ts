@@ -10,7 +10,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { frameText } from '../../src/controller/protocol.js';
 import { Coordinator, type CoordinatorOptions } from '../../src/controller/coordinator.js';
-import { INDEX_HEADER, JOB_HEADER, RUNNERS_PATH } from '../../src/controller/protocol.js';
+import { INDEX_HEADER, JOB_HEADER, MAX_REASON_CHARS, RUNNERS_PATH } from '../../src/controller/protocol.js';
 import { authorizeRunner, newRunnerToken } from '../../src/controller/runner-auth.js';
 import {
   RESULT_LOG_PREFIX,
@@ -76,6 +76,14 @@ function connect(url: string, headers: Record<string, string>, localAddress = '1
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.once('error', () => resolve(0));
   });
+}
+
+/** Sends a runner message: the controller's answer (an ack), or how it closed the socket. */
+function sendAndWait(ws: WebSocket, message: object): Promise<string> {
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const acked = new Promise<string>((resolve) => ws.once('message', (d) => resolve(frameText(d))));
+  ws.send(JSON.stringify(message));
+  return Promise.race([closed.then((code) => `closed ${code}`), acked]);
 }
 
 describe('runners and the coordinator, over real sockets with the real load generator', () => {
@@ -202,6 +210,9 @@ describe('runners and the coordinator, over real sockets with the real load gene
       expect(lines.at(-1)).toMatch(/stopped early \(SIGTERM\) after \d+ ms of the 3000 ms measured; no result/);
       expect(printed).toEqual([]);
       expect(coordinator.results().get('demo-single-t3-a1')?.size ?? 0).toBe(0);
+      // Said over the socket too (and acked: no "did not take" line), for when its pod is gone.
+      expect(coordinator.failures('demo-single-t3-a1').get(0)).toMatch(/^stopped early \(SIGTERM\) after \d+ ms of the 3000 ms/);
+      expect(lines.join('\n')).not.toContain('did not take');
     } finally {
       await stop();
     }
@@ -217,12 +228,6 @@ describe('runners and the coordinator, over real sockets with the real load gene
       stop,
     } = await startCoordinator({ expectedRunners: () => 1, authorize, log: (l) => lines.push(l), leadMs: 60_000 });
     const as = (t: string, index = 0) => ({ authorization: `Bearer ${t}`, [JOB_HEADER]: job, [INDEX_HEADER]: String(index) });
-    const sendAndWait = async (ws: WebSocket, message: object) => {
-      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-      const acked = new Promise<string>((resolve) => ws.once('message', (d) => resolve(frameText(d))));
-      ws.send(JSON.stringify(message));
-      return Promise.race([closed.then((code) => `closed ${code}`), acked]);
-    };
     try {
       expect(await connect(url, { [JOB_HEADER]: job, [INDEX_HEADER]: '0' })).toBe(403);
       expect(await connect(url, as(newRunnerToken().token))).toBe(403);
@@ -272,6 +277,56 @@ describe('runners and the coordinator, over real sockets with the real load gene
       ]);
     } finally {
       await stop();
+    }
+  });
+
+  it("takes a runner's failure reason only from an authenticated runner of that Job and index, and bounded", async () => {
+    const job = 'demo-nginx-t1-a1';
+    const { token, authorize } = loopbackJob(job, 'nginx', 1, 2);
+    const lines: string[] = [];
+    const coordinator = new Coordinator({ expectedRunners: () => 2, authorize, log: (l) => lines.push(l), leadMs: 60_000 });
+    const controller = createServer();
+    coordinator.attach(controller);
+    const url = `ws://127.0.0.1:${await listen(controller)}${RUNNERS_PATH}`;
+    const as = (t: string, forJob = job, index = 0) => ({
+      authorization: `Bearer ${t}`,
+      [JOB_HEADER]: forJob,
+      [INDEX_HEADER]: String(index),
+    });
+    const failed = (forJob: string, index: number, reason: string) => ({ type: 'failed', job: forJob, index, reason });
+    try {
+      // No socket at all without the Job's token, or for an unknown Job.
+      expect(await connect(url, as(newRunnerToken().token))).toBe(403);
+      expect(await connect(url, as(token, 'demo-nginx-t9-a1'))).toBe(403);
+      // On runner 0's socket: another Job, another index, an oversize or empty reason close it.
+      let ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, failed('demo-nginx-t9-a1', 0, 'stopped early'))).toBe('closed 1008');
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, failed(job, 1, 'stopped early'))).toBe('closed 1008');
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, failed(job, 0, 'x'.repeat(MAX_REASON_CHARS + 1)))).toBe('closed 1008');
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, failed(job, 0, ''))).toBe('closed 1008');
+      expect(coordinator.failures(job).size).toBe(0);
+      expect(coordinator.failures('demo-nginx-t9-a1').size).toBe(0);
+      // Its own Job and index: held and acked; the first reason stands.
+      ws = (await connect(url, as(token))) as WebSocket;
+      expect(await sendAndWait(ws, failed(job, 0, 'x'.repeat(MAX_REASON_CHARS)))).toBe('{"type":"ack"}');
+      expect(await sendAndWait(ws, failed(job, 0, 'a second reason'))).toBe('{"type":"ack"}');
+      ws.close();
+      expect([...coordinator.failures(job)]).toEqual([[0, 'x'.repeat(MAX_REASON_CHARS)]]);
+      expect(lines.slice(2)).toEqual([
+        expect.stringContaining('a message for demo-nginx-t9-a1/0 on its socket'),
+        expect.stringContaining('a message for demo-nginx-t1-a1/1 on its socket'),
+        expect.stringContaining(`failed: reason must be 1 to ${MAX_REASON_CHARS} characters`),
+        expect.stringContaining(`failed: reason must be 1 to ${MAX_REASON_CHARS} characters`),
+      ]);
+      // Freed with the rest of the run's state.
+      coordinator.forget(job);
+      expect(coordinator.failures(job).size).toBe(0);
+    } finally {
+      coordinator.close();
+      await close(controller);
     }
   });
 
