@@ -24,7 +24,7 @@ export function createRecordingHistogram(): Histogram {
   return hdr.build({ ...HISTOGRAM_SHAPE, useWebAssembly: true });
 }
 
-/** A plain JS histogram of the same shape, for merging and summaries (no cleanup needed). */
+/** A plain JS histogram of the same shape (no cleanup needed): how tests build results the engine would record. */
 export function createHistogram(): Histogram {
   return hdr.build({ ...HISTOGRAM_SHAPE, autoResize: true });
 }
