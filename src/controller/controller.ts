@@ -41,7 +41,7 @@ import {
 import { jobName, runKey, runPartConfigMapName, type BenchmarkRef } from './names.js';
 import { authorizeRunner, newRunnerToken, runnerTokenSecret } from './runner-auth.js';
 import { decide, type Action, type Decision } from './reconcile.js';
-import { observeHelloPod, observeJob } from './observe.js';
+import { isPodOfJob, observeHelloPod, observeJob } from './observe.js';
 import { resultOfPod } from './pod-results.js';
 import { FINAL_PHASES, PROGRESS_EVERY_MS, mergeConditions, nextStatus, progressPatch, statusChange } from './status.js';
 import { runnerJob } from './runner-job.js';
@@ -202,9 +202,7 @@ export class BenchmarkController {
 
   /** The runner pods of a Job. */
   private podsOf(job: string): V1Pod[] {
-    return this.runnerPods
-      .list()
-      .filter((p) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job);
+    return this.runnerPods.list().filter((p) => isPodOfJob(p, job));
   }
 
   private informers() {

@@ -8,6 +8,12 @@ function toMs(time: Date | string | undefined): number {
   return time === undefined ? NaN : new Date(time).getTime();
 }
 
+/** Whether `pod` is one of Job `job`'s (the Job controller's label, under its new and old names). */
+export function isPodOfJob(pod: V1Pod, job: string): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  return labels['batch.kubernetes.io/job-name'] === job || labels['job-name'] === job;
+}
+
 /**
  * A Job as `decide` sees it; undefined for Jobs that are not a run's attempt. `said`: what its
  * runners said over the socket when they failed (coordinator.ts), by index.

@@ -10,6 +10,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { NodeCpus } from '../report/index.js';
+import { isPodOfJob } from './observe.js';
 
 /** Where one run's pods ran; null: a pod not scheduled. */
 export interface RunPlacement {
@@ -32,10 +33,9 @@ export interface SweepPods {
 /** The hello pods that serve (not being deleted) and the run's Job's pods, by node. */
 export function runPlacement(job: string, helloPods: readonly V1Pod[], runnerPods: readonly V1Pod[]): RunPlacement {
   const node = (p: V1Pod) => p.spec?.nodeName ?? null;
-  const ofJob = (p: V1Pod) => p.metadata?.labels?.['job-name'] === job || p.metadata?.labels?.['batch.kubernetes.io/job-name'] === job;
   return {
     hello: helloPods.filter((p) => !p.metadata?.deletionTimestamp).map(node),
-    runners: runnerPods.filter(ofJob).map(node),
+    runners: runnerPods.filter((p) => isPodOfJob(p, job)).map(node),
   };
 }
 

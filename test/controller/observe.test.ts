@@ -1,6 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { observeJob } from '../../src/controller/observe.js';
+import { isPodOfJob, observeJob } from '../../src/controller/observe.js';
 
 /** A failed attempt's Job, as the Job controller leaves it (backoffLimit 0). */
 const failedJob: V1Job = {
@@ -43,5 +43,16 @@ describe("observeJob: why an attempt failed, in the runner's own words when ther
   it("falls back to the runner's exit code, then to the Job's reason alone", () => {
     expect(observeJob(failedJob, [exited(137)])?.reason).toBe('BackoffLimitExceeded: runner exited 137');
     expect(observeJob(failedJob, [])?.reason).toBe('BackoffLimitExceeded');
+  });
+});
+
+describe("a Job's pods", () => {
+  const pod = (labels: Record<string, string>): V1Pod => ({ metadata: { name: 'p', labels } });
+
+  it("are found by the Job controller's label, under its new name and its old one; another Job's are not", () => {
+    expect(isPodOfJob(pod({ 'batch.kubernetes.io/job-name': 'a' }), 'a')).toBe(true);
+    expect(isPodOfJob(pod({ 'job-name': 'a' }), 'a')).toBe(true);
+    expect(isPodOfJob(pod({ 'batch.kubernetes.io/job-name': 'ab', 'job-name': 'ab' }), 'a')).toBe(false);
+    expect(isPodOfJob(pod({}), 'a')).toBe(false);
   });
 });
