@@ -110,6 +110,8 @@ class ControllerLink {
    * or not acked. Best effort: the pod keeps the same words (termination message, log).
    */
   async deliver(messages: readonly RunnerMessage[]): Promise<boolean> {
+    // Not connected: no ack can come, and a pending wait would hold the exiting process for ACK_WAIT_MS.
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
     const acked = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), ACK_WAIT_MS);
       this.ackWaiter = () => {
